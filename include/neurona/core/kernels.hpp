@@ -1,0 +1,17 @@
+#pragma once
+// Raw CPU kernels over float buffers, shared by the differentiable ops and the layers.
+#include <cstdint>
+
+namespace neurona::kernels {
+
+// C = alpha * op(A) * op(B) + beta * C, row-major; op(X) = X or X^T. A is M x K after op,
+// B is K x N after op, C is M x N. Tiny products run a direct loop; the rest go to BLAS.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// Name of the GEMM library in use (for `neurona devices`).
+const char* gemm_library();
+// Sets the GEMM library's own thread count.
+void set_gemm_threads(int n);
+
+}  // namespace neurona::kernels

@@ -1,0 +1,36 @@
+#pragma once
+// Generator: the seeded random source behind every random choice (init, shuffling, dropout,
+// splits). One seed reproduces a run; manual_seed() reseeds the default generator.
+#include <cstdint>
+
+namespace neurona {
+
+class Generator {
+public:
+  explicit Generator(uint64_t seed = 0x5eed) { seed_(seed); }
+  void seed_(uint64_t seed);
+  uint64_t next_u64();           // xoshiro256** step
+  uint32_t next_u32() { return static_cast<uint32_t>(next_u64() >> 32); }
+  double uniform();              // [0, 1)
+  float uniform(float low, float high);
+  float normal(float mean = 0.f, float std = 1.f);  // Box–Muller
+  int64_t randint(int64_t n);    // uniform in [0, n)
+
+  struct State {
+    uint64_t s[4];
+    bool has_spare;
+    double spare;
+  };
+  State state() const { return {{s_[0], s_[1], s_[2], s_[3]}, has_spare_, spare_}; }
+  void set_state(const State& st);
+
+private:
+  uint64_t s_[4]{};
+  bool has_spare_ = false;
+  double spare_ = 0.0;
+};
+
+Generator& default_generator();
+void manual_seed(uint64_t seed);
+
+}  // namespace neurona

@@ -1,0 +1,37 @@
+#pragma once
+// Helpers shared by the tests.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "neurona/neurona.hpp"
+
+namespace neurona::testing {
+
+inline void expect_values(const Tensor& t, const std::vector<float>& expected, float tol = 1e-5f) {
+  ASSERT_EQ(t.numel(), static_cast<int64_t>(expected.size())) << "shape " << t.shape();
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_NEAR(t.data()[i], expected[i], tol * std::max(1.f, std::abs(expected[i]))) << "element " << i;
+}
+
+// Runs the finite-difference gradient check and fails the test with its message.
+inline void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                             std::vector<Tensor> inputs, autograd::GradcheckOptions opt = {}) {
+  for (auto& t : inputs) t.requires_grad_(true);
+  auto r = autograd::gradcheck(fn, inputs, opt);
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
+// Expects `stmt` to throw neurona::Error whose message contains `fragment`.
+#define EXPECT_ERROR_CONTAINS(stmt, fragment)                                             \
+  do {                                                                                    \
+    try {                                                                                 \
+      stmt;                                                                               \
+      ADD_FAILURE() << "expected neurona::Error containing '" << fragment << "'";         \
+    } catch (const neurona::Error& e) {                                                   \
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();     \
+    }                                                                                     \
+  } while (0)
+
+}  // namespace neurona::testing
