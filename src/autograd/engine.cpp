@@ -1,6 +1,6 @@
 // The backward pass: order the recorded nodes so each runs after every node that consumes its
 // output, then hand each node its accumulated output gradient.
-#include <unordered_set>
+#include <atomic>
 
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
@@ -54,15 +54,24 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
   }
 
   // Iterative depth-first search giving a post-order; reversed, it is a topological order.
-  std::vector<Node*> order;
-  std::unordered_set<Node*> seen;
-  std::vector<std::pair<Node*, size_t>> stack{{root.impl()->grad_fn.get(), 0}};
-  seen.insert(stack.back().first);
+  // Nodes are marked with this pass's number instead of being kept in a set.
+  static std::atomic<uint64_t> passes{0};
+  const uint64_t mark = ++passes;
+  thread_local std::vector<Node*> order;
+  thread_local std::vector<std::pair<Node*, size_t>> stack;
+  order.clear();
+  stack.clear();
+  stack.push_back({root.impl()->grad_fn.get(), 0});
+  stack.back().first->visit_mark = mark;
   while (!stack.empty()) {
     auto& [node, next] = stack.back();
     if (next < node->inputs.size()) {
-      Node* child = node->inputs[next++].impl() ? node->inputs[next - 1].impl()->grad_fn.get() : nullptr;
-      if (child && seen.insert(child).second) stack.push_back({child, 0});
+      const Tensor& input = node->inputs[next++];
+      Node* child = input.defined() ? input.impl()->grad_fn.get() : nullptr;
+      if (child && child->visit_mark != mark) {
+        child->visit_mark = mark;
+        stack.push_back({child, 0});
+      }
     } else {
       order.push_back(node);
       stack.pop_back();
@@ -70,8 +79,8 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
   }
 
   root.impl()->grad_fn->grad = grad_root;
-  std::vector<Tensor> slots;
-  std::vector<char> needs;
+  thread_local std::vector<Tensor> slots;
+  thread_local std::vector<char> needs;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
     if (!node->grad.defined()) continue;
@@ -94,6 +103,7 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
         accumulate_leaf(input.impl(), std::move(slots[i]));
     }
   }
+  slots.clear();  // release gradient buffers no input wanted
 }
 
 }  // namespace neurona::autograd

@@ -27,6 +27,7 @@ struct Node {
   const char* name = "op";
   std::vector<Tensor> inputs;
   Tensor grad;  // gradient of this node's output, accumulated during a backward pass
+  uint64_t visit_mark = 0;  // the backward pass that last reached this node
 };
 
 template <class F>
