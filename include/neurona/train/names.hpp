@@ -1,0 +1,40 @@
+#pragma once
+// The course's words for losses, metrics and optimizers, turned into objects: what
+// Model::compile("adam", "mae", {"mae"}) and the config files use. Unknown names are errors that
+// list the valid ones and suggest the nearest.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "neurona/nn/loss.hpp"
+#include "neurona/nn/metrics.hpp"
+#include "neurona/optim/optimizer.hpp"
+
+namespace neurona::train {
+
+// mse, mae, huber, smooth_l1, bce, bce_with_logits, cross_entropy, nll and Keras's aliases
+// (mean_squared_error, mean_absolute_error, binary_crossentropy,
+// sparse_categorical_crossentropy, …).
+std::shared_ptr<nn::Loss> make_loss(const std::string& name);
+std::string canonical_loss_name(const std::string& name);  // "mean_absolute_error" -> "mae"
+std::vector<std::string> loss_names();
+
+// accuracy (binary or multiclass from the loss), binary_accuracy, top_k_accuracy, mae, mse, rmse,
+// r2, precision, recall, f1, auc. `loss` decides what "accuracy" means.
+std::shared_ptr<nn::metrics::Metric> make_metric(const std::string& name, const std::string& loss);
+std::vector<std::string> metric_names();
+
+// sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam with PyTorch's argument names
+// (lr, momentum, betas → beta1/beta2, weight_decay, nesterov, amsgrad, …).
+using OptimizerFactory = std::function<std::shared_ptr<optim::Optimizer>(std::vector<Tensor> params)>;
+OptimizerFactory optimizer_factory(const std::string& name, const std::map<std::string, double>& hyper = {});
+std::vector<std::string> optimizer_names();
+
+// The valid word closest to `word` by edit distance, or "" when none is close.
+std::string nearest(const std::string& word, const std::vector<std::string>& valid);
+// "unknown loss 'maee' (did you mean 'mae'?)" style message pieces.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& valid);
+
+}  // namespace neurona::train

@@ -1,0 +1,139 @@
+#include "neurona/train/names.hpp"
+
+#include <algorithm>
+
+#include "neurona/core/error.hpp"
+#include "neurona/optim/optimizers.hpp"
+
+namespace neurona::train {
+
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// Alias -> canonical loss name.
+const std::map<std::string, std::string>& loss_aliases() {
+  static const std::map<std::string, std::string> m = {
+      {"mse", "mse"}, {"mean_squared_error", "mse"}, {"mseloss", "mse"},
+      {"mae", "mae"}, {"l1", "mae"}, {"mean_absolute_error", "mae"}, {"l1loss", "mae"},
+      {"huber", "huber"}, {"huberloss", "huber"},
+      {"smooth_l1", "smooth_l1"}, {"smoothl1loss", "smooth_l1"},
+      {"bce", "bce"}, {"binary_crossentropy", "bce"}, {"bceloss", "bce"},
+      {"bce_with_logits", "bce_with_logits"}, {"bcewithlogitsloss", "bce_with_logits"},
+      {"cross_entropy", "cross_entropy"}, {"crossentropyloss", "cross_entropy"},
+      {"sparse_categorical_crossentropy", "cross_entropy"}, {"categorical_crossentropy", "cross_entropy"},
+      {"nll", "nll"}, {"nllloss", "nll"},
+  };
+  return m;
+}
+
+}  // namespace
+
+std::string nearest(const std::string& word, const std::vector<std::string>& valid) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const auto& v : valid) {
+    const size_t d = edit_distance(lower(word), lower(v));
+    if (d < best_d) best_d = d, best = v;
+  }
+  return best_d <= std::max<size_t>(2, word.size() / 3) ? best : "";
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& valid) {
+  const std::string n = nearest(word, valid);
+  if (!n.empty()) return " (did you mean '" + n + "'?)";
+  std::string list;
+  for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
+  return " (valid: " + list + ")";
+}
+
+std::vector<std::string> loss_names() {
+  std::vector<std::string> v;
+  for (const auto& [k, c] : loss_aliases()) v.push_back(k);
+  return v;
+}
+
+std::string canonical_loss_name(const std::string& name) {
+  auto it = loss_aliases().find(lower(name));
+  if (it == loss_aliases().end()) fail("unknown loss '", name, "'", did_you_mean(name, loss_names()));
+  return it->second;
+}
+
+std::shared_ptr<nn::Loss> make_loss(const std::string& name) {
+  const std::string c = canonical_loss_name(name);
+  if (c == "mse") return std::make_shared<nn::MSELoss>();
+  if (c == "mae") return std::make_shared<nn::L1Loss>();
+  if (c == "huber") return std::make_shared<nn::HuberLoss>();
+  if (c == "smooth_l1") return std::make_shared<nn::SmoothL1Loss>();
+  if (c == "bce") return std::make_shared<nn::BCELoss>();
+  if (c == "bce_with_logits") return std::make_shared<nn::BCEWithLogitsLoss>();
+  if (c == "cross_entropy") return std::make_shared<nn::CrossEntropyLoss>();
+  return std::make_shared<nn::NLLLoss>();
+}
+
+std::vector<std::string> metric_names() {
+  return {"accuracy", "acc", "binary_accuracy", "top_5_accuracy", "mae", "mean_absolute_error", "mse",
+          "mean_squared_error", "rmse", "r2", "precision", "recall", "f1", "auc"};
+}
+
+std::shared_ptr<nn::metrics::Metric> make_metric(const std::string& name_in, const std::string& loss) {
+  namespace M = nn::metrics;
+  const std::string name = lower(name_in);
+  const bool binary = loss == "bce" || loss == "bce_with_logits";
+  if (name == "accuracy" || name == "acc") {
+    if (binary) return std::make_shared<M::BinaryAccuracy>();
+    return std::make_shared<M::Accuracy>();
+  }
+  if (name == "binary_accuracy") return std::make_shared<M::BinaryAccuracy>();
+  if (name == "top_5_accuracy") return std::make_shared<M::Accuracy>(5);
+  if (name == "mae" || name == "mean_absolute_error") return std::make_shared<M::MeanAbsoluteError>();
+  if (name == "mse" || name == "mean_squared_error") return std::make_shared<M::MeanSquaredError>();
+  if (name == "rmse") return std::make_shared<M::RootMeanSquaredError>();
+  if (name == "r2") return std::make_shared<M::R2Score>();
+  if (name == "precision") return std::make_shared<M::Precision>();
+  if (name == "recall") return std::make_shared<M::Recall>();
+  if (name == "f1") return std::make_shared<M::F1Score>();
+  if (name == "auc") return std::make_shared<M::ROCAUC>();
+  fail("unknown metric '", name_in, "'", did_you_mean(name_in, metric_names()));
+}
+
+std::vector<std::string> optimizer_names() {
+  return {"sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam"};
+}
+
+OptimizerFactory optimizer_factory(const std::string& name_in, const std::map<std::string, double>& hyper) {
+  const std::string name = lower(name_in);
+  const auto names = optimizer_names();
+  if (std::find(names.begin(), names.end(), name) == names.end())
+    fail("unknown optimizer '", name_in, "'", did_you_mean(name_in, names));
+  return [name, hyper](std::vector<Tensor> params) -> std::shared_ptr<optim::Optimizer> {
+    std::shared_ptr<optim::Optimizer> opt;
+    if (name == "sgd") opt = std::make_shared<optim::SGD>(std::move(params));
+    else if (name == "adagrad") opt = std::make_shared<optim::Adagrad>(std::move(params));
+    else if (name == "rmsprop") opt = std::make_shared<optim::RMSprop>(std::move(params));
+    else if (name == "adadelta") opt = std::make_shared<optim::Adadelta>(std::move(params));
+    else if (name == "adam") opt = std::make_shared<optim::Adam>(std::move(params));
+    else if (name == "adamw") opt = std::make_shared<optim::AdamW>(std::move(params));
+    else if (name == "nadam") opt = std::make_shared<optim::NAdam>(std::move(params));
+    else opt = std::make_shared<optim::RAdam>(std::move(params));
+    for (const auto& [key, value] : hyper) opt->set(0, key, value);
+    return opt;
+  };
+}
+
+}  // namespace neurona::train

@@ -1,0 +1,459 @@
+#include "neurona/train/trainer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "neurona/autograd/node.hpp"
+#include "neurona/core/error.hpp"
+#include "neurona/core/random.hpp"
+#include "neurona/core/threads.hpp"
+#include "neurona/io/files.hpp"
+#include "neurona/io/safetensors.hpp"
+#include "neurona/optim/regularization.hpp"
+#include "neurona/train/progress.hpp"
+
+namespace neurona::train {
+
+namespace {
+
+std::atomic<bool> g_sigint{false};
+void on_sigint(int) { g_sigint.store(true); }
+
+// Installs the Ctrl-C handler for the lifetime of a fit and puts the previous one back.
+class SigintScope {
+public:
+  explicit SigintScope(bool on) : on_(on) {
+    if (!on_) return;
+    g_sigint.store(false);
+    previous_ = std::signal(SIGINT, on_sigint);
+  }
+  ~SigintScope() {
+    if (on_) std::signal(SIGINT, previous_);
+  }
+
+private:
+  bool on_;
+  void (*previous_)(int) = SIG_DFL;
+};
+
+std::filesystem::path state_path_for(const std::filesystem::path& weights) {
+  std::string s = weights.string();
+  const std::string ext = ".safetensors";
+  if (s.size() > ext.size() && s.compare(s.size() - ext.size(), ext.size(), ext) == 0)
+    s.resize(s.size() - ext.size());
+  return s + ".state.safetensors";
+}
+
+bool is_plateau(const optim::LRScheduler* s) { return dynamic_cast<const optim::ReduceLROnPlateau*>(s) != nullptr; }
+
+}  // namespace
+
+// --- LightningModule ------------------------------------------------------------------------------
+
+void LightningModule::test_step(const data::Batch&, int64_t) {
+  fail(type_name(), ": test() needs test_step to be overridden");
+}
+
+void LightningModule::log(const std::string& name, double value, int64_t batch_size) {
+  check(trainer_ != nullptr, type_name(), ".log('", name, "'): only available while a Trainer runs the module");
+  trainer_->record(name, value, batch_size);
+}
+
+void LightningModule::log(const std::string& name, const Tensor& value, int64_t batch_size) {
+  log(name, static_cast<double>(value.item()), batch_size);
+}
+
+// --- Trainer ---------------------------------------------------------------------------------------
+
+Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {
+  check(options_.accumulate_grad_batches >= 1, "Trainer: accumulate_grad_batches must be at least 1, got ",
+        options_.accumulate_grad_batches);
+  check(options_.check_val_every_n_epoch >= 1, "Trainer: check_val_every_n_epoch must be at least 1, got ",
+        options_.check_val_every_n_epoch);
+  check(options_.gradient_clip_algorithm == "norm" || options_.gradient_clip_algorithm == "value",
+        "Trainer: gradient_clip_algorithm must be 'norm' or 'value', got '", options_.gradient_clip_algorithm, "'");
+  check(options_.gradient_clip_val >= 0, "Trainer: gradient_clip_val must be >= 0, got ", options_.gradient_clip_val);
+  if (options_.max_epochs < 0) options_.max_epochs = options_.max_steps > 0 ? INT64_MAX : 1000;
+  if (options_.fast_dev_run > 0) {
+    options_.max_epochs = 1;
+    options_.limit_train_batches = options_.limit_val_batches = options_.fast_dev_run;
+    options_.default_root_dir.clear();
+    options_.loggers.clear();
+  }
+  if (options_.overfit_batches > 0) options_.limit_train_batches = options_.limit_val_batches = options_.overfit_batches;
+}
+
+LightningModule& Trainer::module() const {
+  check(module_ != nullptr, "Trainer: no module is being trained");
+  return *module_;
+}
+
+optim::Optimizer& Trainer::optimizer() const {
+  check(config_.optimizer != nullptr, "Trainer: configure_optimizers has not run");
+  return *config_.optimizer;
+}
+
+void Trainer::request_stop(const std::string& reason, bool after_batch) {
+  stop_ = true;
+  stop_after_batch_ = stop_after_batch_ || after_batch;
+  if (stop_reason_.empty()) stop_reason_ = reason;
+}
+
+void Trainer::record(const std::string& name, double value, int64_t batch_size) {
+  auto& [sum, weight] = accum_[name];
+  sum += value * static_cast<double>(batch_size);
+  weight += static_cast<double>(batch_size);
+}
+
+Logs Trainer::take_epoch_logs() {
+  Logs logs;
+  for (const auto& [name, sw] : accum_) logs[name] = sw.first / sw.second;
+  accum_.clear();
+  return logs;
+}
+
+std::filesystem::path Trainer::checkpoint_dir() const {
+  return log_dir_.empty() ? std::filesystem::path("checkpoints") : log_dir_ / "checkpoints";
+}
+
+void Trainer::setup_run_dir() {
+  if (options_.default_root_dir.empty()) return;
+  const auto base = options_.default_root_dir / options_.name;
+  int version = 0;
+  while (std::filesystem::exists(base / ("version_" + std::to_string(version)))) ++version;
+  log_dir_ = base / ("version_" + std::to_string(version));
+  io::make_directories(log_dir_);
+  if (!options_.config_text.empty()) io::write_file_atomic(log_dir_ / "config.yaml", options_.config_text);
+}
+
+void Trainer::optimizer_step() {
+  auto& opt = *config_.optimizer;
+  if (options_.gradient_clip_val > 0) {
+    const auto params = opt.all_params();
+    if (options_.gradient_clip_algorithm == "norm")
+      optim::clip_grad_norm(params, options_.gradient_clip_val);
+    else
+      optim::clip_grad_value(params, options_.gradient_clip_val);
+  }
+  opt.step();
+  opt.zero_grad();
+  ++global_step_;
+  if (config_.scheduler && config_.interval == "step" && global_step_ % config_.frequency == 0)
+    config_.scheduler->step();
+}
+
+Logs Trainer::run_validation(data::DataLoader& val, bool with_callbacks) {
+  LightningModule& m = module();
+  if (with_callbacks)
+    for (auto& cb : options_.callbacks) cb->on_validation_begin(*this);
+  auto saved = std::move(accum_);
+  accum_.clear();
+  Logs logs;
+  {
+    nn::EvalGuard eval(m);
+    NoGradGuard no_grad;
+    m.on_validation_epoch_start();
+    int64_t idx = 0;
+    val.set_epoch(0);
+    for (const data::Batch& batch : val) {
+      if (options_.limit_val_batches >= 0 && idx >= options_.limit_val_batches) break;
+      m.validation_step(batch, idx++);
+    }
+    m.on_validation_epoch_end();
+    logs = take_epoch_logs();
+  }
+  accum_ = std::move(saved);
+  if (with_callbacks)
+    for (auto& cb : options_.callbacks) cb->on_validation_end(*this, logs);
+  return logs;
+}
+
+History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoader* val,
+                     const std::filesystem::path& ckpt_path) {
+  module_ = &m;
+  m.trainer_ = this;
+  struct Detach {
+    LightningModule& m;
+    ~Detach() { m.trainer_ = nullptr; }
+  } detach{m};
+  if (options_.deterministic) set_num_threads(1);
+  manual_seed(options_.seed);
+  config_ = m.configure_optimizers();
+  check(config_.optimizer != nullptr, m.type_name(), ".configure_optimizers returned no optimizer");
+  check(config_.interval == "epoch" || config_.interval == "step", "configure_optimizers: interval must be 'epoch' or 'step', got '",
+        config_.interval, "'");
+  check(config_.frequency >= 1, "configure_optimizers: frequency must be at least 1");
+  history_ = History();
+  epoch_ = global_step_ = start_epoch_ = 0;
+  stop_ = stop_after_batch_ = interrupted_ = false;
+  stop_reason_.clear();
+  metrics_.clear();
+  accum_.clear();
+  setup_run_dir();
+
+  train_batches_ = train.num_batches();
+  if (options_.limit_train_batches >= 0) train_batches_ = std::min(train_batches_, options_.limit_train_batches);
+  check(train_batches_ > 0, "Trainer.fit: the training loader yields no batches (", train.num_samples(), " samples, batch size ",
+        train.options().batch_size, ")");
+
+  // Checkpoint writers run after every other callback, so the state they save is the epoch's final one.
+  std::stable_partition(options_.callbacks.begin(), options_.callbacks.end(),
+                        [](const std::shared_ptr<Callback>& cb) { return !cb->runs_last(); });
+  ProgressBar progress(options_.verbose, options_.max_epochs);
+  SigintScope sigint(options_.handle_sigint);
+  for (auto& cb : options_.callbacks) cb->on_train_begin(*this);
+  // Restored after on_train_begin, which resets callback state for a fresh run.
+  if (!ckpt_path.empty()) load_checkpoint(ckpt_path);
+  config_.optimizer->zero_grad();
+
+  for (epoch_ = start_epoch_; epoch_ < options_.max_epochs; ++epoch_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    m.train();
+    m.on_train_epoch_start();
+    for (auto& cb : options_.callbacks) cb->on_epoch_begin(*this, epoch_);
+    progress.epoch_begin(epoch_, train_batches_);
+    train.set_epoch(options_.overfit_batches > 0 ? 0 : epoch_);
+    Logs mid_validation;
+    int64_t idx = 0;
+    for (const data::Batch& batch : train) {
+      if (idx >= train_batches_) break;
+      for (auto& cb : options_.callbacks) cb->on_batch_begin(*this, idx);
+      Tensor loss = m.training_step(batch, idx);
+      check(loss.defined() && loss.numel() == 1, m.type_name(), ".training_step must return a one-element loss");
+      const double loss_value = loss.item();
+      const bool last = idx + 1 == train_batches_;
+      if (std::isfinite(loss_value)) {
+        (options_.accumulate_grad_batches > 1 ? mul(loss, 1.0f / float(options_.accumulate_grad_batches)) : loss).backward();
+        if ((idx + 1) % options_.accumulate_grad_batches == 0 || last) optimizer_step();
+      }
+      record("loss", loss_value, batch.size());
+      Logs batch_logs{{"loss", loss_value}};
+      for (auto& cb : options_.callbacks) cb->on_batch_end(*this, idx, batch_logs);
+      progress.batch_end(idx, batch_logs);
+      ++idx;
+      if (g_sigint.load()) {
+        interrupted_ = true;
+        request_stop("interrupted (Ctrl-C)", true);
+      }
+      if (options_.max_steps > 0 && global_step_ >= options_.max_steps) request_stop("max_steps reached", true);
+      if (val && options_.val_check_interval > 0 && idx % options_.val_check_interval == 0 && !last)
+        mid_validation = run_validation(*val, true);
+      if (stop_ && stop_after_batch_) break;
+    }
+    m.on_train_epoch_end();
+    Logs logs = take_epoch_logs();
+    if (config_.scheduler && config_.interval == "epoch" && !is_plateau(config_.scheduler.get()) &&
+        (epoch_ + 1) % config_.frequency == 0 && !interrupted_)
+      config_.scheduler->step();
+    const bool validate_now = val && (epoch_ + 1) % options_.check_val_every_n_epoch == 0 && !interrupted_;
+    if (validate_now) {
+      for (const auto& [k, v] : run_validation(*val, true)) logs[k] = v;
+    } else {
+      for (const auto& [k, v] : mid_validation) logs[k] = v;
+    }
+    if (config_.scheduler && is_plateau(config_.scheduler.get()) && config_.interval == "epoch" && !interrupted_) {
+      auto it = logs.find(config_.monitor);
+      if (it != logs.end()) config_.scheduler->step(it->second);
+      else if (validate_now || !val)
+        fail("ReduceLROnPlateau: monitored value '", config_.monitor, "' was not logged (logged: ",
+             [&] { std::string s; for (auto& [k, v] : logs) s += (s.empty() ? "" : ", ") + k; return s; }(), ")");
+    }
+    logs["lr"] = config_.optimizer->lr(0);
+    logs["epoch_time"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    metrics_ = logs;
+    for (auto& cb : options_.callbacks) cb->on_epoch_end(*this, epoch_, logs);
+    metrics_ = logs;
+    history_.append(epoch_, logs);
+    for (auto& lg : options_.loggers) lg->log_metrics(logs, epoch_);
+    progress.epoch_end(epoch_, logs);
+    if (!log_dir_.empty()) {
+      history_.write_csv(log_dir_ / "history.csv");
+      history_.write_json(log_dir_ / "history.json");
+    }
+    if (interrupted_) {
+      const auto path = checkpoint_dir() / "interrupted.safetensors";
+      save_checkpoint(path);
+      progress.message("interrupted: checkpoint written to " + path.string());
+      ++epoch_;
+      break;
+    }
+    if (stop_ && epoch_ + 1 >= options_.min_epochs) {
+      ++epoch_;
+      break;
+    }
+    stop_ = false;  // a stop requested before min_epochs is ignored
+  }
+  for (auto& cb : options_.callbacks) cb->on_train_end(*this);
+  if (!stop_reason_.empty()) progress.message(stop_reason_);
+  if (!log_dir_.empty() && !history_.empty()) {
+    history_.write_csv(log_dir_ / "history.csv");
+    history_.write_json(log_dir_ / "history.json");
+    history_.plot(log_dir_ / "learning_curves.svg", options_.name);
+  }
+  for (auto& lg : options_.loggers) lg->finalize(interrupted_ ? "KILLED" : "FINISHED");
+  return history_;
+}
+
+Logs Trainer::validate(LightningModule& m, data::DataLoader& val) {
+  module_ = &m;
+  m.trainer_ = this;
+  Logs logs = run_validation(val, false);
+  m.trainer_ = nullptr;
+  return logs;
+}
+
+Logs Trainer::test(LightningModule& m, data::DataLoader& loader) {
+  module_ = &m;
+  m.trainer_ = this;
+  struct Detach {
+    LightningModule& m;
+    ~Detach() { m.trainer_ = nullptr; }
+  } detach{m};
+  auto saved = std::move(accum_);
+  accum_.clear();
+  nn::EvalGuard eval(m);
+  NoGradGuard no_grad;
+  int64_t idx = 0;
+  loader.set_epoch(0);
+  for (const data::Batch& batch : loader) m.test_step(batch, idx++);
+  Logs logs = take_epoch_logs();
+  accum_ = std::move(saved);
+  return logs;
+}
+
+std::vector<Tensor> Trainer::predict(LightningModule& m, data::DataLoader& loader) {
+  nn::EvalGuard eval(m);
+  NoGradGuard no_grad;
+  std::vector<Tensor> out;
+  int64_t idx = 0;
+  loader.set_epoch(0);
+  for (const data::Batch& batch : loader) out.push_back(m.predict_step(batch, idx++));
+  return out;
+}
+
+// --- checkpoints -------------------------------------------------------------------------------------
+
+void Trainer::save_checkpoint(const std::filesystem::path& path) const {
+  const LightningModule& m = module();
+  std::vector<io::NamedTensor> weights;
+  for (const auto& [name, t] : m.state_dict()) weights.push_back({name, t});
+  nlohmann::json meta;
+  meta["epoch"] = epoch_;
+  meta["global_step"] = global_step_;
+  const auto rng = default_generator().state();
+  meta["rng"] = {std::to_string(rng.s[0]), std::to_string(rng.s[1]), std::to_string(rng.s[2]),
+                 std::to_string(rng.s[3]), rng.has_spare, rng.spare};
+  std::vector<io::NamedTensor> state;
+  const auto opt = config_.optimizer->state_dict();
+  meta["optimizer"] = opt.scalars;
+  for (const auto& [name, t] : opt.tensors) state.push_back({"optimizer/" + name, t});
+  if (config_.scheduler) {
+    const auto sched = config_.scheduler->state_dict();
+    meta["scheduler"] = sched.scalars;
+    for (const auto& [name, t] : sched.tensors) state.push_back({"scheduler/" + name, t});
+  }
+  nlohmann::json callbacks = nlohmann::json::object();
+  for (const auto& cb : options_.callbacks) {
+    CallbackState cs;
+    cb->save_state(cs);
+    callbacks[cb->name()] = {{"numbers", cs.numbers}, {"strings", cs.strings}};
+    for (const auto& [name, t] : cs.tensors) state.push_back({"callback/" + cb->name() + "/" + name, t});
+  }
+  meta["callbacks"] = callbacks;
+  // Called from epoch-end callbacks before the epoch enters the history: include it here.
+  History history = history_;
+  if (history.empty() || history.epochs().back() != epoch_) history.append(epoch_, metrics_);
+  meta["history"] = nlohmann::json::parse(history.to_json());
+  std::map<std::string, std::string> weight_meta{{"format", "pt"},
+                                                 {"neurona.epoch", std::to_string(epoch_)},
+                                                 {"neurona.global_step", std::to_string(global_step_)}};
+  if (!options_.config_text.empty()) weight_meta["neurona.config"] = options_.config_text;
+  // The training state goes first: a weights file never points at a state file that is missing.
+  io::save_safetensors(state_path_for(path), state, {{"neurona.checkpoint", meta.dump()}});
+  io::save_safetensors(path, weights, weight_meta);
+}
+
+void Trainer::load_checkpoint(const std::filesystem::path& path) {
+  const auto weights = io::load_safetensors(path);
+  const auto state_path = state_path_for(path);
+  check(std::filesystem::exists(state_path), "resume: ", path.string(), " has no training state beside it (expected ",
+        state_path.string(), "); use it as initial weights instead");
+  const auto state = io::load_safetensors(state_path);
+  auto it = state.metadata.find("neurona.checkpoint");
+  check(it != state.metadata.end(), "resume: ", state_path.string(), " is not a Neurona checkpoint");
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(it->second);
+  } catch (const std::exception& e) {
+    fail("resume: ", state_path.string(), ": invalid checkpoint metadata: ", e.what());
+  }
+
+  nn::StateDict sd;
+  for (const auto& nt : weights.tensors) sd.insert(nt.name, nt.tensor);
+  module_->load_state_dict(sd, true);
+
+  optim::StateDict opt;
+  optim::StateDict sched;
+  for (const auto& nt : state.tensors) {
+    if (nt.name.rfind("optimizer/", 0) == 0) opt.tensors[nt.name.substr(10)] = nt.tensor;
+    if (nt.name.rfind("scheduler/", 0) == 0) sched.tensors[nt.name.substr(10)] = nt.tensor;
+  }
+  opt.scalars = meta.at("optimizer").get<std::map<std::string, double>>();
+  config_.optimizer->load_state_dict(opt);
+  if (config_.scheduler) {
+    check(meta.contains("scheduler"), "resume: ", state_path.string(), " holds no schedule state, but the module configures ",
+          config_.scheduler->name());
+    sched.scalars = meta.at("scheduler").get<std::map<std::string, double>>();
+    config_.scheduler->load_state_dict(sched);
+  }
+  const auto& rng = meta.at("rng");
+  Generator::State gs{};
+  for (int i = 0; i < 4; ++i) gs.s[i] = std::stoull(rng.at(i).get<std::string>());
+  gs.has_spare = rng.at(4).get<bool>();
+  gs.spare = rng.at(5).get<double>();
+  default_generator().set_state(gs);
+  for (auto& cb : options_.callbacks) {
+    if (!meta.at("callbacks").contains(cb->name())) continue;
+    const auto& j = meta.at("callbacks").at(cb->name());
+    CallbackState cs;
+    cs.numbers = j.at("numbers").get<std::map<std::string, double>>();
+    cs.strings = j.at("strings").get<std::map<std::string, std::string>>();
+    const std::string prefix = "callback/" + cb->name() + "/";
+    for (const auto& nt : state.tensors)
+      if (nt.name.rfind(prefix, 0) == 0) cs.tensors.push_back({nt.name.substr(prefix.size()), nt.tensor});
+    cb->load_state(cs);
+  }
+  history_ = History::from_json(meta.at("history").dump());
+  const int64_t saved_epoch = meta.at("epoch").get<int64_t>();
+  history_.truncate_after(saved_epoch);
+  start_epoch_ = saved_epoch + 1;
+  global_step_ = meta.at("global_step").get<int64_t>();
+}
+
+// --- random restarts ----------------------------------------------------------------------------------
+
+RestartResult random_restarts(int k, uint64_t first_seed, const std::string& monitor, bool minimize,
+                              const std::function<History(uint64_t seed, int index)>& body) {
+  check(k >= 1, "random_restarts: need at least one restart, got ", k);
+  RestartResult r;
+  for (int i = 0; i < k; ++i) {
+    const uint64_t seed = first_seed + static_cast<uint64_t>(i);
+    manual_seed(seed);
+    History h = body(seed, i);
+    const auto& values = h[monitor];
+    double best = minimize ? INFINITY : -INFINITY;
+    for (double v : values)
+      if (std::isfinite(v)) best = minimize ? std::min(best, v) : std::max(best, v);
+    r.seeds.push_back(seed);
+    r.scores.push_back(best);
+    if (r.best < 0 || (minimize ? best < r.scores[r.best] : best > r.scores[r.best])) r.best = i;
+  }
+  return r;
+}
+
+}  // namespace neurona::train

@@ -1,0 +1,222 @@
+#include <cmath>
+#include <filesystem>
+#include <unistd.h>
+
+#include "neurona/nn/layers.hpp"
+#include "neurona/optim/optimizers.hpp"
+#include "neurona/train/callbacks.hpp"
+#include "neurona/train/model.hpp"
+#include "test_util.hpp"
+
+using namespace neurona;
+using namespace neurona::testing;
+using namespace neurona::train;
+
+namespace {
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("neurona_test_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// y = sum of the features plus noise: something a small network learns quickly.
+data::TensorDataset regression_data(int64_t n, uint64_t seed) {
+  Generator g(seed);
+  Tensor x = Tensor::uniform({n, 4}, -1, 1, &g);
+  Tensor y = sum(x, 1, true) + Tensor::normal({n, 1}, 0, 0.05f, &g);
+  return data::TensorDataset(x, y.detach());
+}
+
+std::shared_ptr<nn::Sequential> small_net(uint64_t seed) {
+  manual_seed(seed);
+  auto net = std::make_shared<nn::Sequential>();
+  net->add(std::make_shared<nn::Linear>(4, 16));
+  net->add(std::make_shared<nn::ReLU>());
+  net->add(std::make_shared<nn::Dropout>(0.2f));
+  net->add(std::make_shared<nn::Linear>(16, 1));
+  return net;
+}
+
+std::vector<float> flat_weights(nn::Module& m) {
+  std::vector<float> out;
+  for (const auto& [name, t] : m.state_dict())
+    out.insert(out.end(), t.data(), t.data() + t.numel());
+  return out;
+}
+
+}  // namespace
+
+TEST(Model, FitLearnsAndEvaluateMatchesHistory) {
+  auto net = small_net(1);
+  Model model(net);
+  model.compile("adam", "mse", {"mae"}, {{"lr", 0.01}});
+  FitOptions fo;
+  fo.epochs = 30;
+  fo.batch_size = 16;
+  fo.validation_split = 0.25;
+  fo.verbose = 0;
+  auto data = regression_data(200, 7);
+  History h = model.fit(data, fo);
+  ASSERT_EQ(h.size(), 30u);
+  EXPECT_LT(h["loss"].back(), 0.2 * h["loss"].front());
+  EXPECT_TRUE(h.has("val_loss") && h.has("val_mae") && h.has("mae") && h.has("lr"));
+  // evaluate() on the validation rows (the last 25 %) gives the last epoch's val_loss.
+  auto split = data::validation_split(200, 0.25);
+  Logs ev = model.evaluate(data.subset(split.val), 16);
+  EXPECT_NEAR(ev.at("loss"), h["val_loss"].back(), 1e-5);
+  EXPECT_NEAR(ev.at("mae"), h["val_mae"].back(), 1e-5);
+  // predict() in eval mode: no dropout, so two calls agree.
+  Tensor x = data.features().slice(0, 10);
+  EXPECT_EQ(model.predict(x).to_vector(), model.predict(x, 3).to_vector());
+}
+
+TEST(Model, CompileRejectsUnknownNames) {
+  Model model(small_net(1));
+  EXPECT_ERROR_CONTAINS(model.compile("adma", "mse"), "unknown optimizer 'adma' (did you mean 'adam'?)");
+  EXPECT_ERROR_CONTAINS(model.compile("adam", "maee"), "unknown loss 'maee' (did you mean 'mae'?)");
+  EXPECT_ERROR_CONTAINS(model.compile("adam", "mse", {"accuracyy"}), "unknown metric 'accuracyy'");
+  EXPECT_ERROR_CONTAINS(model.fit(regression_data(10, 1)), "call compile()");
+}
+
+TEST(Trainer, ResumedRunIsBitIdenticalToUninterrupted) {
+  const auto dir = fresh_dir("resume");
+  auto data = regression_data(96, 3);
+  auto run = [&](int64_t epochs, const std::filesystem::path& resume, const std::string& name) {
+    auto net = small_net(11);
+    Model model(net);
+    CompileOptions c;
+    c.optimizer = optimizer_factory("adam", {{"lr", 0.01}});
+    c.loss = "mse";
+    c.schedule = [](optim::Optimizer& opt, int64_t) {
+      optim::StepLROptions so;
+      so.step_size = 2;
+      so.gamma = 0.5;
+      return std::make_shared<optim::StepLR>(opt, so);
+    };
+    model.compile(c);
+    FitOptions fo;
+    fo.epochs = epochs;
+    fo.batch_size = 16;
+    fo.validation_split = 0.25;
+    fo.verbose = 0;
+    fo.seed = 5;
+    fo.run_root = dir;
+    fo.name = name;
+    fo.resume_from = resume;
+    fo.trainer.deterministic = true;
+    ModelCheckpointOptions mo;
+    mo.save_last = true;
+    mo.monitor = "val_loss";
+    EarlyStoppingOptions eo;
+    eo.patience = 50;
+    eo.restore_best_weights = false;
+    eo.verbose = false;
+    fo.callbacks = {std::make_shared<ModelCheckpoint>(mo), std::make_shared<EarlyStopping>(eo)};
+    History h = model.fit(data, fo);
+    return std::make_pair(flat_weights(*net), h);
+  };
+  auto [full, full_history] = run(6, {}, "full");
+  run(3, {}, "first_half");
+  const auto last = dir / "first_half" / "version_0" / "checkpoints" / "last.safetensors";
+  ASSERT_TRUE(std::filesystem::exists(last));
+  auto [resumed, resumed_history] = run(6, last, "second_half");
+  ASSERT_EQ(full.size(), resumed.size());
+  for (size_t i = 0; i < full.size(); ++i) ASSERT_EQ(full[i], resumed[i]) << "weight " << i;
+  EXPECT_EQ(resumed_history.size(), 6u);
+  EXPECT_EQ(full_history["val_loss"], resumed_history["val_loss"]);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Trainer, TerminateOnNaNStopsAndKeepsFiniteWeights) {
+  auto net = small_net(2);
+  Model model(net);
+  model.compile("sgd", "mse", {}, {{"lr", 1e6}});  // diverges within a few steps
+  auto nan_cb = std::make_shared<TerminateOnNaN>();
+  FitOptions fo;
+  fo.epochs = 50;
+  fo.batch_size = 8;
+  fo.verbose = 0;
+  fo.callbacks = {nan_cb};
+  History h = model.fit(regression_data(64, 1), fo);
+  ASSERT_TRUE(nan_cb->triggered());
+  EXPECT_LT(h.size(), 50u);
+  EXPECT_NE(nan_cb->message().find("TerminateOnNaN: loss is"), std::string::npos);
+  EXPECT_NE(nan_cb->message().find("at epoch"), std::string::npos);
+  for (float w : flat_weights(*net)) ASSERT_TRUE(std::isfinite(w));
+}
+
+TEST(Trainer, RunDirectoryHoldsHistoryCurvesAndCheckpoints) {
+  const auto dir = fresh_dir("rundir");
+  Model model(small_net(4));
+  model.compile("adam", "mse");
+  FitOptions fo;
+  fo.epochs = 3;
+  fo.verbose = 0;
+  fo.validation_split = 0.2;
+  fo.run_root = dir;
+  fo.name = "exp";
+  ModelCheckpointOptions mo;
+  mo.monitor = "val_loss";
+  mo.save_top_k = 2;
+  mo.filename = "epoch={epoch}-val_loss={val_loss:.4f}";
+  auto ckpt = std::make_shared<ModelCheckpoint>(mo);
+  fo.callbacks = {ckpt};
+  model.fit(regression_data(50, 2), fo);
+  model.fit(regression_data(50, 2), fo);  // a second run gets version_1
+  const auto v0 = dir / "exp" / "version_0";
+  EXPECT_TRUE(std::filesystem::exists(v0 / "history.csv"));
+  EXPECT_TRUE(std::filesystem::exists(v0 / "history.json"));
+  EXPECT_TRUE(std::filesystem::exists(v0 / "learning_curves.svg"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "exp" / "version_1" / "history.csv"));
+  int weights = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "exp" / "version_1" / "checkpoints")) {
+    const std::string n = e.path().filename().string();
+    if (n.find(".state.") == std::string::npos) ++weights;
+    EXPECT_EQ(n.rfind("epoch=", 0), 0u) << n;
+  }
+  EXPECT_EQ(weights, 2);
+  EXPECT_TRUE(std::filesystem::exists(ckpt->best_model_path()));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Trainer, GradientAccumulationMatchesOneLargeBatch) {
+  // Two accumulated batches of 8 give the same SGD step as one batch of 16 (mean losses).
+  auto data = regression_data(16, 9);
+  auto one_step = [&](int64_t batch, int64_t accumulate) {
+    auto net = small_net(3);
+    net->at<nn::Dropout>(2)->p = 0.f;
+    Model model(net);
+    model.compile("sgd", "mse", {}, {{"lr", 0.1}});
+    FitOptions fo;
+    fo.epochs = 1;
+    fo.batch_size = batch;
+    fo.shuffle = false;
+    fo.verbose = 0;
+    fo.trainer.accumulate_grad_batches = accumulate;
+    model.fit(data, fo);
+    return flat_weights(*net);
+  };
+  auto a = one_step(16, 1);
+  auto b = one_step(8, 2);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6f);
+}
+
+TEST(RandomRestarts, KeepsTheBestSeed) {
+  auto data = regression_data(64, 5);
+  auto r = random_restarts(3, 100, "loss", true, [&](uint64_t seed, int) {
+    Model model(small_net(seed));
+    model.compile("sgd", "mse", {}, {{"lr", 0.05}});
+    FitOptions fo;
+    fo.epochs = 3;
+    fo.verbose = 0;
+    fo.seed = seed;
+    return model.fit(data, fo);
+  });
+  ASSERT_EQ(r.scores.size(), 3u);
+  EXPECT_EQ(r.seeds, (std::vector<uint64_t>{100, 101, 102}));
+  for (double s : r.scores) EXPECT_GE(s, r.scores[r.best]);
+  EXPECT_FALSE(r.scores[0] == r.scores[1] && r.scores[1] == r.scores[2]);
+}
