@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "neurona/core/error.hpp"
@@ -96,11 +97,13 @@ char detect_delimiter(const std::string& text, const std::string& name) {
   const char candidates[] = {',', ';', '\t'};
   char best_consistent = 0, best_header = 0;
   size_t consistent_fields = 1, header_fields = 1;
+  std::optional<Error> first_error;
   for (char d : candidates) {
     std::vector<Record> sample;
     try {
       sample = split_records(text, d, name, 6);
-    } catch (const Error&) {
+    } catch (const Error& e) {
+      if (!first_error) first_error = e;
       continue;
     }
     if (sample.empty()) continue;
@@ -112,6 +115,7 @@ char detect_delimiter(const std::string& text, const std::string& name) {
   }
   if (best_consistent) return best_consistent;
   if (best_header) return best_header;
+  if (first_error) throw *first_error;  // e.g. an unclosed quote, whatever the delimiter
   const auto first = text.substr(0, std::min(text.find('\n'), size_t{60}));
   fail(name, ", line 1: cannot detect the delimiter: the header \"", trim(first),
        "\" contains none of ',', ';' or tab; set CsvOptions::delimiter");

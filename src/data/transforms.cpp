@@ -66,10 +66,10 @@ Tensor Scaler::transform(const Tensor& x) const {
   check_input(x, "transform");
   Tensor out = Tensor::empty(x.shape());
   const int64_t n = x.size(0), f = x.size(1);
-  const float *s = scale_.data(), *o = offset_.data(), *in = x.data();
+  const float *s = scale_.data(), *c = center_.data(), *in = x.data();
   float* dst = out.data();
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < f; ++j) dst[i * f + j] = in[i * f + j] * s[j] + o[j];
+    for (int64_t j = 0; j < f; ++j) dst[i * f + j] = (in[i * f + j] - c[j]) * s[j] + base_;
   return out;
 }
 
@@ -77,10 +77,10 @@ Tensor Scaler::inverse_transform(const Tensor& x) const {
   check_input(x, "inverse_transform");
   Tensor out = Tensor::empty(x.shape());
   const int64_t n = x.size(0), f = x.size(1);
-  const float *s = scale_.data(), *o = offset_.data(), *in = x.data();
+  const float *s = scale_.data(), *c = center_.data(), *in = x.data();
   float* dst = out.data();
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < f; ++j) dst[i * f + j] = (in[i * f + j] - o[j]) / s[j];
+    for (int64_t j = 0; j < f; ++j) dst[i * f + j] = (in[i * f + j] - base_) / s[j] + c[j];
   return out;
 }
 
@@ -102,14 +102,9 @@ void StandardScaler::fit(const Tensor& x) {
 void StandardScaler::set(Tensor mean, Tensor std) {
   mean_ = std::move(mean);
   std_ = std::move(std);
-  const int64_t f = mean_.numel();
-  scale_ = Tensor::empty(Shape{f});
-  offset_ = Tensor::empty(Shape{f});
-  for (int64_t j = 0; j < f; ++j) {
-    const float sd = std_.data()[j] > 0.f ? std_.data()[j] : 1.f;
-    scale_.data()[j] = 1.f / sd;
-    offset_.data()[j] = -mean_.data()[j] / sd;
-  }
+  center_ = mean_;
+  scale_ = Tensor::empty(mean_.shape());
+  for (int64_t j = 0; j < scale_.numel(); ++j) scale_.data()[j] = 1.f / (std_.data()[j] > 0.f ? std_.data()[j] : 1.f);
 }
 
 std::map<std::string, Tensor> StandardScaler::state() const { return {{"mean", mean_}, {"scale", std_}}; }
@@ -138,13 +133,12 @@ void MinMaxScaler::fit(const Tensor& x) {
 void MinMaxScaler::set(Tensor min, Tensor max) {
   min_ = std::move(min);
   max_ = std::move(max);
-  const int64_t f = min_.numel();
-  scale_ = Tensor::empty(Shape{f});
-  offset_ = Tensor::empty(Shape{f});
-  for (int64_t j = 0; j < f; ++j) {
+  center_ = min_;
+  base_ = low_;
+  scale_ = Tensor::empty(min_.shape());
+  for (int64_t j = 0; j < scale_.numel(); ++j) {
     const float range = max_.data()[j] - min_.data()[j];
     scale_.data()[j] = (high_ - low_) / (range > 0.f ? range : 1.f);
-    offset_.data()[j] = low_ - min_.data()[j] * scale_.data()[j];
   }
 }
 

@@ -36,10 +36,10 @@ struct CsvSchema {
 };
 
 struct CsvOptions {
-  std::vector<std::string> target;       // target column names; empty means no target
-  std::vector<std::string> features;     // feature column names; empty means all but the target
+  std::vector<std::string> target{};     // target column names; empty means no target
+  std::vector<std::string> features{};   // feature column names; empty means all but the target
   char delimiter = 0;                    // 0 detects among ',' ';' and tab
-  std::vector<std::string> categorical;  // non-numeric columns to encode
+  std::vector<std::string> categorical{};  // non-numeric columns to encode
   Encoding feature_encoding = Encoding::OneHot;
   Encoding target_encoding = Encoding::Index;  // class ids, as sparse cross-entropy wants them
   Missing missing = Missing::Error;

@@ -10,7 +10,7 @@
 
 namespace neurona::data {
 
-// A per-column affine map fitted on features [N, F]: transform(x) = x * scale + offset.
+// A per-column affine map fitted on features [N, F]: transform(x) = (x - center) * scale + base.
 class Scaler {
 public:
   virtual ~Scaler() = default;
@@ -27,7 +27,8 @@ public:
 
 protected:
   void check_input(const Tensor& x, const char* op) const;
-  Tensor scale_, offset_;  // [F]
+  Tensor center_, scale_;  // [F]
+  float base_ = 0.f;
 };
 
 // (x - mean) / std per column, std with divisor N like scikit-learn's; a constant column keeps
