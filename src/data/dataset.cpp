@@ -1,0 +1,246 @@
+#include "neurona/data/dataset.hpp"
+
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <numeric>
+#include <thread>
+#include <utility>
+
+#include "neurona/core/error.hpp"
+#include "neurona/core/random.hpp"
+
+namespace neurona::data {
+namespace {
+
+Shape sample_shape(const Tensor& t) {
+  std::vector<int64_t> dims(t.shape().dims().begin() + 1, t.shape().dims().end());
+  return Shape(std::move(dims));
+}
+
+Shape batch_shape(int64_t n, const Shape& sample) {
+  std::vector<int64_t> dims{n};
+  dims.insert(dims.end(), sample.dims().begin(), sample.dims().end());
+  return Shape(std::move(dims));
+}
+
+void copy_rows(const Tensor& src, const int64_t* indices, int64_t count, float* dst) {
+  const int64_t n = src.size(0);
+  const int64_t row = n == 0 ? 0 : src.numel() / n;
+  const float* base = src.data();
+  for (int64_t i = 0; i < count; ++i) {
+    check(indices[i] >= 0 && indices[i] < n, "TensorDataset: sample index ", indices[i],
+          " out of range for ", n, " samples");
+    std::memcpy(dst + i * row, base + indices[i] * row, static_cast<size_t>(row) * sizeof(float));
+  }
+}
+
+void assemble_batch(const Dataset& ds, std::vector<int64_t> indices, Batch& out) {
+  const auto count = static_cast<int64_t>(indices.size());
+  out.x = Tensor::empty(batch_shape(count, ds.feature_shape()));
+  out.y = ds.has_targets() ? Tensor::empty(batch_shape(count, ds.target_shape())) : Tensor();
+  out.w = ds.has_weights() ? Tensor::empty(Shape{count}) : Tensor();
+  ds.gather(indices.data(), count, out.x.data(), out.y.defined() ? out.y.data() : nullptr,
+            out.w.defined() ? out.w.data() : nullptr);
+  out.indices = std::move(indices);
+}
+
+}  // namespace
+
+// --- TensorDataset --------------------------------------------------------------------------------
+
+TensorDataset::TensorDataset(Tensor features, Tensor targets, Tensor weights)
+    : features_(std::move(features)), targets_(std::move(targets)), weights_(std::move(weights)) {
+  check(features_.defined() && features_.dim() >= 1,
+        "TensorDataset: features must be a tensor [N, ...], got ",
+        features_.defined() ? features_.shape().str() : std::string("an undefined tensor"));
+  const int64_t n = features_.size(0);
+  if (targets_.defined())
+    check(targets_.dim() >= 1 && targets_.size(0) == n, "TensorDataset: features ", features_.shape(),
+          " and targets ", targets_.shape(), " disagree on the number of samples");
+  if (weights_.defined())
+    check(weights_.shape() == Shape{n}, "TensorDataset: sample weights must be [", n, "], got ",
+          weights_.shape());
+}
+
+Shape TensorDataset::feature_shape() const { return sample_shape(features_); }
+Shape TensorDataset::target_shape() const { return targets_.defined() ? sample_shape(targets_) : Shape{}; }
+
+void TensorDataset::gather(const int64_t* indices, int64_t count, float* x, float* y, float* w) const {
+  copy_rows(features_, indices, count, x);
+  if (y) copy_rows(targets_, indices, count, y);
+  if (w) copy_rows(weights_, indices, count, w);
+}
+
+TensorDataset TensorDataset::subset(const std::vector<int64_t>& indices) const {
+  const auto count = static_cast<int64_t>(indices.size());
+  Tensor x = Tensor::empty(batch_shape(count, feature_shape()));
+  Tensor y = has_targets() ? Tensor::empty(batch_shape(count, target_shape())) : Tensor();
+  Tensor w = has_weights() ? Tensor::empty(Shape{count}) : Tensor();
+  gather(indices.data(), count, x.data(), y.defined() ? y.data() : nullptr,
+         w.defined() ? w.data() : nullptr);
+  return TensorDataset(x, y, w);
+}
+
+// --- permutation ----------------------------------------------------------------------------------
+
+std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  std::iota(p.begin(), p.end(), int64_t{0});
+  Generator g(seed);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[g.randint(i + 1)]);
+  return p;
+}
+
+// --- DataLoader -----------------------------------------------------------------------------------
+
+// One background thread that assembles a single batch ahead of the consumer.
+struct DataLoader::Worker {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false, has_job = false, in_flight = false;
+  std::shared_ptr<const Dataset> dataset;
+  std::vector<int64_t> job;
+  int64_t job_batch = -1;
+  Batch result;
+  std::exception_ptr error;
+  std::thread thread;
+
+  explicit Worker(std::shared_ptr<const Dataset> ds) : dataset(std::move(ds)) {
+    thread = std::thread([this] { run(); });
+  }
+  ~Worker() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    thread.join();
+  }
+
+  void run() {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return stop || has_job; });
+      if (stop) return;
+      std::vector<int64_t> indices = std::move(job);
+      has_job = false;
+      lock.unlock();
+      Batch b;
+      std::exception_ptr e;
+      try {
+        assemble_batch(*dataset, std::move(indices), b);
+      } catch (...) {
+        e = std::current_exception();
+      }
+      lock.lock();
+      result = std::move(b);
+      error = e;
+      in_flight = false;
+      cv.notify_all();
+    }
+  }
+
+  void submit(int64_t batch, std::vector<int64_t> indices) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      job = std::move(indices);
+      job_batch = batch;
+      has_job = in_flight = true;
+    }
+    cv.notify_all();
+  }
+
+  // Waits for the submitted batch; rethrows what assembling it threw.
+  Batch take() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return !in_flight; });
+    job_batch = -1;
+    if (error) std::rethrow_exception(std::exchange(error, nullptr));
+    return std::move(result);
+  }
+
+  void cancel() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return !in_flight; });
+    job_batch = -1;
+    error = nullptr;
+    result = Batch{};
+  }
+};
+
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options)
+    : dataset_(std::move(dataset)), options_(options) {
+  check(dataset_ != nullptr, "DataLoader: no dataset");
+  check(options_.batch_size >= 1, "DataLoader: batch_size must be at least 1, got ", options_.batch_size);
+}
+
+DataLoader::DataLoader(DataLoader&&) noexcept = default;
+DataLoader& DataLoader::operator=(DataLoader&&) noexcept = default;
+DataLoader::~DataLoader() = default;
+
+int64_t DataLoader::num_batches() const {
+  const int64_t n = dataset_->size(), bs = options_.batch_size;
+  return options_.drop_last ? n / bs : (n + bs - 1) / bs;
+}
+
+int64_t DataLoader::num_samples() const {
+  return options_.drop_last ? num_batches() * options_.batch_size : dataset_->size();
+}
+
+void DataLoader::set_epoch(int64_t e) { next_epoch_ = e; }
+
+void DataLoader::reset() {
+  if (worker_) worker_->cancel();
+  epoch_ = next_epoch_++;
+  const int64_t n = dataset_->size();
+  if (options_.shuffle) {
+    order_ = permutation(n, options_.seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(epoch_ + 1)));
+  } else {
+    order_.resize(static_cast<size_t>(n));
+    std::iota(order_.begin(), order_.end(), int64_t{0});
+  }
+  cursor_ = 0;
+  if (options_.prefetch && num_batches() > 0) {
+    if (!worker_) worker_ = std::make_unique<Worker>(dataset_);
+    worker_->submit(0, batch_indices(0));
+  }
+}
+
+std::vector<int64_t> DataLoader::batch_indices(int64_t b) const {
+  const int64_t n = static_cast<int64_t>(order_.size()), bs = options_.batch_size;
+  const int64_t begin = b * bs, end = std::min(n, begin + bs);
+  return std::vector<int64_t>(order_.begin() + begin, order_.begin() + end);
+}
+
+bool DataLoader::next(Batch& batch) {
+  check(epoch_ >= 0, "DataLoader::next: call reset() (or iterate with range-for) to start an epoch");
+  if (cursor_ >= num_batches()) return false;
+  const int64_t b = cursor_++;
+  if (worker_ && worker_->job_batch == b) {
+    batch = worker_->take();
+  } else {
+    assemble_batch(*dataset_, batch_indices(b), batch);
+  }
+  if (worker_ && cursor_ < num_batches()) worker_->submit(cursor_, batch_indices(cursor_));
+  return true;
+}
+
+DataLoader::iterator::iterator(DataLoader* loader, bool end) : loader_(loader), done_(end) {
+  if (!done_) done_ = !loader_->next(batch_);
+}
+
+DataLoader::iterator& DataLoader::iterator::operator++() {
+  done_ = !loader_->next(batch_);
+  return *this;
+}
+
+DataLoader::iterator DataLoader::begin() {
+  reset();
+  return iterator(this, false);
+}
+
+DataLoader::iterator DataLoader::end() { return iterator(this, true); }
+
+}  // namespace neurona::data

@@ -1,0 +1,193 @@
+#include "neurona/data/idx.hpp"
+
+#include <zlib.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "neurona/core/error.hpp"
+
+namespace neurona::data {
+namespace {
+
+constexpr uint32_t kImageMagic = 0x00000803;  // unsigned bytes, 3 dimensions
+constexpr uint32_t kLabelMagic = 0x00000801;  // unsigned bytes, 1 dimension
+
+struct IdxRaw {
+  uint32_t magic = 0;
+  int type_size = 0;
+  std::vector<int64_t> dims;
+  std::vector<uint8_t> bytes;  // whole file
+  size_t data_offset = 0;
+};
+
+std::string hex(uint32_t v) {
+  std::ostringstream os;
+  os << "0x" << std::hex << std::setw(8) << std::setfill('0') << v;
+  return os.str();
+}
+
+uint32_t be32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+// The whole file, decompressed when it is gzip (zlib reads plain files unchanged).
+std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
+  check(std::filesystem::is_regular_file(path), path, ": no such file");
+  gzFile f = gzopen(path.c_str(), "rb");
+  check(f != nullptr, path, ": cannot open file");
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  for (;;) {
+    const int got = gzread(f, buf, sizeof buf);
+    if (got < 0) {
+      int code = 0;
+      const std::string msg = gzerror(f, &code);
+      gzclose(f);
+      fail(path, ": corrupt or truncated gzip data (", msg, ")");
+    }
+    if (got == 0) break;
+    out.insert(out.end(), buf, buf + got);
+  }
+  gzclose(f);
+  return out;
+}
+
+int type_size(uint8_t code) {
+  switch (code) {
+    case 0x08: case 0x09: return 1;
+    case 0x0B: return 2;
+    case 0x0C: case 0x0D: return 4;
+    case 0x0E: return 8;
+    default: return 0;
+  }
+}
+
+IdxRaw read_raw(const std::string& path) {
+  IdxRaw raw;
+  raw.bytes = read_maybe_gzip(path);
+  const auto& b = raw.bytes;
+  check(b.size() >= 4, path, ": truncated IDX file: ", b.size(), " bytes, too short for the magic number");
+  raw.magic = be32(b.data());
+  check(b[0] == 0 && b[1] == 0 && b[3] >= 1, path, ": not an IDX file: magic number ", hex(raw.magic),
+        " (expected two zero bytes, a type code and the number of dimensions, e.g. ", hex(kImageMagic),
+        " for images)");
+  raw.type_size = type_size(b[2]);
+  check(raw.type_size > 0, path, ": IDX magic number ", hex(raw.magic), " has unknown type code 0x",
+        std::hex, int(b[2]));
+  const size_t ndims = b[3];
+  raw.data_offset = 4 + 4 * ndims;
+  check(b.size() >= raw.data_offset, path, ": truncated IDX file: the header of ", ndims,
+        " dimensions needs ", raw.data_offset, " bytes, the file has ", b.size());
+  int64_t count = 1;
+  for (size_t d = 0; d < ndims; ++d) {
+    raw.dims.push_back(be32(b.data() + 4 + 4 * d));
+    count *= raw.dims.back();
+  }
+  const size_t need = static_cast<size_t>(count) * static_cast<size_t>(raw.type_size);
+  const size_t have = b.size() - raw.data_offset;
+  check(have >= need, path, ": truncated IDX file: dimensions ", Shape(raw.dims), " need ", need,
+        " data bytes, found ", have);
+  check(have == need, path, ": IDX file has ", have - need, " bytes after the data of dimensions ",
+        Shape(raw.dims));
+  return raw;
+}
+
+Tensor to_float(const IdxRaw& raw, float scale) {
+  Tensor t = Tensor::empty(Shape(raw.dims));
+  float* out = t.data();
+  const uint8_t* p = raw.bytes.data() + raw.data_offset;
+  const int64_t n = t.numel();
+  const uint8_t code = raw.bytes[2];
+  for (int64_t i = 0; i < n; ++i, p += raw.type_size) {
+    double v = 0;
+    switch (code) {
+      case 0x08: v = p[0]; break;
+      case 0x09: v = static_cast<int8_t>(p[0]); break;
+      case 0x0B: v = static_cast<int16_t>((p[0] << 8) | p[1]); break;
+      case 0x0C: v = static_cast<int32_t>(be32(p)); break;
+      case 0x0D: {
+        const uint32_t bits = be32(p);
+        float f;
+        std::memcpy(&f, &bits, 4);
+        v = f;
+        break;
+      }
+      case 0x0E: {
+        const uint64_t bits = (uint64_t(be32(p)) << 32) | be32(p + 4);
+        std::memcpy(&v, &bits, 8);
+        break;
+      }
+    }
+    out[i] = static_cast<float>(v * scale);
+  }
+  return t;
+}
+
+void expect_magic(const IdxRaw& raw, uint32_t magic, const std::string& path, const char* what) {
+  check(raw.magic == magic, path, ": expected an IDX ", what, " file (magic ", hex(magic), ") but found magic ",
+        hex(raw.magic));
+}
+
+std::string find_file(const std::string& dir, const std::string& stem) {
+  for (const char* suffix : {"", ".gz"}) {
+    const auto p = std::filesystem::path(dir) / (stem + suffix);
+    if (std::filesystem::is_regular_file(p)) return p.string();
+  }
+  fail(dir, ": missing ", stem, " (or ", stem, ".gz)");
+}
+
+}  // namespace
+
+Tensor read_idx(const std::string& path) { return to_float(read_raw(path), 1.f); }
+
+ImageSet read_idx_images(const std::string& images_path, const std::string& labels_path,
+                         const ImageOptions& options) {
+  const IdxRaw images = read_raw(images_path);
+  expect_magic(images, kImageMagic, images_path, "image");
+  const IdxRaw labels = read_raw(labels_path);
+  expect_magic(labels, kLabelMagic, labels_path, "label");
+  check(images.dims[0] == labels.dims[0], images_path, " holds ", images.dims[0], " images but ",
+        labels_path, " holds ", labels.dims[0], " labels");
+  ImageSet set;
+  set.images = to_float(images, options.scale ? 1.f / 255.f : 1.f);
+  if (options.flatten) set.images = set.images.reshape(Shape{images.dims[0], images.dims[1] * images.dims[2]});
+  set.labels = to_float(labels, 1.f);
+  return set;
+}
+
+MnistData load_mnist(const std::string& dir, const ImageOptions& options) {
+  check(std::filesystem::is_directory(dir), dir, ": no such directory");
+  MnistData d;
+  d.train = read_idx_images(find_file(dir, "train-images-idx3-ubyte"), find_file(dir, "train-labels-idx1-ubyte"), options);
+  d.test = read_idx_images(find_file(dir, "t10k-images-idx3-ubyte"), find_file(dir, "t10k-labels-idx1-ubyte"), options);
+  return d;
+}
+
+std::string fashion_mnist_default_dir() {
+  if (const char* env = std::getenv("NEURONA_FASHION_MNIST"); env && *env) return env;
+  const std::string debian = "/usr/share/datasets/fashion-mnist";
+  if (std::filesystem::exists(debian + "/train-images-idx3-ubyte.gz") ||
+      std::filesystem::exists(debian + "/train-images-idx3-ubyte"))
+    return debian;
+  return "";
+}
+
+MnistData load_fashion_mnist(const std::string& dir, const ImageOptions& options) {
+  const std::string where = dir.empty() ? fashion_mnist_default_dir() : dir;
+  check(!where.empty(), "Fashion-MNIST not found: install Debian's dataset-fashion-mnist "
+        "(apt-get install dataset-fashion-mnist, files in /usr/share/datasets/fashion-mnist), or point "
+        "NEURONA_FASHION_MNIST or --data at a directory holding the four IDX files");
+  return load_mnist(where, options);
+}
+
+const std::vector<std::string>& fashion_mnist_classes() {
+  static const std::vector<std::string> names{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                              "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return names;
+}
+
+}  // namespace neurona::data

@@ -1,0 +1,131 @@
+#include <zlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "data/data_test_util.hpp"
+#include "test_util.hpp"
+
+using namespace neurona;
+using namespace neurona::data;
+using neurona::testing::expect_values;
+using neurona::testing::scratch_path;
+using neurona::testing::write_file;
+
+namespace {
+void put32(std::string& s, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) s += char((v >> shift) & 0xff);
+}
+
+// An IDX file of unsigned bytes: magic 0x0000080<rank>, the dimensions, then `data`.
+std::string idx_bytes(const std::vector<uint32_t>& dims, const std::string& data) {
+  std::string s{0, 0, 0x08, char(dims.size())};
+  for (auto d : dims) put32(s, d);
+  return s + data;
+}
+
+std::string pixels(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += char((i * 37) % 256);
+  return s;
+}
+
+void write_gzip(const std::string& path, const std::string& data) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(gzwrite(f, data.data(), unsigned(data.size())), int(data.size()));
+  gzclose(f);
+}
+}  // namespace
+
+TEST(Idx, ReadsImagesAndLabelsPlainAndGzip) {
+  const auto images = write_file("img-idx3-ubyte", idx_bytes({3, 2, 2}, pixels(12)));
+  const auto labels = scratch_path("lbl-idx1-ubyte.gz");
+  write_gzip(labels, idx_bytes({3}, std::string{7, 0, 9}));
+  auto set = read_idx_images(images, labels, {.flatten = false, .scale = false});
+  EXPECT_EQ(set.images.shape(), (Shape{3, 2, 2}));
+  expect_values(set.images.slice(1, 2), {148, 185, 222, 3});  // bytes 4..7 of i*37 % 256
+  expect_values(set.labels, {7, 0, 9});
+  auto flat = read_idx_images(images, labels, {.flatten = true, .scale = true});
+  EXPECT_EQ(flat.images.shape(), (Shape{3, 4}));
+  EXPECT_NEAR(flat.images.at({1, 0}), 148.f / 255.f, 1e-7f);
+}
+
+TEST(Idx, ReadsOtherElementTypes) {
+  std::string s{0, 0, 0x0B, 1};  // int16, one dimension
+  put32(s, 2);
+  s += std::string{char(0xff), char(0xfe), 0x01, 0x00};  // -2, 256
+  expect_values(read_idx(write_file("i16.idx", s)), {-2, 256});
+}
+
+TEST(Idx, LoadMnistFindsGzipFilesInADirectory) {
+  const auto dir = std::filesystem::path(scratch_path("mnist_dir"));
+  std::filesystem::create_directories(dir);
+  write_gzip((dir / "train-images-idx3-ubyte.gz").string(), idx_bytes({2, 28, 28}, pixels(2 * 784)));
+  write_gzip((dir / "train-labels-idx1-ubyte.gz").string(), idx_bytes({2}, std::string{1, 2}));
+  write_file("mnist_dir/t10k-images-idx3-ubyte", idx_bytes({1, 28, 28}, pixels(784)));
+  write_file("mnist_dir/t10k-labels-idx1-ubyte", idx_bytes({1}, std::string{5}));
+  auto d = load_mnist(dir.string(), {.flatten = true});
+  EXPECT_EQ(d.train.images.shape(), (Shape{2, 784}));
+  EXPECT_EQ(d.test.images.shape(), (Shape{1, 784}));
+  expect_values(d.test.labels, {5});
+}
+
+TEST(IdxErrors, WrongMagicNumber) {
+  const auto path = write_file("bad-magic.idx", std::string("\x12\x34\x08\x01", 4) + std::string(8, '\0'));
+  EXPECT_ERROR_CONTAINS(read_idx(path), "bad-magic.idx: not an IDX file: magic number 0x12340801");
+  // A label file where images are expected is named as such.
+  const auto labels = write_file("labels-as-images.idx", idx_bytes({2}, std::string{1, 2}));
+  EXPECT_ERROR_CONTAINS(read_idx_images(labels, labels), "expected an IDX image file (magic 0x00000803) but found magic 0x00000801");
+}
+
+TEST(IdxErrors, TruncatedFile) {
+  const auto path = write_file("truncated-idx3-ubyte", idx_bytes({10, 28, 28}, pixels(1000)));
+  EXPECT_ERROR_CONTAINS(read_idx(path), "truncated-idx3-ubyte: truncated IDX file: dimensions [10,28,28] need 7840 data bytes, found 1000");
+  const auto header = write_file("short-header.idx", std::string{0, 0, 8, 3, 0, 0});
+  EXPECT_ERROR_CONTAINS(read_idx(header), "the header of 3 dimensions needs 16 bytes, the file has 6");
+  // A gzip stream cut short.
+  const auto gz = scratch_path("cut.idx.gz");
+  write_gzip(gz, idx_bytes({100, 28, 28}, pixels(78400)));
+  const auto size = std::filesystem::file_size(gz);
+  std::filesystem::resize_file(gz, size / 2);
+  EXPECT_ERROR_CONTAINS(read_idx(gz), "cut.idx.gz");
+}
+
+TEST(IdxErrors, ImageLabelCountMismatch) {
+  const auto images = write_file("five-images", idx_bytes({5, 2, 2}, pixels(20)));
+  const auto labels = write_file("four-labels", idx_bytes({4}, std::string(4, 1)));
+  EXPECT_ERROR_CONTAINS(read_idx_images(images, labels), "five-images holds 5 images but");
+  EXPECT_ERROR_CONTAINS(read_idx_images(images, labels), "four-labels holds 4 labels");
+}
+
+TEST(FashionMnist, DefaultDirHonoursTheEnvironment) {
+  ::setenv("NEURONA_FASHION_MNIST", "/some/where", 1);
+  EXPECT_EQ(fashion_mnist_default_dir(), "/some/where");
+  ::unsetenv("NEURONA_FASHION_MNIST");
+  const std::string d = fashion_mnist_default_dir();
+  EXPECT_TRUE(d.empty() || d == "/usr/share/datasets/fashion-mnist") << d;
+  EXPECT_EQ(fashion_mnist_classes().size(), 10u);
+  EXPECT_EQ(fashion_mnist_classes()[9], "Ankle boot");
+}
+
+TEST(FashionMnist, LoadsTheDebianPackage) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  auto d = load_fashion_mnist("/usr/share/datasets/fashion-mnist");
+  EXPECT_EQ(d.train.images.shape(), (Shape{60000, 28, 28}));
+  EXPECT_EQ(d.test.images.shape(), (Shape{10000, 28, 28}));
+  EXPECT_EQ(d.train.labels.numel(), 60000);
+  EXPECT_EQ(d.test.labels.numel(), 10000);
+  std::vector<int> per_class(10);
+  for (float v : d.train.labels.to_vector()) {
+    ASSERT_GE(v, 0.f);
+    ASSERT_LE(v, 9.f);
+    ++per_class[int(v)];
+  }
+  for (int c : per_class) EXPECT_EQ(c, 6000);  // Fashion-MNIST is balanced
+  float lo = 1, hi = 0;
+  for (float v : d.test.images.to_vector()) lo = std::min(lo, v), hi = std::max(hi, v);
+  EXPECT_EQ(lo, 0.f);
+  EXPECT_EQ(hi, 1.f);
+}
