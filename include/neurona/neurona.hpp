@@ -10,3 +10,4 @@
 #include "neurona/autograd/gradcheck.hpp"
 #include "neurona/autograd/node.hpp"
 #include "neurona/app/devices.hpp"
+#include "neurona/optim.hpp"
