@@ -186,49 +186,13 @@ void Optimizer::load_state_dict(const StateDict& sd) {
   const double count = sd.scalar("param_groups.count", owner);
   check(count == static_cast<double>(groups_.size()), owner, ": state dict has ", count,
         " parameter groups but the optimizer has ", groups_.size());
-  std::set<std::string> used{"param_groups.count"};
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    std::string prefix = "param_groups." + std::to_string(gi) + ".";
-    const double n = sd.scalar(prefix + "num_params", owner);
+    const double n = sd.scalar("param_groups." + std::to_string(gi) + ".num_params", owner);
     check(n == static_cast<double>(groups_[gi].params.size()), owner, ": state dict group ", gi, " has ",
           n, " parameters but the optimizer's has ", groups_[gi].params.size());
   }
-  // Validate everything before changing anything, so a bad dict leaves the optimizer intact.
-  std::vector<Group> next = groups_;
-  size_t index = 0;
-  for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    Group& g = next[gi];
-    std::string prefix = "param_groups." + std::to_string(gi) + ".";
-    used.insert(prefix + "num_params");
-    g.frozen = sd.scalar(prefix + "frozen", owner) != 0.0;
-    used.insert(prefix + "frozen");
-    auto il = sd.scalars.find(prefix + "initial_lr");
-    g.initial_lr = il == sd.scalars.end() ? std::numeric_limits<double>::quiet_NaN() : il->second;
-    used.insert(prefix + "initial_lr");
-    const auto buffers = buffer_names(gi);
-    const auto scalars = scalar_names(gi);
-    for (size_t pi = 0; pi < g.params.size(); ++pi, ++index) {
-      std::string sp = "state." + std::to_string(index) + ".";
-      ParamState s;
-      if (sd.scalars.count(sp + "step")) {
-        s.step = static_cast<int64_t>(sd.scalars.at(sp + "step"));
-        used.insert(sp + "step");
-        for (const auto& b : buffers) {
-          const Tensor& t = sd.tensor(sp + b, owner);
-          check(t.shape() == g.params[pi].shape(), owner, ": state '", sp + b, "' has shape ", t.shape(),
-                " but parameter ", index, " has shape ", g.params[pi].shape());
-          s.buffers.push_back(t.detach().clone());
-          used.insert(sp + b);
-        }
-        for (const auto& k : scalars) {
-          s.scalars.push_back(sd.scalar(sp + k, owner));
-          used.insert(sp + k);
-        }
-      }
-      g.state[pi] = std::move(s);
-    }
-  }
-  // Hyper-parameters: import into the live options, restoring them if validation fails.
+  // Hyper-parameters go first (they decide which buffers exist); on any error they are put back
+  // and nothing else changes.
   StateDict saved_hypers;
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     HyperExport ex;
@@ -236,15 +200,47 @@ void Optimizer::load_state_dict(const StateDict& sd) {
     ex.out = &saved_hypers.scalars;
     visit_hypers(gi, ex);
   }
+  std::set<std::string> used{"param_groups.count"};
+  std::vector<Group> next = groups_;
   try {
+    size_t index = 0;
     for (size_t gi = 0; gi < groups_.size(); ++gi) {
+      const std::string prefix = "param_groups." + std::to_string(gi) + ".";
       HyperImport im;
-      im.prefix = "param_groups." + std::to_string(gi) + ".";
+      im.prefix = prefix;
       im.sd = &sd;
       im.owner = owner;
       im.used = &used;
       visit_hypers(gi, im);
       validate(gi);
+
+      Group& g = next[gi];
+      g.frozen = sd.scalar(prefix + "frozen", owner) != 0.0;
+      auto il = sd.scalars.find(prefix + "initial_lr");
+      g.initial_lr = il == sd.scalars.end() ? std::numeric_limits<double>::quiet_NaN() : il->second;
+      used.insert({prefix + "num_params", prefix + "frozen", prefix + "initial_lr"});
+      const auto buffers = buffer_names(gi);
+      const auto scalars = scalar_names(gi);
+      for (size_t pi = 0; pi < g.params.size(); ++pi, ++index) {
+        const std::string sp = "state." + std::to_string(index) + ".";
+        ParamState s;
+        if (sd.scalars.count(sp + "step")) {
+          s.step = static_cast<int64_t>(sd.scalars.at(sp + "step"));
+          used.insert(sp + "step");
+          for (const auto& b : buffers) {
+            const Tensor& t = sd.tensor(sp + b, owner);
+            check(t.shape() == g.params[pi].shape(), owner, ": state '", sp + b, "' has shape ", t.shape(),
+                  " but parameter ", index, " has shape ", g.params[pi].shape());
+            s.buffers.push_back(t.detach().clone());
+            used.insert(sp + b);
+          }
+          for (const auto& k : scalars) {
+            s.scalars.push_back(sd.scalar(sp + k, owner));
+            used.insert(sp + k);
+          }
+        }
+        g.state[pi] = std::move(s);
+      }
     }
     for (const auto& [k, v] : sd.scalars) check(used.count(k) > 0, owner, ": unexpected state dict scalar '", k, "'");
     for (const auto& [k, v] : sd.tensors) check(used.count(k) > 0, owner, ": unexpected state dict tensor '", k, "'");
