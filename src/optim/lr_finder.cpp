@@ -43,7 +43,7 @@ LRFinderResult lr_find(Optimizer& opt, const std::function<Tensor()>& loss_of_ne
       const double value = loss.item();
       loss.backward();
       opt.step();
-      avg = i == 0 ? value : o.beta * avg + (1 - o.beta) * value;
+      avg = o.beta * avg + (1 - o.beta) * value;
       const double smoothed = avg / (1 - std::pow(o.beta, double(i + 1)));
       r.lrs.push_back(lr);
       r.raw_losses.push_back(value);
