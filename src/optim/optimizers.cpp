@@ -114,7 +114,7 @@ void RMSprop::init_state(size_t group, ParamState& s, const Tensor& param) const
 
 void RMSprop::update(size_t group, float* w, const float* g, int64_t n, ParamState& s) {
   const auto& o = options_[group];
-  check(s.buffers.size() == buffer_names(group).size(),
+  check(s.buffers.size() == 1u + (o.momentum > 0) + o.centered,
         "RMSprop: momentum or centered changed after the first step");
   const float lr = float(o.lr), a = float(o.alpha), a1 = float(1.0 - o.alpha), eps = float(o.eps);
   const float wd = float(o.weight_decay), mu = float(o.momentum), sign = o.maximize ? -1.f : 1.f;
@@ -219,7 +219,7 @@ void Adam::init_state(size_t group, ParamState& s, const Tensor& param) const {
   Optimizer::init_state(group, s, param);
 }
 void Adam::update(size_t group, float* w, const float* g, int64_t n, ParamState& s) {
-  check(s.buffers.size() == buffer_names(group).size(), "Adam: amsgrad changed after the first step");
+  check(s.buffers.size() == 2u + options_[group].amsgrad, "Adam: amsgrad changed after the first step");
   adam_update(options_[group], w, g, n, s);
 }
 
@@ -231,7 +231,7 @@ void AdamW::init_state(size_t group, ParamState& s, const Tensor& param) const {
   Optimizer::init_state(group, s, param);
 }
 void AdamW::update(size_t group, float* w, const float* g, int64_t n, ParamState& s) {
-  check(s.buffers.size() == buffer_names(group).size(), "AdamW: amsgrad changed after the first step");
+  check(s.buffers.size() == 2u + options_[group].amsgrad, "AdamW: amsgrad changed after the first step");
   adam_update(options_[group], w, g, n, s);
 }
 
