@@ -47,6 +47,8 @@ const std::map<std::string, Maker>& makers() {
       {"cosine_warm_restarts",
        with_sgd<CosineAnnealingWarmRestarts>(CosineAnnealingWarmRestartsOptions{.T_0 = 5, .T_mult = 2, .eta_min = 0.001})},
       {"cosine_warm_restarts_mult1", with_sgd<CosineAnnealingWarmRestarts>(CosineAnnealingWarmRestartsOptions{.T_0 = 12})},
+      {"cosine_warm_restarts_fractional",
+       with_sgd<CosineAnnealingWarmRestarts>(CosineAnnealingWarmRestartsOptions{.T_0 = 3, .T_mult = 2, .eta_min = 0.01})},
       {"linear_lr", with_sgd<LinearLR>(LinearLROptions{.start_factor = 0.05, .end_factor = 0.8, .total_iters = 40})},
       {"lambda_lr", with_sgd<LambdaLR>(std::function<double(int64_t)>([](int64_t t) {
          return std::min(1.0, double(t + 1) / 10) * 0.5 * (1 + std::cos(M_PI * double(t) / 100));
@@ -111,7 +113,9 @@ TEST(Schedules, MatchTorchOver100Steps) {
         ASSERT_NE(cycle, nullptr);
         EXPECT_NEAR(cycle->get_last_momentum()[0], fix.momentum[t], 1e-9) << "momentum, step " << t;
       }
-      if (plateau)
+      if (name == "cosine_warm_restarts_fractional")
+        dynamic_cast<CosineAnnealingWarmRestarts&>(*r.sched).step_to((t + 1) / 4.0);
+      else if (plateau)
         r.sched->step(name == "reduce_on_plateau_rel" ? plateau_metric(t) : -plateau_metric(t));
       else if (!(cycle && t == 99))
         r.sched->step();
