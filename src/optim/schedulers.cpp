@@ -328,18 +328,34 @@ void ReduceLROnPlateau::step() { fail("ReduceLROnPlateau: step() needs the monit
 
 void ReduceLROnPlateau::step(double metric) {
   ++last_epoch_;
-  if (better(metric)) {
-    best_ = metric;
-    num_bad_ = 0;
-  } else {
-    ++num_bad_;
-  }
-  if (cooldown_counter_ > 0) {
-    --cooldown_counter_;
-    num_bad_ = 0;
-  }
   const bool keras = o_.convention == ReduceLROnPlateauOptions::Convention::keras;
-  if (keras ? num_bad_ >= o_.patience : num_bad_ > o_.patience) {
+  bool counted = false;  // Keras tests patience only on an epoch it counted as bad
+  if (keras) {
+    // Keras: leave cooldown first; bad epochs count only outside it.
+    if (cooldown_counter_ > 0) {
+      --cooldown_counter_;
+      num_bad_ = 0;
+    }
+    if (better(metric)) {
+      best_ = metric;
+      num_bad_ = 0;
+    } else if (cooldown_counter_ == 0) {
+      ++num_bad_;
+      counted = true;
+    }
+  } else {
+    if (better(metric)) {
+      best_ = metric;
+      num_bad_ = 0;
+    } else {
+      ++num_bad_;
+    }
+    if (cooldown_counter_ > 0) {
+      --cooldown_counter_;
+      num_bad_ = 0;
+    }
+  }
+  if (keras ? counted && num_bad_ >= o_.patience : num_bad_ > o_.patience) {
     for (size_t g = 0; g < opt_.num_groups(); ++g) {
       const double old_lr = opt_.lr(g), new_lr = std::max(old_lr * o_.factor, o_.min_lr);
       if (old_lr - new_lr > o_.eps) opt_.set_lr(g, new_lr);

@@ -181,6 +181,24 @@ TEST(Schedules, PlateauConventions) {
   expect_seq(run(ReduceLROnPlateauOptions::Convention::pytorch), {1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25}, 0);
   // Keras: reduce when wait >= patience, one epoch earlier.
   expect_seq(run(ReduceLROnPlateauOptions::Convention::keras), {1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.125}, 0);
+
+  // With cooldown 1: PyTorch zeroes the bad count in the cooldown epoch; Keras leaves cooldown
+  // first and counts that epoch (Keras's ReduceLROnPlateau.on_epoch_end order).
+  auto cool = [](ReduceLROnPlateauOptions::Convention c) {
+    auto opt = sgd();
+    opt->set_lr(1.0);
+    ReduceLROnPlateau s(*opt, {.factor = 0.5, .patience = 2, .cooldown = 1, .convention = c});
+    std::vector<double> lrs;
+    for (int i = 0; i < 9; ++i) {
+      s.step(i == 0 ? 1.0 : 2.0);
+      lrs.push_back(opt->lr());
+    }
+    return lrs;
+  };
+  // PyTorch: reduce at the 4th call (3 bad > 2), cooldown eats call 5, reduce again at call 8.
+  expect_seq(cool(ReduceLROnPlateauOptions::Convention::pytorch), {1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25}, 0);
+  // Keras: reduce at the 3rd call (2 bad >= 2); call 4 leaves cooldown and counts, reduce at call 5.
+  expect_seq(cool(ReduceLROnPlateauOptions::Convention::keras), {1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.0625}, 0);
 }
 
 TEST(Schedules, StateDictResumes) {
