@@ -46,7 +46,8 @@ Outcome descend(double lr) {
     }
     no_progress = dist >= previous * (1 - 1e-6) ? no_progress + 1 : 0;
     if (no_progress >= 10) {
-      out.verdict = dist > previous * (1 + 1e-6) ? "diverges" : "oscillates around the minimum, never reaches it";
+      out.verdict =
+          dist > previous * (1 + 1e-6) ? "diverges" : "oscillates around the minimum, never reaches it";
       return out;
     }
     previous = dist;
@@ -65,7 +66,8 @@ int main() {
     const Outcome o = descend(lr);
     std::printf("%-14g %7d  %-10.4f %s\n", lr, o.steps, o.w, o.verdict.c_str());
   }
-  std::printf("\nA larger rate gets there in fewer steps, until it overshoots: with lr = 1 every step jumps\n"
-              "to the mirror point on the other side of the minimum. The Goldilocks rate here is 0.5 (one step).\n");
+  std::printf(
+      "\nA larger rate gets there in fewer steps, until it overshoots: with lr = 1 every step jumps\n"
+      "to the mirror point on the other side of the minimum. The Goldilocks rate here is 0.5 (one step).\n");
   return 0;
 }

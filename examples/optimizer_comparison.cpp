@@ -32,15 +32,21 @@ struct Row {
 
 int main() {
   const std::vector<Row> rows = {
-      {"SGD", "lr=5e-4", [](auto p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 5e-4}); }},
+      {"SGD", "lr=5e-4",
+       [](auto p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 5e-4}); }},
       {"SGD + momentum", "lr=5e-4, momentum=0.9",
-       [](auto p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 5e-4, .momentum = 0.9}); }},
+       [](auto p) {
+         return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 5e-4, .momentum = 0.9});
+       }},
       {"RMSprop", "lr=1e-3",
        [](auto p) { return std::make_unique<optim::RMSprop>(p, optim::RMSpropOptions{.lr = 1e-3}); }},
-      {"Adam", "lr=2e-2", [](auto p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 2e-2}); }},
+      {"Adam", "lr=2e-2",
+       [](auto p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 2e-2}); }},
   };
-  std::printf("Rosenbrock f(x, y) = (1 - x)^2 + 100 (y - x^2)^2 from (-1.5, 2); converged when within %.0e of (1, 1)\n\n",
-              kTolerance);
+  std::printf(
+      "Rosenbrock f(x, y) = (1 - x)^2 + 100 (y - x^2)^2 from (-1.5, 2); converged when within %.0e of (1, "
+      "1)\n\n",
+      kTolerance);
   std::printf("%-16s %-24s %8s  %-22s %s\n", "optimizer", "settings", "steps", "final (x, y)", "result");
   for (const auto& row : rows) {
     Tensor x = Tensor::from({-1.5f}).requires_grad_();
@@ -61,8 +67,8 @@ int main() {
     }
     char point[64];
     std::snprintf(point, sizeof point, "(%.4f, %.4f)", x.item(), y.item());
-    std::printf("%-16s %-24s %8d  %-22s %s\n", row.name, row.settings.c_str(), std::min(steps, kMaxSteps), point,
-                converged ? "converged" : "not converged");
+    std::printf("%-16s %-24s %8d  %-22s %s\n", row.name, row.settings.c_str(), std::min(steps, kMaxSteps),
+                point, converged ? "converged" : "not converged");
   }
   return 0;
 }

@@ -48,7 +48,8 @@ LRFinderResult lr_find(Optimizer& opt, const std::function<Tensor()>& loss_of_ne
       r.lrs.push_back(lr);
       r.raw_losses.push_back(value);
       r.losses.push_back(smoothed);
-      if (o.early_stop_threshold > 0 && i > 1 && (smoothed > o.early_stop_threshold * best || !std::isfinite(smoothed))) {
+      if (o.early_stop_threshold > 0 && i > 1 &&
+          (smoothed > o.early_stop_threshold * best || !std::isfinite(smoothed))) {
         r.early_stopped = true;
         break;
       }
@@ -71,9 +72,12 @@ LRFinderResult lr_find(Optimizer& opt, const std::function<Tensor()>& loss_of_ne
     double min_grad = std::numeric_limits<double>::infinity();
     for (int64_t k = 0; k < m; ++k) {
       double g;
-      if (k == 0) g = r.losses[idx[1]] - r.losses[idx[0]];
-      else if (k == m - 1) g = r.losses[idx[m - 1]] - r.losses[idx[m - 2]];
-      else g = (r.losses[idx[k + 1]] - r.losses[idx[k - 1]]) / 2;
+      if (k == 0)
+        g = r.losses[idx[1]] - r.losses[idx[0]];
+      else if (k == m - 1)
+        g = r.losses[idx[m - 1]] - r.losses[idx[m - 2]];
+      else
+        g = (r.losses[idx[k + 1]] - r.losses[idx[k - 1]]) / 2;
       if (g < min_grad) {
         min_grad = g;
         r.suggestion_index = idx[k];
@@ -93,7 +97,8 @@ std::string LRFinderResult::table() const {
     out += line;
   }
   if (suggestion_index >= 0) {
-    std::snprintf(line, sizeof line, "suggested lr: %.4e%s\n", suggestion, early_stopped ? " (stopped early: loss diverged)" : "");
+    std::snprintf(line, sizeof line, "suggested lr: %.4e%s\n", suggestion,
+                  early_stopped ? " (stopped early: loss diverged)" : "");
     out += line;
   } else {
     out += "no suggestion: too few points (lower skip_begin or raise num_training)\n";

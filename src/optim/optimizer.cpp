@@ -188,8 +188,8 @@ void Optimizer::load_state_dict(const StateDict& sd) {
         " parameter groups but the optimizer has ", groups_.size());
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     const double n = sd.scalar("param_groups." + std::to_string(gi) + ".num_params", owner);
-    check(n == static_cast<double>(groups_[gi].params.size()), owner, ": state dict group ", gi, " has ",
-          n, " parameters but the optimizer's has ", groups_[gi].params.size());
+    check(n == static_cast<double>(groups_[gi].params.size()), owner, ": state dict group ", gi, " has ", n,
+          " parameters but the optimizer's has ", groups_[gi].params.size());
   }
   // Hyper-parameters go first (they decide which buffers exist); on any error they are put back
   // and nothing else changes.
@@ -242,8 +242,10 @@ void Optimizer::load_state_dict(const StateDict& sd) {
         g.state[pi] = std::move(s);
       }
     }
-    for (const auto& [k, v] : sd.scalars) check(used.count(k) > 0, owner, ": unexpected state dict scalar '", k, "'");
-    for (const auto& [k, v] : sd.tensors) check(used.count(k) > 0, owner, ": unexpected state dict tensor '", k, "'");
+    for (const auto& [k, v] : sd.scalars)
+      check(used.count(k) > 0, owner, ": unexpected state dict scalar '", k, "'");
+    for (const auto& [k, v] : sd.tensors)
+      check(used.count(k) > 0, owner, ": unexpected state dict tensor '", k, "'");
   } catch (...) {
     for (size_t gi = 0; gi < groups_.size(); ++gi) {
       HyperImport im;

@@ -213,7 +213,9 @@ std::vector<std::string> adam_buffers(bool amsgrad) {
 
 const char* Adam::name() const { return "Adam"; }
 void Adam::validate(size_t group) const { validate_adam("Adam", options_[group]); }
-std::vector<std::string> Adam::buffer_names(size_t group) const { return adam_buffers(options_[group].amsgrad); }
+std::vector<std::string> Adam::buffer_names(size_t group) const {
+  return adam_buffers(options_[group].amsgrad);
+}
 std::vector<std::string> Adam::scalar_names(size_t) const { return {}; }
 void Adam::init_state(size_t group, ParamState& s, const Tensor& param) const {
   Optimizer::init_state(group, s, param);
@@ -225,7 +227,9 @@ void Adam::update(size_t group, float* w, const float* g, int64_t n, ParamState&
 
 const char* AdamW::name() const { return "AdamW"; }
 void AdamW::validate(size_t group) const { validate_adam("AdamW", options_[group]); }
-std::vector<std::string> AdamW::buffer_names(size_t group) const { return adam_buffers(options_[group].amsgrad); }
+std::vector<std::string> AdamW::buffer_names(size_t group) const {
+  return adam_buffers(options_[group].amsgrad);
+}
 std::vector<std::string> AdamW::scalar_names(size_t) const { return {}; }
 void AdamW::init_state(size_t group, ParamState& s, const Tensor& param) const {
   Optimizer::init_state(group, s, param);

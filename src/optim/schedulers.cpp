@@ -141,8 +141,7 @@ std::vector<double> CosineAnnealingLR::compute_lr() {
     for (size_t g = 0; g < lrs.size(); ++g) lrs[g] += (base_lrs_[g] - m) * (1 - std::cos(kPi / T)) / 2;
     return lrs;
   }
-  for (double& lr : lrs)
-    lr = (1 + std::cos(kPi * e / T)) / (1 + std::cos(kPi * (e - 1) / T)) * (lr - m) + m;
+  for (double& lr : lrs) lr = (1 + std::cos(kPi * e / T)) / (1 + std::cos(kPi * (e - 1) / T)) * (lr - m) + m;
   return lrs;
 }
 
@@ -209,7 +208,8 @@ void CosineAnnealingWarmRestarts::load_state_dict(const StateDict& sd) {
 LinearLR::LinearLR(Optimizer& opt, LinearLROptions o) : LRScheduler(opt), o_(o) {
   check(o.start_factor > 0 && o.start_factor <= 1, "LinearLR: start_factor must be in (0, 1] (got ",
         o.start_factor, ")");
-  check(o.end_factor >= 0 && o.end_factor <= 1, "LinearLR: end_factor must be in [0, 1] (got ", o.end_factor, ")");
+  check(o.end_factor >= 0 && o.end_factor <= 1, "LinearLR: end_factor must be in [0, 1] (got ", o.end_factor,
+        ")");
   check(o.total_iters > 0, "LinearLR: total_iters must be > 0 (got ", o.total_iters, ")");
   initialize();
 }
@@ -242,10 +242,12 @@ OneCycleLR::OneCycleLR(Optimizer& opt, OneCycleLROptions o) : LRScheduler(opt), 
     o_.total_steps = o_.epochs * o_.steps_per_epoch;
   }
   check(o_.total_steps > 0, "OneCycleLR: total_steps must be > 0 (got ", o_.total_steps, ")");
-  check(o_.pct_start >= 0 && o_.pct_start <= 1, "OneCycleLR: pct_start must be in [0, 1] (got ", o_.pct_start, ")");
+  check(o_.pct_start >= 0 && o_.pct_start <= 1, "OneCycleLR: pct_start must be in [0, 1] (got ", o_.pct_start,
+        ")");
   check(o_.anneal_strategy == "cos" || o_.anneal_strategy == "linear",
         "OneCycleLR: anneal_strategy must be 'cos' or 'linear' (got '", o_.anneal_strategy, "')");
-  check(o_.div_factor > 0 && o_.final_div_factor > 0, "OneCycleLR: div_factor and final_div_factor must be > 0");
+  check(o_.div_factor > 0 && o_.final_div_factor > 0,
+        "OneCycleLR: div_factor and final_div_factor must be > 0");
   const double N = double(o_.total_steps), p = o_.pct_start;
   // lr endpoints: 0 initial, 1 max, 2 min; momentum endpoints: 0 max_momentum, 1 base_momentum.
   if (o_.three_phase)
@@ -308,12 +310,15 @@ std::vector<double> OneCycleLR::get_last_momentum() const {
 
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& opt, ReduceLROnPlateauOptions o)
     : LRScheduler(opt), o_(std::move(o)) {
-  check(o_.factor < 1.0 && o_.factor >= 0, "ReduceLROnPlateau: factor must be in [0, 1) (got ", o_.factor, ")");
-  check(o_.mode == "min" || o_.mode == "max", "ReduceLROnPlateau: mode must be 'min' or 'max' (got '", o_.mode, "')");
+  check(o_.factor < 1.0 && o_.factor >= 0, "ReduceLROnPlateau: factor must be in [0, 1) (got ", o_.factor,
+        ")");
+  check(o_.mode == "min" || o_.mode == "max", "ReduceLROnPlateau: mode must be 'min' or 'max' (got '",
+        o_.mode, "')");
   check(o_.threshold_mode == "rel" || o_.threshold_mode == "abs",
         "ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs' (got '", o_.threshold_mode, "')");
   check(o_.patience >= 0 && o_.cooldown >= 0, "ReduceLROnPlateau: patience and cooldown must be >= 0");
-  best_ = o_.mode == "min" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  best_ =
+      o_.mode == "min" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
   last_epoch_ = 0;
   last_lrs_ = current_lrs();
 }
@@ -324,7 +329,9 @@ bool ReduceLROnPlateau::better(double a) const {
   return rel ? a > best_ * (1 + o_.threshold) : a > best_ + o_.threshold;
 }
 
-void ReduceLROnPlateau::step() { fail("ReduceLROnPlateau: step() needs the monitored metric, call step(metric)"); }
+void ReduceLROnPlateau::step() {
+  fail("ReduceLROnPlateau: step() needs the monitored metric, call step(metric)");
+}
 
 void ReduceLROnPlateau::step(double metric) {
   ++last_epoch_;
@@ -391,7 +398,8 @@ SequentialLR::SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRSchedul
   check(!schedulers_.empty(), "SequentialLR: no schedulers given");
   check(milestones_.size() + 1 == schedulers_.size(), "SequentialLR: expected ", schedulers_.size() - 1,
         " milestones for ", schedulers_.size(), " schedulers, got ", milestones_.size());
-  check(std::is_sorted(milestones_.begin(), milestones_.end()), "SequentialLR: milestones must be increasing");
+  check(std::is_sorted(milestones_.begin(), milestones_.end()),
+        "SequentialLR: milestones must be increasing");
   for (size_t i = 0; i < schedulers_.size(); ++i) {
     check(schedulers_[i] != nullptr, "SequentialLR: scheduler ", i, " is null");
     check(&schedulers_[i]->opt_ == &opt, "SequentialLR: scheduler ", i, " (", schedulers_[i]->name(),
@@ -409,7 +417,8 @@ SequentialLR::SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRSchedul
 
 void SequentialLR::step() {
   ++last_epoch_;
-  const size_t idx = size_t(std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin());
+  const size_t idx =
+      size_t(std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin());
   LRScheduler& s = *schedulers_[idx];
   if (idx > 0 && milestones_[idx - 1] == last_epoch_) {
     s.last_epoch_ = 0;
@@ -438,8 +447,8 @@ void SequentialLR::load_state_dict(const StateDict& sd) {
     if (k.rfind("schedulers.", 0) != 0) continue;
     const size_t dot = k.find('.', 11);
     const size_t i = std::stoul(k.substr(11, dot - 11));
-    check(i < schedulers_.size(), "SequentialLR: state dict has scheduler ", i, " but only ", schedulers_.size(),
-          " are sequenced");
+    check(i < schedulers_.size(), "SequentialLR: state dict has scheduler ", i, " but only ",
+          schedulers_.size(), " are sequenced");
     subs[i].scalars[k.substr(dot + 1)] = v;
   }
   for (size_t i = 0; i < schedulers_.size(); ++i) schedulers_[i]->load_state_dict(subs[i]);

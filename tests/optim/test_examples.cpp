@@ -63,7 +63,8 @@ TEST(Examples, OptimizerComparison) {
       if (w[i + 1].rfind("(", 0) == 0) return std::stoi(w[i]);
     return -1;
   };
-  const int sgd = steps("SGD  "), momentum = steps("SGD + momentum"), rms = steps("RMSprop"), adam = steps("Adam");
+  const int sgd = steps("SGD  "), momentum = steps("SGD + momentum"), rms = steps("RMSprop"),
+            adam = steps("Adam");
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n') >= 6, true);
   EXPECT_EQ(out.find("not converged"), std::string::npos) << out;
   // Momentum and the adaptive methods beat plain SGD in the curved valley by a wide margin.

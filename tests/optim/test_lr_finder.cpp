@@ -47,7 +47,8 @@ struct WineModel {
     const int64_t sizes[] = {11, kHidden, kHidden, kHidden, 1};
     for (int l = 0; l < 4; ++l) {
       const float bound = 1.f / std::sqrt(float(sizes[l]));  // PyTorch's Linear default
-      params.push_back(Tensor::uniform(Shape({sizes[l], sizes[l + 1]}), -bound, bound, &gen).requires_grad_());
+      params.push_back(
+          Tensor::uniform(Shape({sizes[l], sizes[l + 1]}), -bound, bound, &gen).requires_grad_());
       params.push_back(Tensor::uniform(Shape({sizes[l + 1]}), -bound, bound, &gen).requires_grad_());
     }
   }
@@ -99,7 +100,8 @@ TEST(LRFinder, SuggestsAnLrThatTrainsTheWineModel) {
   EXPECT_NEAR(r.lrs[50], 1e-8 * std::pow(1e8, 50.0 / 99.0), 1e-12);
   EXPECT_NE(r.table().find("suggested lr:"), std::string::npos);
   // The smoothed loss is the bias-corrected EMA of the raw losses.
-  EXPECT_NEAR(r.losses[1], (0.98 * 0.02 * r.raw_losses[0] + 0.02 * r.raw_losses[1]) / (1 - 0.98 * 0.98), 1e-9);
+  EXPECT_NEAR(r.losses[1], (0.98 * 0.02 * r.raw_losses[0] + 0.02 * r.raw_losses[1]) / (1 - 0.98 * 0.98),
+              1e-9);
 
   // Training at the suggestion lowers the full-data loss within 50 steps.
   const double start_loss = model.mae(x, y).item();
@@ -119,7 +121,8 @@ TEST(LRFinder, ValidatesOptions) {
   Tensor p = Tensor::from({1.f}).requires_grad_();
   SGD sgd({p});
   auto loss = [&] { return sum(p * p); };
-  EXPECT_ERROR_CONTAINS(lr_find(sgd, loss, {.min_lr = 1, .max_lr = 0.1}), "lr_find: need 0 < min_lr < max_lr");
+  EXPECT_ERROR_CONTAINS(lr_find(sgd, loss, {.min_lr = 1, .max_lr = 0.1}),
+                        "lr_find: need 0 < min_lr < max_lr");
   EXPECT_ERROR_CONTAINS(lr_find(sgd, loss, {.num_training = 1}), "num_training must be >= 2 (got 1)");
 }
 

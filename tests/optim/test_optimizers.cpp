@@ -42,19 +42,25 @@ struct Golden {
 TEST(OptimGolden, AppendixVectors) {
   const std::vector<Golden> cases = {
       {"SGD lr=0.1", make<SGD>({.lr = 0.1}), {0.880000000f, -1.960000000f, 0.285000000f}},
-      {"SGD momentum dampening wd", make<SGD>({.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01}),
+      {"SGD momentum dampening wd",
+       make<SGD>({.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01}),
        {0.773988502f, -1.804773140f, -0.177241014f}},
-      {"SGD nesterov", make<SGD>({.lr = 0.1, .momentum = 0.9, .nesterov = true}),
+      {"SGD nesterov",
+       make<SGD>({.lr = 0.1, .momentum = 0.9, .nesterov = true}),
        {0.679255000f, -1.815460000f, -0.320790000f}},
       {"SGD maximize", make<SGD>({.lr = 0.1, .maximize = true}), {1.120000000f, -2.040000000f, 0.715000000f}},
-      {"Adagrad", make<Adagrad>({.lr = 0.1, .lr_decay = 0.1, .weight_decay = 0.01, .initial_accumulator_value = 0.1}),
+      {"Adagrad",
+       make<Adagrad>({.lr = 0.1, .lr_decay = 0.1, .weight_decay = 0.01, .initial_accumulator_value = 0.1}),
        {0.881225013f, -1.948128042f, 0.396407215f}},
       {"RMSprop", make<RMSprop>({}), {0.858199054f, -1.954180943f, 0.392512286f}},
-      {"RMSprop centered", make<RMSprop>({.lr = 0.01, .weight_decay = 0.01, .momentum = 0.9, .centered = true}),
+      {"RMSprop centered",
+       make<RMSprop>({.lr = 0.01, .weight_decay = 0.01, .momentum = 0.9, .centered = true}),
        {0.627363276f, -1.803422908f, 0.160741298f}},
       {"Adadelta", make<Adadelta>({}), {0.994306494f, -1.999046297f, 0.496449246f}},
       {"Adam", make<Adam>({}), {0.997573718f, -1.998588543f, 0.497463676f}},
-      {"Adam wd amsgrad", make<Adam>({.weight_decay = 0.1, .amsgrad = true}), {0.997157828f, -1.997894567f, 0.497375762f}},
+      {"Adam wd amsgrad",
+       make<Adam>({.weight_decay = 0.1, .amsgrad = true}),
+       {0.997157828f, -1.997894567f, 0.497375762f}},
       {"AdamW", make<AdamW>({}), {0.997533766f, -1.998508582f, 0.497443723f}},
       {"NAdam", make<NAdam>({}), {0.996532527f, -1.998824361f, 0.497309993f}},
       {"RAdam", make<RAdam>({}), {0.998859827f, -1.998702803f, 0.496130906f}},
@@ -62,7 +68,8 @@ TEST(OptimGolden, AppendixVectors) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     const auto got = run_golden(c.factory);
-    for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(got[i], c.expected[i], 2e-6 * std::abs(c.expected[i]) + 1e-7) << i;
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_NEAR(got[i], c.expected[i], 2e-6 * std::abs(c.expected[i]) + 1e-7) << i;
   }
 }
 
@@ -105,11 +112,13 @@ GroupFactory one(typename Opt::Options o) {
 const std::map<std::string, GroupFactory>& fixture_optimizers() {
   static const std::map<std::string, GroupFactory> m = {
       {"sgd", one<SGD>({.lr = 0.1})},
-      {"sgd_momentum_dampening_wd", one<SGD>({.lr = 0.05, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01})},
+      {"sgd_momentum_dampening_wd",
+       one<SGD>({.lr = 0.05, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01})},
       {"sgd_nesterov", one<SGD>({.lr = 0.05, .momentum = 0.9, .nesterov = true})},
       {"sgd_groups",
        [](std::vector<Tensor> a, std::vector<Tensor> b) {
-         return std::make_unique<SGD>(std::vector<SGD::Group>{{a, {.lr = 0.01}}, {b, {.lr = 0.1, .momentum = 0.5}}});
+         return std::make_unique<SGD>(
+             std::vector<SGD::Group>{{a, {.lr = 0.01}}, {b, {.lr = 0.1, .momentum = 0.5}}});
        }},
       {"adagrad", one<Adagrad>({.lr = 0.1})},
       {"adagrad_decay_init_wd",
@@ -120,7 +129,8 @@ const std::map<std::string, GroupFactory>& fixture_optimizers() {
       {"adadelta", one<Adadelta>({})},
       {"adadelta_rho_eps_wd", one<Adadelta>({.lr = 0.5, .rho = 0.95, .eps = 1e-5, .weight_decay = 0.01})},
       {"adam", one<Adam>({.lr = 0.01})},
-      {"adam_amsgrad_wd_betas", one<Adam>({.lr = 0.01, .betas = {0.8, 0.99}, .weight_decay = 0.1, .amsgrad = true})},
+      {"adam_amsgrad_wd_betas",
+       one<Adam>({.lr = 0.01, .betas = {0.8, 0.99}, .weight_decay = 0.1, .amsgrad = true})},
       {"adamw", one<AdamW>({.lr = 0.01})},
       {"adamw_wd_amsgrad", one<AdamW>({.lr = 0.01, .weight_decay = 0.1, .amsgrad = true})},
       {"nadam", one<NAdam>({.lr = 0.01})},
@@ -152,7 +162,8 @@ TEST(OptimTrajectories, MatchTorchOver50Steps) {
       mlp.loss().backward();
       opt->step();
       if (snap < fix.snapshots.size() && kFixSnapshots[snap] == step)
-        expect_close(mlp.flat(), fix.snapshots[snap++], std::string(fix.name) + " step " + std::to_string(step));
+        expect_close(mlp.flat(), fix.snapshots[snap++],
+                     std::string(fix.name) + " step " + std::to_string(step));
     }
     EXPECT_EQ(snap, fix.snapshots.size());
     EXPECT_NE(initial, mlp.flat());  // the run really moved the weights
@@ -191,7 +202,8 @@ TEST(Optimizer, ValidatesOptions) {
   Tensor p = Tensor::from({1.f}).requires_grad_();
   EXPECT_ERROR_CONTAINS(SGD({p}, {.lr = -0.1}), "SGD: invalid lr -0.1");
   EXPECT_ERROR_CONTAINS(SGD({p}, {.lr = 0.1, .nesterov = true}), "nesterov needs momentum > 0");
-  EXPECT_ERROR_CONTAINS(SGD({p}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}), "dampening 0.1");
+  EXPECT_ERROR_CONTAINS(SGD({p}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}),
+                        "dampening 0.1");
   EXPECT_ERROR_CONTAINS(Adam({p}, {.betas = {0.9, 1.0}}), "Adam: invalid betas[1] 1");
   EXPECT_ERROR_CONTAINS(AdamW({p}, {.betas = {-0.1, 0.9}}), "AdamW: invalid betas[0] -0.1");
   EXPECT_ERROR_CONTAINS(Adam({p}, {.eps = -1}), "invalid eps");
@@ -291,7 +303,8 @@ TEST(Optimizer, LoadStateDictValidates) {
 
   Tensor r = Tensor::from({0.f}).requires_grad_();
   Adam two_groups(std::vector<Adam::Group>{{{p}}, {{r}}});
-  EXPECT_ERROR_CONTAINS(two_groups.load_state_dict(sd), "state dict has 1 parameter groups but the optimizer has 2");
+  EXPECT_ERROR_CONTAINS(two_groups.load_state_dict(sd),
+                        "state dict has 1 parameter groups but the optimizer has 2");
 }
 
 }  // namespace

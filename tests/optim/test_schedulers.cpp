@@ -41,15 +41,20 @@ Maker with_sgd(Args... args) {
 const std::map<std::string, Maker>& makers() {
   static const std::map<std::string, Maker> m = {
       {"step_lr", with_sgd<StepLR>(StepLROptions{.step_size = 7, .gamma = 0.5})},
-      {"multi_step_lr", with_sgd<MultiStepLR>(MultiStepLROptions{.milestones = {10, 30, 30, 75}, .gamma = 0.3})},
+      {"multi_step_lr",
+       with_sgd<MultiStepLR>(MultiStepLROptions{.milestones = {10, 30, 30, 75}, .gamma = 0.3})},
       {"exponential_lr", with_sgd<ExponentialLR>(0.97)},
-      {"cosine_annealing_lr", with_sgd<CosineAnnealingLR>(CosineAnnealingLROptions{.T_max = 30, .eta_min = 0.002})},
-      {"cosine_warm_restarts",
-       with_sgd<CosineAnnealingWarmRestarts>(CosineAnnealingWarmRestartsOptions{.T_0 = 5, .T_mult = 2, .eta_min = 0.001})},
-      {"cosine_warm_restarts_mult1", with_sgd<CosineAnnealingWarmRestarts>(CosineAnnealingWarmRestartsOptions{.T_0 = 12})},
+      {"cosine_annealing_lr",
+       with_sgd<CosineAnnealingLR>(CosineAnnealingLROptions{.T_max = 30, .eta_min = 0.002})},
+      {"cosine_warm_restarts", with_sgd<CosineAnnealingWarmRestarts>(CosineAnnealingWarmRestartsOptions{
+                                   .T_0 = 5, .T_mult = 2, .eta_min = 0.001})},
+      {"cosine_warm_restarts_mult1",
+       with_sgd<CosineAnnealingWarmRestarts>(CosineAnnealingWarmRestartsOptions{.T_0 = 12})},
       {"cosine_warm_restarts_fractional",
-       with_sgd<CosineAnnealingWarmRestarts>(CosineAnnealingWarmRestartsOptions{.T_0 = 3, .T_mult = 2, .eta_min = 0.01})},
-      {"linear_lr", with_sgd<LinearLR>(LinearLROptions{.start_factor = 0.05, .end_factor = 0.8, .total_iters = 40})},
+       with_sgd<CosineAnnealingWarmRestarts>(
+           CosineAnnealingWarmRestartsOptions{.T_0 = 3, .T_mult = 2, .eta_min = 0.01})},
+      {"linear_lr",
+       with_sgd<LinearLR>(LinearLROptions{.start_factor = 0.05, .end_factor = 0.8, .total_iters = 40})},
       {"lambda_lr", with_sgd<LambdaLR>(std::function<double(int64_t)>([](int64_t t) {
          return std::min(1.0, double(t + 1) / 10) * 0.5 * (1 + std::cos(M_PI * double(t) / 100));
        }))},
@@ -62,30 +67,39 @@ const std::map<std::string, Maker>& makers() {
       {"one_cycle_linear_three_phase_adam",
        [] {
          Sched r{std::make_unique<Adam>(std::vector<Tensor>{param()}, AdamOptions{.lr = 0.1}), nullptr};
-         r.sched = std::make_shared<OneCycleLR>(
-             *r.opt, OneCycleLROptions{.max_lr = 0.01, .epochs = 10, .steps_per_epoch = 10, .pct_start = 0.25,
-                                       .anneal_strategy = "linear", .base_momentum = 0.8, .max_momentum = 0.9,
-                                       .div_factor = 10, .final_div_factor = 100, .three_phase = true});
+         r.sched = std::make_shared<OneCycleLR>(*r.opt, OneCycleLROptions{.max_lr = 0.01,
+                                                                          .epochs = 10,
+                                                                          .steps_per_epoch = 10,
+                                                                          .pct_start = 0.25,
+                                                                          .anneal_strategy = "linear",
+                                                                          .base_momentum = 0.8,
+                                                                          .max_momentum = 0.9,
+                                                                          .div_factor = 10,
+                                                                          .final_div_factor = 100,
+                                                                          .three_phase = true});
          return r;
        }},
-      {"reduce_on_plateau_rel",
-       with_sgd<ReduceLROnPlateau>(ReduceLROnPlateauOptions{.factor = 0.5, .patience = 3, .cooldown = 2, .min_lr = 0.004})},
+      {"reduce_on_plateau_rel", with_sgd<ReduceLROnPlateau>(ReduceLROnPlateauOptions{
+                                    .factor = 0.5, .patience = 3, .cooldown = 2, .min_lr = 0.004})},
       {"reduce_on_plateau_abs_max",
        with_sgd<ReduceLROnPlateau>(ReduceLROnPlateauOptions{
            .mode = "max", .factor = 0.3, .patience = 5, .threshold = 0.01, .threshold_mode = "abs"})},
       {"sequential_warmup_cosine",
        [] {
          Sched r{sgd(), nullptr};
-         auto warm = std::make_shared<LinearLR>(*r.opt, LinearLROptions{.start_factor = 0.1, .end_factor = 1.0, .total_iters = 10});
-         auto cos = std::make_shared<CosineAnnealingLR>(*r.opt, CosineAnnealingLROptions{.T_max = 90, .eta_min = 0.001});
-         r.sched = std::make_shared<SequentialLR>(*r.opt, std::vector<std::shared_ptr<LRScheduler>>{warm, cos},
-                                                  std::vector<int64_t>{10});
+         auto warm = std::make_shared<LinearLR>(
+             *r.opt, LinearLROptions{.start_factor = 0.1, .end_factor = 1.0, .total_iters = 10});
+         auto cos = std::make_shared<CosineAnnealingLR>(
+             *r.opt, CosineAnnealingLROptions{.T_max = 90, .eta_min = 0.001});
+         r.sched = std::make_shared<SequentialLR>(
+             *r.opt, std::vector<std::shared_ptr<LRScheduler>>{warm, cos}, std::vector<int64_t>{10});
          return r;
        }},
       {"sequential_three",
        [] {
          Sched r{sgd(), nullptr};
-         auto a = std::make_shared<LinearLR>(*r.opt, LinearLROptions{.start_factor = 0.5, .end_factor = 0.5, .total_iters = 5});
+         auto a = std::make_shared<LinearLR>(
+             *r.opt, LinearLROptions{.start_factor = 0.5, .end_factor = 0.5, .total_iters = 5});
          auto b = std::make_shared<ExponentialLR>(*r.opt, 0.95);
          auto c = std::make_shared<StepLR>(*r.opt, StepLROptions{.step_size = 7, .gamma = 0.5});
          r.sched = std::make_shared<SequentialLR>(*r.opt, std::vector<std::shared_ptr<LRScheduler>>{a, b, c},
@@ -151,7 +165,8 @@ TEST(Schedules, ReferenceTableSequences) {
   }
   {
     auto opt = sgd();
-    auto a = std::make_shared<LinearLR>(*opt, LinearLROptions{.start_factor = 0.1, .end_factor = 1.0, .total_iters = 3});
+    auto a = std::make_shared<LinearLR>(
+        *opt, LinearLROptions{.start_factor = 0.1, .end_factor = 1.0, .total_iters = 3});
     auto b = std::make_shared<CosineAnnealingLR>(*opt, CosineAnnealingLROptions{.T_max = 5});
     SequentialLR s(*opt, {a, b}, {3});
     expect_seq(sequence(s, 10), {0.01, 0.04, 0.07, 0.1, 0.0905, 0.0655, 0.0345, 0.0095, 0.0, 0.0095}, 1e-4);
@@ -196,15 +211,18 @@ TEST(Schedules, PlateauConventions) {
     return lrs;
   };
   // PyTorch: reduce at the 4th call (3 bad > 2), cooldown eats call 5, reduce again at call 8.
-  expect_seq(cool(ReduceLROnPlateauOptions::Convention::pytorch), {1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25}, 0);
+  expect_seq(cool(ReduceLROnPlateauOptions::Convention::pytorch), {1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25},
+             0);
   // Keras: reduce at the 3rd call (2 bad >= 2); call 4 leaves cooldown and counts, reduce at call 5.
-  expect_seq(cool(ReduceLROnPlateauOptions::Convention::keras), {1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.0625}, 0);
+  expect_seq(cool(ReduceLROnPlateauOptions::Convention::keras),
+             {1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.0625}, 0);
 }
 
 TEST(Schedules, StateDictResumes) {
   auto opt = sgd();
   auto a = std::make_shared<LinearLR>(*opt, LinearLROptions{.start_factor = 0.1, .total_iters = 4});
-  auto b = std::make_shared<CosineAnnealingWarmRestarts>(*opt, CosineAnnealingWarmRestartsOptions{.T_0 = 3, .T_mult = 2});
+  auto b = std::make_shared<CosineAnnealingWarmRestarts>(
+      *opt, CosineAnnealingWarmRestartsOptions{.T_0 = 3, .T_mult = 2});
   SequentialLR s(*opt, {a, b}, {4});
   for (int i = 0; i < 9; ++i) s.step();
   StateDict sd = s.state_dict();
@@ -213,7 +231,8 @@ TEST(Schedules, StateDictResumes) {
 
   auto opt2 = sgd();
   auto a2 = std::make_shared<LinearLR>(*opt2, LinearLROptions{.start_factor = 0.1, .total_iters = 4});
-  auto b2 = std::make_shared<CosineAnnealingWarmRestarts>(*opt2, CosineAnnealingWarmRestartsOptions{.T_0 = 3, .T_mult = 2});
+  auto b2 = std::make_shared<CosineAnnealingWarmRestarts>(
+      *opt2, CosineAnnealingWarmRestartsOptions{.T_0 = 3, .T_mult = 2});
   SequentialLR s2(*opt2, {a2, b2}, {4});
   opt2->load_state_dict(osd);
   s2.load_state_dict(sd);
@@ -229,22 +248,29 @@ TEST(Schedules, ValidatesOptions) {
   auto opt = sgd();
   EXPECT_ERROR_CONTAINS(StepLR(*opt, {.step_size = 0}), "StepLR: step_size must be > 0 (got 0)");
   EXPECT_ERROR_CONTAINS(CosineAnnealingLR(*opt, {.T_max = 0}), "CosineAnnealingLR: T_max must be > 0");
-  EXPECT_ERROR_CONTAINS(LinearLR(*opt, {.start_factor = 0}), "LinearLR: start_factor must be in (0, 1] (got 0)");
-  EXPECT_ERROR_CONTAINS(OneCycleLR(*opt, {.max_lr = 1}), "OneCycleLR: give total_steps, or epochs and steps_per_epoch");
+  EXPECT_ERROR_CONTAINS(LinearLR(*opt, {.start_factor = 0}),
+                        "LinearLR: start_factor must be in (0, 1] (got 0)");
+  EXPECT_ERROR_CONTAINS(OneCycleLR(*opt, {.max_lr = 1}),
+                        "OneCycleLR: give total_steps, or epochs and steps_per_epoch");
   EXPECT_ERROR_CONTAINS(OneCycleLR(*opt, {.max_lr = 1, .total_steps = 5, .anneal_strategy = "cosine"}),
                         "anneal_strategy must be 'cos' or 'linear' (got 'cosine')");
-  EXPECT_ERROR_CONTAINS(ReduceLROnPlateau(*opt, {.factor = 1.0}), "ReduceLROnPlateau: factor must be in [0, 1) (got 1)");
-  EXPECT_ERROR_CONTAINS(ReduceLROnPlateau(*opt, {.mode = "lowest"}), "mode must be 'min' or 'max' (got 'lowest')");
+  EXPECT_ERROR_CONTAINS(ReduceLROnPlateau(*opt, {.factor = 1.0}),
+                        "ReduceLROnPlateau: factor must be in [0, 1) (got 1)");
+  EXPECT_ERROR_CONTAINS(ReduceLROnPlateau(*opt, {.mode = "lowest"}),
+                        "mode must be 'min' or 'max' (got 'lowest')");
   ReduceLROnPlateau p(*opt);
   EXPECT_ERROR_CONTAINS(p.step(), "needs the monitored metric");
   Adagrad ada({param()});
-  EXPECT_ERROR_CONTAINS(OneCycleLR(ada, {.max_lr = 1, .total_steps = 5}),
-                        "OneCycleLR: cycle_momentum needs an optimizer with momentum or betas (Adagrad has neither)");
+  EXPECT_ERROR_CONTAINS(
+      OneCycleLR(ada, {.max_lr = 1, .total_steps = 5}),
+      "OneCycleLR: cycle_momentum needs an optimizer with momentum or betas (Adagrad has neither)");
   auto other = sgd();
   auto foreign = std::make_shared<StepLR>(*other, StepLROptions{});
-  EXPECT_ERROR_CONTAINS(SequentialLR(*opt, {foreign}, {}), "scheduler 0 (StepLR) belongs to another optimizer");
+  EXPECT_ERROR_CONTAINS(SequentialLR(*opt, {foreign}, {}),
+                        "scheduler 0 (StepLR) belongs to another optimizer");
   auto mine = std::make_shared<StepLR>(*opt, StepLROptions{});
-  EXPECT_ERROR_CONTAINS(SequentialLR(*opt, {mine}, {3}), "SequentialLR: expected 0 milestones for 1 schedulers, got 1");
+  EXPECT_ERROR_CONTAINS(SequentialLR(*opt, {mine}, {3}),
+                        "SequentialLR: expected 0 milestones for 1 schedulers, got 1");
 }
 
 }  // namespace

@@ -22,10 +22,10 @@ struct LRFinderOptions {
 
 struct LRFinderResult {
   std::vector<double> lrs;
-  std::vector<double> losses;      // smoothed
+  std::vector<double> losses;  // smoothed
   std::vector<double> raw_losses;
-  int64_t suggestion_index = -1;   // -1 when there were too few points
-  double suggestion = 0;           // lrs[suggestion_index], 0 when none
+  int64_t suggestion_index = -1;  // -1 when there were too few points
+  double suggestion = 0;          // lrs[suggestion_index], 0 when none
   bool early_stopped = false;
   std::string table() const;  // lr, loss, smoothed loss per step, the suggestion marked
 };

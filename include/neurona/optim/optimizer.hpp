@@ -38,7 +38,7 @@ struct HyperVisitor {
 };
 
 class Optimizer {
-public:
+ public:
   virtual ~Optimizer() = default;
   virtual const char* name() const = 0;
 
@@ -67,12 +67,12 @@ public:
 
   // Names: "param_groups.<g>.<hyper>" (scalars), "state.<i>.step", "state.<i>.<buffer>" with i
   // the parameter's index counted across groups, as in PyTorch's optimizer state_dict.
-  StateDict state_dict() const;  // buffers are copies
+  StateDict state_dict() const;               // buffers are copies
   void load_state_dict(const StateDict& sd);  // validates names, counts and shapes
 
   const ParamState& state(size_t group, size_t index) const;
 
-protected:
+ protected:
   struct Group {
     std::vector<Tensor> params;
     bool frozen = false;
@@ -102,7 +102,7 @@ struct ParamGroup {
 
 template <class Options>
 class OptimizerWith : public Optimizer {
-public:
+ public:
   using Group = ParamGroup<Options>;
   Options& options(size_t group) { return options_.at(group); }
   const Options& options(size_t group) const { return options_.at(group); }
@@ -121,7 +121,7 @@ public:
     return find.found;
   }
 
-protected:
+ protected:
   void init_groups(std::vector<Group> groups) {
     for (auto& g : groups) {
       options_.push_back(g.options);

@@ -113,31 +113,31 @@ struct RAdamOptions {
 };
 
 // Declares an optimizer class over its options; the update rule lives in src/optim/optimizers.cpp.
-#define NEURONA_OPTIMIZER(Class, OptionsT)                                                 \
-  class Class : public OptimizerWith<OptionsT> {                                           \
-  public:                                                                                  \
-    using Options = OptionsT;                                                              \
-    explicit Class(std::vector<Tensor> params, Options options = {})                       \
-        : Class(std::vector<Group>{Group{std::move(params), options}}) {}                  \
-    explicit Class(std::vector<Group> groups) { init_groups(std::move(groups)); }          \
-    const char* name() const override;                                                     \
-                                                                                           \
-  protected:                                                                               \
-    void validate(size_t group) const override;                                            \
-    std::vector<std::string> buffer_names(size_t group) const override;                    \
-    std::vector<std::string> scalar_names(size_t group) const override;                    \
-    void init_state(size_t group, ParamState& s, const Tensor& param) const override;      \
+#define NEURONA_OPTIMIZER(Class, OptionsT)                                                  \
+  class Class : public OptimizerWith<OptionsT> {                                            \
+   public:                                                                                  \
+    using Options = OptionsT;                                                               \
+    explicit Class(std::vector<Tensor> params, Options options = {})                        \
+        : Class(std::vector<Group>{Group{std::move(params), options}}) {}                   \
+    explicit Class(std::vector<Group> groups) { init_groups(std::move(groups)); }           \
+    const char* name() const override;                                                      \
+                                                                                            \
+   protected:                                                                               \
+    void validate(size_t group) const override;                                             \
+    std::vector<std::string> buffer_names(size_t group) const override;                     \
+    std::vector<std::string> scalar_names(size_t group) const override;                     \
+    void init_state(size_t group, ParamState& s, const Tensor& param) const override;       \
     void update(size_t group, float* w, const float* g, int64_t n, ParamState& s) override; \
   };
 
-NEURONA_OPTIMIZER(SGD, SGDOptions)             // stochastic gradient descent, momentum, Nesterov
-NEURONA_OPTIMIZER(Adagrad, AdagradOptions)     // per-element lr from the sum of squared gradients
-NEURONA_OPTIMIZER(RMSprop, RMSpropOptions)     // lr scaled by a running RMS of the gradients
-NEURONA_OPTIMIZER(Adadelta, AdadeltaOptions)   // unit-corrected RMSprop
-NEURONA_OPTIMIZER(Adam, AdamOptions)           // adaptive moments, coupled L2 weight decay
-NEURONA_OPTIMIZER(AdamW, AdamWOptions)         // Adam with decoupled weight decay
-NEURONA_OPTIMIZER(NAdam, NAdamOptions)         // Adam with Nesterov momentum (PyTorch 2.x rule)
-NEURONA_OPTIMIZER(RAdam, RAdamOptions)         // Adam with a rectified adaptive term
+NEURONA_OPTIMIZER(SGD, SGDOptions)            // stochastic gradient descent, momentum, Nesterov
+NEURONA_OPTIMIZER(Adagrad, AdagradOptions)    // per-element lr from the sum of squared gradients
+NEURONA_OPTIMIZER(RMSprop, RMSpropOptions)    // lr scaled by a running RMS of the gradients
+NEURONA_OPTIMIZER(Adadelta, AdadeltaOptions)  // unit-corrected RMSprop
+NEURONA_OPTIMIZER(Adam, AdamOptions)          // adaptive moments, coupled L2 weight decay
+NEURONA_OPTIMIZER(AdamW, AdamWOptions)        // Adam with decoupled weight decay
+NEURONA_OPTIMIZER(NAdam, NAdamOptions)        // Adam with Nesterov momentum (PyTorch 2.x rule)
+NEURONA_OPTIMIZER(RAdam, RAdamOptions)        // Adam with a rectified adaptive term
 #undef NEURONA_OPTIMIZER
 
 }  // namespace neurona::optim

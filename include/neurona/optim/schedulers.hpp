@@ -15,7 +15,7 @@
 namespace neurona::optim {
 
 class LRScheduler {
-public:
+ public:
   virtual ~LRScheduler() = default;
   virtual const char* name() const = 0;
   virtual void step();
@@ -29,7 +29,7 @@ public:
   virtual StateDict state_dict() const;
   virtual void load_state_dict(const StateDict& sd);
 
-protected:
+ protected:
   explicit LRScheduler(Optimizer& opt);
   // Applies epoch 0; each concrete constructor calls it last (virtual calls need the full object).
   void initialize();
@@ -48,11 +48,11 @@ protected:
 
 // lr = base · f(epoch), for any callable.
 class LambdaLR : public LRScheduler {
-public:
+ public:
   LambdaLR(Optimizer& opt, std::function<double(int64_t)> lr_lambda);
   const char* name() const override { return "LambdaLR"; }
 
-protected:
+ protected:
   std::vector<double> compute_lr() override;
   std::function<double(int64_t)> f_;
 };
@@ -63,11 +63,11 @@ struct StepLROptions {
 };
 // lr = base · gamma^⌊epoch / step_size⌋.
 class StepLR : public LRScheduler {
-public:
+ public:
   StepLR(Optimizer& opt, StepLROptions o);
   const char* name() const override { return "StepLR"; }
 
-protected:
+ protected:
   std::vector<double> compute_lr() override;
   std::vector<double> restart_lr() override { return base_lrs_; }
   StepLROptions o_;
@@ -79,11 +79,11 @@ struct MultiStepLROptions {
 };
 // lr = base · gamma^(number of milestones ≤ epoch).
 class MultiStepLR : public LRScheduler {
-public:
+ public:
   MultiStepLR(Optimizer& opt, MultiStepLROptions o);
   const char* name() const override { return "MultiStepLR"; }
 
-protected:
+ protected:
   std::vector<double> compute_lr() override;
   std::vector<double> restart_lr() override { return base_lrs_; }
   MultiStepLROptions o_;
@@ -91,11 +91,11 @@ protected:
 
 // lr = base · gamma^epoch.
 class ExponentialLR : public LRScheduler {
-public:
+ public:
   ExponentialLR(Optimizer& opt, double gamma);
   const char* name() const override { return "ExponentialLR"; }
 
-protected:
+ protected:
   std::vector<double> compute_lr() override;
   std::vector<double> restart_lr() override { return base_lrs_; }
   double gamma_;
@@ -107,11 +107,11 @@ struct CosineAnnealingLROptions {
 };
 // Cosine from base to eta_min over T_max steps; keeps going past T_max (period 2·T_max).
 class CosineAnnealingLR : public LRScheduler {
-public:
+ public:
   CosineAnnealingLR(Optimizer& opt, CosineAnnealingLROptions o);
   const char* name() const override { return "CosineAnnealingLR"; }
 
-protected:
+ protected:
   std::vector<double> compute_lr() override;
   std::vector<double> restart_lr() override { return base_lrs_; }
   CosineAnnealingLROptions o_;
@@ -124,7 +124,7 @@ struct CosineAnnealingWarmRestartsOptions {
 };
 // Cosine over T_i steps, then back to base with T_i ← T_i · T_mult (SGDR).
 class CosineAnnealingWarmRestarts : public LRScheduler {
-public:
+ public:
   CosineAnnealingWarmRestarts(Optimizer& opt, CosineAnnealingWarmRestartsOptions o);
   const char* name() const override { return "CosineAnnealingWarmRestarts"; }
   void step() override;
@@ -132,7 +132,7 @@ public:
   StateDict state_dict() const override;
   void load_state_dict(const StateDict& sd) override;
 
-protected:
+ protected:
   std::vector<double> compute_lr() override;
   CosineAnnealingWarmRestartsOptions o_;
   double T_cur_ = -1;
@@ -146,18 +146,18 @@ struct LinearLROptions {
 };
 // lr = base · (start + (end − start) · min(epoch, total_iters) / total_iters): linear warmup.
 class LinearLR : public LRScheduler {
-public:
+ public:
   LinearLR(Optimizer& opt, LinearLROptions o = {});
   const char* name() const override { return "LinearLR"; }
 
-protected:
+ protected:
   std::vector<double> compute_lr() override;
   std::vector<double> restart_lr() override;
   LinearLROptions o_;
 };
 
 struct OneCycleLROptions {
-  double max_lr = 0;     // required (> 0)
+  double max_lr = 0;        // required (> 0)
   int64_t total_steps = 0;  // or epochs × steps_per_epoch
   int64_t epochs = 0;
   int64_t steps_per_epoch = 0;
@@ -173,12 +173,12 @@ struct OneCycleLROptions {
 // The 1cycle policy (per batch): warm up to max_lr, then anneal far below the start; momentum
 // moves the opposite way. Overwrites the optimizer's lr (and momentum) at construction.
 class OneCycleLR : public LRScheduler {
-public:
+ public:
   OneCycleLR(Optimizer& opt, OneCycleLROptions o);
   const char* name() const override { return "OneCycleLR"; }
   std::vector<double> get_last_momentum() const;
 
-protected:
+ protected:
   std::vector<double> compute_lr() override;
   struct Phase {
     double end_step;
@@ -192,8 +192,8 @@ protected:
 
 struct ReduceLROnPlateauOptions {
   enum class Convention { pytorch, keras };
-  std::string mode = "min";           // "min" or "max"
-  double factor = 0.1;                // < 1
+  std::string mode = "min";  // "min" or "max"
+  double factor = 0.1;       // < 1
   int64_t patience = 10;
   double threshold = 1e-4;
   std::string threshold_mode = "rel";  // "rel" or "abs" (Keras's min_delta is abs)
@@ -205,7 +205,7 @@ struct ReduceLROnPlateauOptions {
 };
 // Lowers the lr by `factor` when the monitored metric stops improving. Call step(metric).
 class ReduceLROnPlateau : public LRScheduler {
-public:
+ public:
   ReduceLROnPlateau(Optimizer& opt, ReduceLROnPlateauOptions o = {});
   const char* name() const override { return "ReduceLROnPlateau"; }
   void step() override;  // throws: the metric is needed
@@ -214,7 +214,7 @@ public:
   void load_state_dict(const StateDict& sd) override;
   int64_t num_bad_epochs() const { return num_bad_; }
 
-protected:
+ protected:
   std::vector<double> compute_lr() override { return current_lrs(); }
   bool better(double a) const;
   ReduceLROnPlateauOptions o_;
@@ -226,7 +226,7 @@ protected:
 // Runs schedulers one after another, handing over at each milestone (e.g. warmup then cosine).
 // The schedulers must be built on the same optimizer, in order, before this one.
 class SequentialLR : public LRScheduler {
-public:
+ public:
   SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRScheduler>> schedulers,
                std::vector<int64_t> milestones);
   const char* name() const override { return "SequentialLR"; }
@@ -234,7 +234,7 @@ public:
   StateDict state_dict() const override;  // sub-schedules under "schedulers.<i>."
   void load_state_dict(const StateDict& sd) override;
 
-protected:
+ protected:
   std::vector<double> compute_lr() override { return current_lrs(); }
   std::vector<std::shared_ptr<LRScheduler>> schedulers_;
   std::vector<int64_t> milestones_;
