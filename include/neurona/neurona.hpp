@@ -11,3 +11,4 @@
 #include "neurona/autograd/node.hpp"
 #include "neurona/app/devices.hpp"
 #include "neurona/data.hpp"
+#include "neurona/optim.hpp"
