@@ -79,7 +79,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
                                         const Tensor& pos_weight = {});
 
 struct CrossEntropyOptions {
-  Tensor weight;                 // per-class weights [C], optional
+  Tensor weight = {};            // per-class weights [C], optional
   int64_t ignore_index = -100;   // class-index targets only
   float label_smoothing = 0.f;
   Reduction reduction = Reduction::Mean;
