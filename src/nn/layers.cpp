@@ -33,19 +33,21 @@ void Linear::reset() {
 }
 
 Tensor Linear::forward(const Tensor& x) {
-  check(x.dim() >= 1 && x.size(-1) == in_features, "Linear(", in_features, " -> ", out_features,
-        "): input ", x.shape(), " has ", x.dim() >= 1 ? x.size(-1) : 0, " features, expected ", in_features);
+  check(x.dim() >= 1 && x.size(-1) == in_features, "Linear(", in_features, " -> ", out_features, "): input ",
+        x.shape(), " has ", x.dim() >= 1 ? x.size(-1) : 0, " features, expected ", in_features);
   return F::linear(x, weight, bias, activation);
 }
 
 std::string Linear::extra_repr() const {
   std::ostringstream os;
-  os << "in_features=" << in_features << ", out_features=" << out_features << ", bias=" << (has_bias ? "true" : "false");
+  os << "in_features=" << in_features << ", out_features=" << out_features
+     << ", bias=" << (has_bias ? "true" : "false");
   if (activation != Activation::Identity) os << ", activation=" << activation_name(activation);
   return os.str();
 }
 
-std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::string& activation, bool use_bias) {
+std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::string& activation,
+                              bool use_bias) {
   return std::make_shared<Linear>(input_dim, units, use_bias, activation_from_name(activation));
 }
 

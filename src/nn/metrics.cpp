@@ -14,8 +14,8 @@ namespace {
 
 // Predictions [N] / [N,1] for binary, targets with N elements.
 void check_binary(const Tensor& p, const Tensor& t, const char* name) {
-  check(p.numel() == t.numel() && (p.dim() <= 1 || (p.dim() == 2 && p.size(1) == 1)), name,
-        ": prediction ", p.shape(), " and target ", t.shape(), " must both hold N binary values");
+  check(p.numel() == t.numel() && (p.dim() <= 1 || (p.dim() == 2 && p.size(1) == 1)), name, ": prediction ",
+        p.shape(), " and target ", t.shape(), " must both hold N binary values");
 }
 
 // Predicted class per sample: argmax of [N, C] scores, or threshold of [N]/[N,1] probabilities.
@@ -49,7 +49,9 @@ void BinaryAccuracy::update(const Tensor& p, const Tensor& t) {
   }
   total_ += p.numel();
 }
-double BinaryAccuracy::compute() const { return safe_div(static_cast<double>(correct_), static_cast<double>(total_)); }
+double BinaryAccuracy::compute() const {
+  return safe_div(static_cast<double>(correct_), static_cast<double>(total_));
+}
 
 void Accuracy::update(const Tensor& p, const Tensor& t) {
   check(p.dim() == 2 && t.numel() == p.size(0), "accuracy: expected scores [N, C] and targets [N], got ",
@@ -66,7 +68,9 @@ void Accuracy::update(const Tensor& p, const Tensor& t) {
   }
   total_ += n;
 }
-double Accuracy::compute() const { return safe_div(static_cast<double>(correct_), static_cast<double>(total_)); }
+double Accuracy::compute() const {
+  return safe_div(static_cast<double>(correct_), static_cast<double>(total_));
+}
 
 void MeanAbsoluteError::update(const Tensor& p, const Tensor& t) {
   check_same(p, t, "mae");
@@ -113,15 +117,16 @@ void ConfusionMatrix::update(const Tensor& p, const Tensor& t) {
   const bool scores = p.dim() == 2 && p.size(1) > 1;
   const int64_t n = t.numel();
   if (scores)
-    check(p.size(0) == n && p.size(1) == num_classes, "confusion_matrix: scores ", p.shape(), " do not match ",
-          n, " targets and ", num_classes, " classes");
+    check(p.size(0) == n && p.size(1) == num_classes, "confusion_matrix: scores ", p.shape(),
+          " do not match ", n, " targets and ", num_classes, " classes");
   else
     check(num_classes == 2 && p.numel() == n, "confusion_matrix: probabilities ", p.shape(),
           " need num_classes 2 and one per target (", t.shape(), ")");
   const std::vector<int64_t> pred = predicted_classes(p, n, threshold);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t y = detail::class_index(t.data()[i], "confusion_matrix");
-    check(y >= 0 && y < num_classes, "confusion_matrix: target ", y, " is out of range for ", num_classes, " classes");
+    check(y >= 0 && y < num_classes, "confusion_matrix: target ", y, " is out of range for ", num_classes,
+          " classes");
     ++counts_[y * num_classes + pred[i]];
   }
 }

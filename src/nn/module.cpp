@@ -4,9 +4,9 @@
 #include <cstring>
 #include <sstream>
 
+#include "detail.hpp"
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
-#include "detail.hpp"
 
 namespace neurona::nn {
 
@@ -54,8 +54,8 @@ Tensor Module::operator()(const Tensor& input) {
 namespace {
 
 void check_name(const Module& m, const std::string& what, const std::string& name) {
-  check(!name.empty() && name.find('.') == std::string::npos, m.type_name(), ": ", what, " name '",
-        name, "' must be non-empty and contain no '.'");
+  check(!name.empty() && name.find('.') == std::string::npos, m.type_name(), ": ", what, " name '", name,
+        "' must be non-empty and contain no '.'");
 }
 
 template <class V>
@@ -69,8 +69,8 @@ bool has_key(const std::vector<std::pair<std::string, V>>& items, const std::str
 
 Tensor Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
   check_name(*this, "parameter", name);
-  check(!has_key(params_, name) && !has_key(buffers_, name) && !has_key(children_, name),
-        type_name(), ": '", name, "' is already registered");
+  check(!has_key(params_, name) && !has_key(buffers_, name) && !has_key(children_, name), type_name(), ": '",
+        name, "' is already registered");
   check(value.defined(), type_name(), ": parameter '", name, "' is undefined");
   if (!value.is_leaf()) value = value.detach();
   value.requires_grad_(requires_grad);
@@ -80,8 +80,8 @@ Tensor Module::register_parameter(const std::string& name, Tensor value, bool re
 
 Tensor Module::register_buffer(const std::string& name, Tensor value) {
   check_name(*this, "buffer", name);
-  check(!has_key(params_, name) && !has_key(buffers_, name) && !has_key(children_, name),
-        type_name(), ": '", name, "' is already registered");
+  check(!has_key(params_, name) && !has_key(buffers_, name) && !has_key(children_, name), type_name(), ": '",
+        name, "' is already registered");
   buffers_.emplace_back(name, value);
   return value;
 }
@@ -89,8 +89,8 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
 void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
   check_name(*this, "submodule", name);
   check(module != nullptr, type_name(), ": submodule '", name, "' is null");
-  check(!has_key(params_, name) && !has_key(buffers_, name) && !has_key(children_, name),
-        type_name(), ": '", name, "' is already registered");
+  check(!has_key(params_, name) && !has_key(buffers_, name) && !has_key(children_, name), type_name(), ": '",
+        name, "' is already registered");
   children_.emplace_back(name, std::move(module));
 }
 

@@ -77,7 +77,8 @@ ModelSummary summarize(Module& model, const Shape& input_shape, const std::strin
     sum.rows.push_back(row);
   }
   if (sum.rows.empty()) {
-    SummaryRow row{model.type_name(), rec.seen.empty() ? Shape{} : rec.seen.back().second, model.num_parameters()};
+    SummaryRow row{model.type_name(), rec.seen.empty() ? Shape{} : rec.seen.back().second,
+                   model.num_parameters()};
     sum.rows.push_back(row);
   }
   sum.total = model.num_parameters();
@@ -122,7 +123,8 @@ ModelSummary summarize(Module& model, const Shape& input_shape, const std::strin
   }
   os << " Total params: " << format_count(sum.total) << " (" << bytes(sum.total) << ")\n";
   os << " Trainable params: " << format_count(sum.trainable) << " (" << bytes(sum.trainable) << ")\n";
-  os << " Non-trainable params: " << format_count(sum.non_trainable) << " (" << bytes(sum.non_trainable) << ")\n";
+  os << " Non-trainable params: " << format_count(sum.non_trainable) << " (" << bytes(sum.non_trainable)
+     << ")\n";
   sum.table = os.str();
   return sum;
 }

@@ -74,8 +74,9 @@ TEST(Activations, PReLUSharedAndPerChannel) {
     expect_fixture(x.grad(), "prelu5.g0");
     expect_fixture(w.grad(), "prelu5.g1");
   }
-  expect_gradcheck([](const std::vector<Tensor>& in) { return F::prelu(in[0], in[1]); },
-                   {Tensor::from({-1.3f, -0.4f, 0.2f, 0.7f, 1.9f, -2.2f}, {3, 2}), Tensor::from({0.3f, -0.2f})});
+  expect_gradcheck(
+      [](const std::vector<Tensor>& in) { return F::prelu(in[0], in[1]); },
+      {Tensor::from({-1.3f, -0.4f, 0.2f, 0.7f, 1.9f, -2.2f}, {3, 2}), Tensor::from({0.3f, -0.2f})});
   EXPECT_ERROR_CONTAINS(F::prelu(Tensor::zeros({2, 4}), Tensor::ones({3})), "prelu");
 }
 
@@ -138,8 +139,10 @@ TEST(Dropout, InvertedScalingAndEval) {
   Tensor y = drop(x);
   int zeros = 0;
   for (float v : y.to_vector()) {
-    if (v == 0.f) ++zeros;
-    else EXPECT_NEAR(v, 1.f / 0.75f, 1e-6);
+    if (v == 0.f)
+      ++zeros;
+    else
+      EXPECT_NEAR(v, 1.f / 0.75f, 1e-6);
   }
   EXPECT_GT(zeros, 200);
   EXPECT_LT(zeros, 300);

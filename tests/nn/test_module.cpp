@@ -79,7 +79,8 @@ TEST(Module, SequentialNamesIndexAndStr) {
   EXPECT_EQ(seq.at<nn::Linear>(2)->out_features, 2);
   EXPECT_ERROR_CONTAINS(seq.at<nn::Linear>(1), "layer 1 is a ReLU");
   EXPECT_ERROR_CONTAINS(seq[7], "index 7 is out of range for 3 layers");
-  EXPECT_NE(seq.str().find("(2): Linear(in_features=4, out_features=2, bias=true)"), std::string::npos) << seq.str();
+  EXPECT_NE(seq.str().find("(2): Linear(in_features=4, out_features=2, bias=true)"), std::string::npos)
+      << seq.str();
   EXPECT_ERROR_CONTAINS(seq(Tensor::zeros({2, 5})), "Sequential layer 0 (Linear)");
   EXPECT_EQ(seq(Tensor::zeros({5, 3})).shape(), (Shape{5, 2}));
 }
@@ -93,8 +94,8 @@ TEST(Module, StateDictRoundTripAndErrors) {
   b.load_state_dict(a.state_dict());
   for (const auto& [k, v] : a.state_dict()) expect_values(b.state_dict().at(k), v.to_vector(), 0.f);
   EXPECT_EQ(a.state_dict().keys(),
-            (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
-                                      "1.num_batches_tracked"}));
+            (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
+                                      "1.running_var", "1.num_batches_tracked"}));
 
   nn::StateDict missing;
   for (const auto& [k, v] : a.state_dict())
@@ -165,9 +166,7 @@ TEST(Module, CloneIsDeep) {
 
 TEST(Module, RegistrationErrors) {
   struct M : nn::Module {
-    M() {
-      register_parameter("w", Tensor::ones({2}));
-    }
+    M() { register_parameter("w", Tensor::ones({2})); }
     void again() { register_buffer("w", Tensor::ones({2})); }
     void dotted() { register_parameter("a.b", Tensor::ones({2})); }
     std::string type_name() const override { return "M"; }

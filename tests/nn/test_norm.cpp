@@ -60,7 +60,8 @@ TEST(BatchNorm1d, RunningStatsAfterThreeStepsAndEvalMode) {
   expect_fixture(bn(x), "bn_steps.eval_out");
   expect_values(bn.running_mean, before.to_vector(), 0.f);  // eval leaves the statistics alone
   // Eval gradient: γ / √(running_var + ε), checked numerically.
-  expect_gradcheck([&](const std::vector<Tensor>& in) { return bn(in[0]); }, {fixture_tensor("bn.x", {4, 3})});
+  expect_gradcheck([&](const std::vector<Tensor>& in) { return bn(in[0]); },
+                   {fixture_tensor("bn.x", {4, 3})});
   // Batch of one is fine in eval, an error in training.
   EXPECT_EQ(bn(Tensor::ones({1, 3})).shape(), (Shape{1, 3}));
   bn.train();
@@ -80,8 +81,8 @@ TEST(BatchNorm1d, KerasConvention) {
 
 TEST(BatchNorm1d, StateDictNames) {
   nn::BatchNorm1d bn(4);
-  EXPECT_EQ(bn.state_dict().keys(),
-            (std::vector<std::string>{"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}));
+  EXPECT_EQ(bn.state_dict().keys(), (std::vector<std::string>{"weight", "bias", "running_mean", "running_var",
+                                                              "num_batches_tracked"}));
   EXPECT_EQ(bn.num_parameters(), 8);
 }
 
@@ -96,7 +97,8 @@ TEST(LayerNorm, MatchesPyTorch) {
   Tensor x = fixture_tensor("linear.x", {3, 4}).requires_grad_(true);
   Tensor y = ln(x);
   expect_fixture(y, "layer_norm.out");
-  Tensor g = Tensor::from({0.3f, -0.2f, 0.5f, 1.0f, 0.1f, 0.2f, 0.3f, 0.4f, -1.0f, 0.5f, 0.25f, -0.5f}, {3, 4});
+  Tensor g =
+      Tensor::from({0.3f, -0.2f, 0.5f, 1.0f, 0.1f, 0.2f, 0.3f, 0.4f, -1.0f, 0.5f, 0.25f, -0.5f}, {3, 4});
   sum(y * g).backward();
   expect_fixture(x.grad(), "layer_norm.g0", 1e-4f);
   expect_fixture(ln.weight.grad(), "layer_norm.g1");

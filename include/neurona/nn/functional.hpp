@@ -48,10 +48,10 @@ Tensor activation(const Tensor& x, Activation a);
 Tensor dropout(const Tensor& x, float p = 0.5f, bool training = true, Generator* gen = nullptr);
 
 struct BatchNormOptions {
-  float momentum = 0.1f;       // PyTorch meaning: weight of the new batch statistic
+  float momentum = 0.1f;  // PyTorch meaning: weight of the new batch statistic
   float eps = 1e-5f;
   bool unbiased_running_var = true;  // PyTorch true; Keras feeds the biased variance
-  bool cumulative = false;     // momentum=None in PyTorch: weight 1/num_batches_tracked
+  bool cumulative = false;           // momentum=None in PyTorch: weight 1/num_batches_tracked
 };
 // x [N, C] or [N, C, L]; statistics per channel C. In training, normalises with batch statistics
 // and (when running_mean is defined) updates running_mean/var and num_batches_tracked in place.
@@ -79,8 +79,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
                                         const Tensor& pos_weight = {});
 
 struct CrossEntropyOptions {
-  Tensor weight = {};            // per-class weights [C], optional
-  int64_t ignore_index = -100;   // class-index targets only
+  Tensor weight = {};           // per-class weights [C], optional
+  int64_t ignore_index = -100;  // class-index targets only
   float label_smoothing = 0.f;
   Reduction reduction = Reduction::Mean;
 };

@@ -12,7 +12,7 @@ namespace neurona::nn {
 
 // y = act(x·Wᵀ + b), weight [out, in], bias [out]; PyTorch init W, b ~ U(±1/√in).
 class Linear : public Cloneable<Linear> {
-public:
+ public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true,
          Activation activation = Activation::Identity, Generator* gen = nullptr);
   void reset() override;
@@ -25,7 +25,7 @@ public:
   Activation activation;
   Tensor weight, bias;
 
-private:
+ private:
   Generator* gen_;
 };
 
@@ -35,13 +35,13 @@ std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::strin
 
 // Activation layers without parameters.
 class ReLU : public Cloneable<ReLU> {
-public:
+ public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::relu(x); }
   std::string type_name() const override { return "ReLU"; }
 };
 class LeakyReLU : public Cloneable<LeakyReLU> {
-public:
+ public:
   explicit LeakyReLU(float negative_slope = 0.01f) : negative_slope(negative_slope) {}
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::leaky_relu(x, negative_slope); }
@@ -50,7 +50,7 @@ public:
 };
 // Learnable slope: one shared (num_parameters = 1) or one per channel; init 0.25.
 class PReLU : public Cloneable<PReLU> {
-public:
+ public:
   explicit PReLU(int64_t num_parameters = 1, float init = 0.25f);
   void reset() override;
   Tensor forward(const Tensor& x) override { return F::prelu(x, weight); }
@@ -60,7 +60,7 @@ public:
   Tensor weight;
 };
 class ELU : public Cloneable<ELU> {
-public:
+ public:
   explicit ELU(float alpha = 1.f) : alpha(alpha) {}
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::elu(x, alpha); }
@@ -68,31 +68,31 @@ public:
   float alpha;
 };
 class SELU : public Cloneable<SELU> {
-public:
+ public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::selu(x); }
   std::string type_name() const override { return "SELU"; }
 };
 class GELU : public Cloneable<GELU> {
-public:
+ public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::gelu(x); }
   std::string type_name() const override { return "GELU"; }
 };
 class Sigmoid : public Cloneable<Sigmoid> {
-public:
+ public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::sigmoid(x); }
   std::string type_name() const override { return "Sigmoid"; }
 };
 class Tanh : public Cloneable<Tanh> {
-public:
+ public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::tanh(x); }
   std::string type_name() const override { return "Tanh"; }
 };
 class Softplus : public Cloneable<Softplus> {
-public:
+ public:
   explicit Softplus(float beta = 1.f, float threshold = 20.f) : beta(beta), threshold(threshold) {}
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::softplus(x, beta, threshold); }
@@ -100,7 +100,7 @@ public:
   float beta, threshold;
 };
 class Softmax : public Cloneable<Softmax> {
-public:
+ public:
   explicit Softmax(int64_t dim = -1) : dim(dim) {}
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::softmax(x, dim); }
@@ -108,7 +108,7 @@ public:
   int64_t dim;
 };
 class LogSoftmax : public Cloneable<LogSoftmax> {
-public:
+ public:
   explicit LogSoftmax(int64_t dim = -1) : dim(dim) {}
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::log_softmax(x, dim); }
@@ -116,7 +116,7 @@ public:
   int64_t dim;
 };
 class Identity : public Cloneable<Identity> {
-public:
+ public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return x; }
   std::string type_name() const override { return "Identity"; }
@@ -124,7 +124,7 @@ public:
 
 // Inverted dropout with probability p; identity in eval mode. Uses `gen` (default generator if null).
 class Dropout : public Cloneable<Dropout> {
-public:
+ public:
   explicit Dropout(float p = 0.5f, Generator* gen = nullptr);
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::dropout(x, p, is_training(), gen_); }
@@ -132,7 +132,7 @@ public:
   std::string extra_repr() const override;
   float p;
 
-private:
+ private:
   Generator* gen_;
 };
 
@@ -140,13 +140,13 @@ private:
 // Buffers running_mean, running_var, num_batches_tracked; parameters weight (γ) and bias (β).
 struct BatchNormConfig {
   float eps = 1e-5f;
-  float momentum = 0.1f;      // PyTorch meaning (weight of the new batch)
+  float momentum = 0.1f;  // PyTorch meaning (weight of the new batch)
   bool affine = true;
-  bool keras = false;         // moving variance from the biased batch variance
-  bool cumulative = false;    // PyTorch momentum=None
+  bool keras = false;       // moving variance from the biased batch variance
+  bool cumulative = false;  // PyTorch momentum=None
 };
 class BatchNorm1d : public Cloneable<BatchNorm1d> {
-public:
+ public:
   explicit BatchNorm1d(int64_t num_features, BatchNormConfig config = {});
   void reset() override;
   Tensor forward(const Tensor& x) override;
@@ -163,7 +163,7 @@ std::shared_ptr<BatchNorm1d> BatchNormalization(int64_t num_features, float mome
 
 // Normalises over the last dimensions given by normalized_shape; elementwise affine γ=1, β=0.
 class LayerNorm : public Cloneable<LayerNorm> {
-public:
+ public:
   explicit LayerNorm(std::vector<int64_t> normalized_shape, float eps = 1e-5f,
                      bool elementwise_affine = true);
   void reset() override;
@@ -177,7 +177,7 @@ public:
 
 // [N, a, b, …] -> [N, a·b·…] (dimensions start_dim..end are merged; PyTorch default start_dim 1).
 class Flatten : public Cloneable<Flatten> {
-public:
+ public:
   explicit Flatten(int64_t start_dim = 1) : start_dim(start_dim) {}
   void reset() override {}
   Tensor forward(const Tensor& x) override { return x.flatten(start_dim); }
@@ -187,7 +187,7 @@ public:
 
 // Applies its children in order; they are named "0", "1", … like torch.nn.Sequential.
 class Sequential : public Module {
-public:
+ public:
   Sequential() = default;
   Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
   Sequential& add(std::shared_ptr<Module> module);
@@ -203,7 +203,7 @@ public:
   }
   std::shared_ptr<Module> clone() const override;
 
-private:
+ private:
   [[noreturn]] void throw_wrong_type(size_t i) const;
 };
 

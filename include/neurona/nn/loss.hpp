@@ -8,7 +8,7 @@
 namespace neurona::nn {
 
 class Loss {
-public:
+ public:
   explicit Loss(Reduction reduction = Reduction::Mean) : reduction(reduction) {}
   virtual ~Loss() = default;
   virtual Tensor forward(const Tensor& input, const Tensor& target) const = 0;
@@ -18,19 +18,19 @@ public:
 };
 
 class MSELoss : public Loss {
-public:
+ public:
   using Loss::Loss;
   Tensor forward(const Tensor& x, const Tensor& y) const override { return F::mse_loss(x, y, reduction); }
   std::string name() const override { return "MSELoss"; }
 };
 class L1Loss : public Loss {
-public:
+ public:
   using Loss::Loss;
   Tensor forward(const Tensor& x, const Tensor& y) const override { return F::l1_loss(x, y, reduction); }
   std::string name() const override { return "L1Loss"; }
 };
 class HuberLoss : public Loss {
-public:
+ public:
   explicit HuberLoss(float delta = 1.f, Reduction r = Reduction::Mean) : Loss(r), delta(delta) {}
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     return F::huber_loss(x, y, reduction, delta);
@@ -39,7 +39,7 @@ public:
   float delta;
 };
 class SmoothL1Loss : public Loss {
-public:
+ public:
   explicit SmoothL1Loss(float beta = 1.f, Reduction r = Reduction::Mean) : Loss(r), beta(beta) {}
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     return F::smooth_l1_loss(x, y, reduction, beta);
@@ -48,7 +48,7 @@ public:
   float beta;
 };
 class BCELoss : public Loss {
-public:
+ public:
   explicit BCELoss(Reduction r = Reduction::Mean, Tensor weight = {}) : Loss(r), weight(weight) {}
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     return F::binary_cross_entropy(x, y, reduction, weight);
@@ -57,7 +57,7 @@ public:
   Tensor weight;
 };
 class BCEWithLogitsLoss : public Loss {
-public:
+ public:
   explicit BCEWithLogitsLoss(Reduction r = Reduction::Mean, Tensor weight = {}, Tensor pos_weight = {})
       : Loss(r), weight(weight), pos_weight(pos_weight) {}
   Tensor forward(const Tensor& x, const Tensor& y) const override {
@@ -67,7 +67,7 @@ public:
   Tensor weight, pos_weight;
 };
 class CrossEntropyLoss : public Loss {
-public:
+ public:
   explicit CrossEntropyLoss(F::CrossEntropyOptions o = {}) : Loss(o.reduction), options(o) {}
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     F::CrossEntropyOptions o = options;
@@ -78,7 +78,7 @@ public:
   F::CrossEntropyOptions options;
 };
 class NLLLoss : public Loss {
-public:
+ public:
   explicit NLLLoss(F::CrossEntropyOptions o = {}) : Loss(o.reduction), options(o) {}
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     F::CrossEntropyOptions o = options;

@@ -11,7 +11,7 @@
 namespace neurona::nn::metrics {
 
 class Metric {
-public:
+ public:
   virtual ~Metric() = default;
   virtual void update(const Tensor& prediction, const Tensor& target) = 0;
   virtual double compute() const = 0;
@@ -22,7 +22,7 @@ public:
 
 // Binary: prediction [N] or [N,1] probability, positive when > threshold (Keras rule).
 class BinaryAccuracy : public Metric {
-public:
+ public:
   explicit BinaryAccuracy(float threshold = 0.5f) : threshold(threshold) {}
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;
@@ -30,64 +30,75 @@ public:
   std::string name() const override { return "binary_accuracy"; }
   float threshold;
 
-private:
+ private:
   int64_t correct_ = 0, total_ = 0;
 };
 
 // Multiclass: prediction scores [N, C], target indices [N]; a hit when the target's score is among
 // the k largest (ties counted in the sample's favour only when fewer than k scores are larger).
 class Accuracy : public Metric {
-public:
+ public:
   explicit Accuracy(int64_t top_k = 1) : top_k(top_k) {}
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;
   void reset() override { correct_ = total_ = 0; }
-  std::string name() const override { return top_k == 1 ? "accuracy" : "top_" + std::to_string(top_k) + "_accuracy"; }
+  std::string name() const override {
+    return top_k == 1 ? "accuracy" : "top_" + std::to_string(top_k) + "_accuracy";
+  }
   int64_t top_k;
 
-private:
+ private:
   int64_t correct_ = 0, total_ = 0;
 };
 
 // Regression metrics over every element.
 class MeanAbsoluteError : public Metric {
-public:
+ public:
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;
-  void reset() override { sum_ = 0; n_ = 0; }
+  void reset() override {
+    sum_ = 0;
+    n_ = 0;
+  }
   std::string name() const override { return "mae"; }
   bool higher_is_better() const override { return false; }
 
-private:
+ private:
   double sum_ = 0;
   int64_t n_ = 0;
 };
 class MeanSquaredError : public Metric {
-public:
+ public:
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;
-  void reset() override { sum_ = 0; n_ = 0; }
+  void reset() override {
+    sum_ = 0;
+    n_ = 0;
+  }
   std::string name() const override { return "mse"; }
   bool higher_is_better() const override { return false; }
 
-protected:
+ protected:
   double sum_ = 0;
   int64_t n_ = 0;
 };
 class RootMeanSquaredError : public MeanSquaredError {
-public:
+ public:
   double compute() const override;
   std::string name() const override { return "rmse"; }
 };
 // 1 − SS_res / SS_tot over all elements seen.
 class R2Score : public Metric {
-public:
+ public:
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;
-  void reset() override { n_ = 0; sum_y_ = sum_y2_ = sse_ = 0; }
+  void reset() override {
+    n_ = 0;
+    sum_y_ = sum_y2_ = sse_ = 0;
+  }
   std::string name() const override { return "r2"; }
 
-private:
+ private:
   int64_t n_ = 0;
   double sum_y_ = 0, sum_y2_ = 0, sse_ = 0;
 };
@@ -95,7 +106,7 @@ private:
 // Counts of predicted (column) per true class (row). Prediction [N, C] scores (argmax) or, with
 // num_classes == 2, [N]/[N,1] probabilities thresholded (> threshold).
 class ConfusionMatrix : public Metric {
-public:
+ public:
   explicit ConfusionMatrix(int64_t num_classes, float threshold = 0.5f);
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;  // accuracy = trace / total
@@ -107,14 +118,14 @@ public:
   int64_t num_classes;
   float threshold;
 
-private:
+ private:
   std::vector<int64_t> counts_;
 };
 
 // Binary: the positive class is 1. Macro: the unweighted mean over classes. Zero division gives 0.
 enum class Average { Binary, Macro };
 class Precision : public Metric {
-public:
+ public:
   explicit Precision(Average average = Average::Binary, int64_t num_classes = 2, float threshold = 0.5f)
       : cm_(num_classes, threshold), average(average) {}
   void update(const Tensor& p, const Tensor& t) override { cm_.update(p, t); }
@@ -122,20 +133,20 @@ public:
   void reset() override { cm_.reset(); }
   std::string name() const override { return "precision"; }
 
-protected:
+ protected:
   ConfusionMatrix cm_;
 
-public:
+ public:
   Average average;
 };
 class Recall : public Precision {
-public:
+ public:
   using Precision::Precision;
   double compute() const override;
   std::string name() const override { return "recall"; }
 };
 class F1Score : public Precision {
-public:
+ public:
   using Precision::Precision;
   double compute() const override;
   std::string name() const override { return "f1"; }
@@ -143,13 +154,16 @@ public:
 
 // Area under the ROC curve for binary targets, exact (rank statistic with ties averaged).
 class ROCAUC : public Metric {
-public:
+ public:
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;
-  void reset() override { scores_.clear(); labels_.clear(); }
+  void reset() override {
+    scores_.clear();
+    labels_.clear();
+  }
   std::string name() const override { return "auc"; }
 
-private:
+ private:
   std::vector<float> scores_, labels_;
 };
 

@@ -13,7 +13,7 @@ namespace neurona::nn {
 
 // Named tensors in registration order (PyTorch's OrderedDict of a state_dict).
 class StateDict {
-public:
+ public:
   using Item = std::pair<std::string, Tensor>;
   void insert(const std::string& name, const Tensor& t);  // replaces an existing key
   const Tensor* find(const std::string& name) const;      // nullptr when absent
@@ -24,12 +24,12 @@ public:
   std::vector<Item>::const_iterator end() const { return items_.end(); }
   std::vector<std::string> keys() const;
 
-private:
+ private:
   std::vector<Item> items_;
 };
 
 class Module : public std::enable_shared_from_this<Module> {
-public:
+ public:
   Module() = default;
   virtual ~Module() = default;
 
@@ -87,7 +87,7 @@ public:
   // Built-in layers support it; user modules get it by deriving from Cloneable<Self>.
   virtual std::shared_ptr<Module> clone() const;
 
-protected:
+ protected:
   void add_child(const std::string& name, std::shared_ptr<Module> module);
   // Forgets every parameter, buffer and child (used by Cloneable before re-building).
   void clear_registrations();
@@ -106,7 +106,7 @@ protected:
 // values across. Derive as `struct Net : nn::Cloneable<Net>` and call reset() from the constructor.
 template <class Derived>
 class Cloneable : public Module {
-public:
+ public:
   virtual void reset() = 0;
   std::shared_ptr<Module> clone() const override {
     auto copy = std::make_shared<Derived>(static_cast<const Derived&>(*this));
@@ -125,13 +125,13 @@ std::shared_ptr<M> clone(const std::shared_ptr<M>& module) {
 
 // Runs `module` in eval mode (restoring the previous mode when it goes out of scope).
 class EvalGuard {
-public:
+ public:
   explicit EvalGuard(Module& m);
   ~EvalGuard();
   EvalGuard(const EvalGuard&) = delete;
   EvalGuard& operator=(const EvalGuard&) = delete;
 
-private:
+ private:
   std::vector<std::pair<Module*, bool>> saved_;
 };
 

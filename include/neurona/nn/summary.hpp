@@ -8,7 +8,7 @@
 namespace neurona::nn {
 
 struct SummaryRow {
-  std::string name;  // child name ("0", "fc1") and type, e.g. "0 (Linear)"
+  std::string name;    // child name ("0", "fc1") and type, e.g. "0 (Linear)"
   Shape output_shape;  // batch dimension shown as None
   int64_t params = 0;
 };
@@ -16,7 +16,7 @@ struct SummaryRow {
 struct ModelSummary {
   std::vector<SummaryRow> rows;
   int64_t total = 0, trainable = 0, non_trainable = 0;  // parameters (buffers are not counted)
-  std::string table;  // the printable text
+  std::string table;                                    // the printable text
 };
 
 // Runs one forward pass (eval mode, no gradient) on zeros of shape [2, input_shape…] and

@@ -50,12 +50,14 @@ Tensor elu(const Tensor& x, float a) {
 
 Tensor selu(const Tensor& x) {
   return pointwise(
-      "selu", x, map_unary(x, [](float v) { return kSeluScale * (v > 0.f ? v : kSeluAlpha * std::expm1(v)); }),
+      "selu", x,
+      map_unary(x, [](float v) { return kSeluScale * (v > 0.f ? v : kSeluAlpha * std::expm1(v)); }),
       [](float v, float) { return v > 0.f ? kSeluScale : kSeluScale * kSeluAlpha * std::exp(v); });
 }
 
 Tensor gelu(const Tensor& x) {
-  return pointwise("gelu", x, map_unary(x, [](float v) { return 0.5f * v * (1.f + std::erf(v * kInvSqrt2)); }),
+  return pointwise("gelu", x,
+                   map_unary(x, [](float v) { return 0.5f * v * (1.f + std::erf(v * kInvSqrt2)); }),
                    [](float v, float) {
                      const float cdf = 0.5f * (1.f + std::erf(v * kInvSqrt2));
                      return cdf + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
@@ -82,10 +84,14 @@ Tensor softplus(const Tensor& x, float beta, float threshold) {
 
 Tensor activation(const Tensor& x, Activation a) {
   switch (a) {
-    case Activation::ReLU: return relu(x);
-    case Activation::Tanh: return tanh(x);
-    case Activation::Sigmoid: return sigmoid(x);
-    default: return x;
+    case Activation::ReLU:
+      return relu(x);
+    case Activation::Tanh:
+      return tanh(x);
+    case Activation::Sigmoid:
+      return sigmoid(x);
+    default:
+      return x;
   }
 }
 
@@ -150,7 +156,8 @@ void softmax_kernel(const float* x, float* out, const Around& a, bool log) {
         const float lse = m + static_cast<float>(std::log(s));
         for (int64_t k = 0; k < a.n; ++k) ys[k * a.inner] = xs[k * a.inner] - lse;
       } else {
-        for (int64_t k = 0; k < a.n; ++k) ys[k * a.inner] = static_cast<float>(std::exp(static_cast<double>(xs[k * a.inner] - m)) / s);
+        for (int64_t k = 0; k < a.n; ++k)
+          ys[k * a.inner] = static_cast<float>(std::exp(static_cast<double>(xs[k * a.inner] - m)) / s);
       }
     }
 }
@@ -171,7 +178,8 @@ Tensor softmax(const Tensor& x, int64_t dim) {
         float* out = gx.data() + base;
         double dot = 0;
         for (int64_t k = 0; k < a.n; ++k) dot += static_cast<double>(gs[k * a.inner]) * ys[k * a.inner];
-        for (int64_t k = 0; k < a.n; ++k) out[k * a.inner] = ys[k * a.inner] * (gs[k * a.inner] - static_cast<float>(dot));
+        for (int64_t k = 0; k < a.n; ++k)
+          out[k * a.inner] = ys[k * a.inner] * (gs[k * a.inner] - static_cast<float>(dot));
       }
     gr[0] = gx;
   });

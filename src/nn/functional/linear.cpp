@@ -20,10 +20,14 @@ Activation activation_from_name(const std::string& name) {
 
 const char* activation_name(Activation a) {
   switch (a) {
-    case Activation::ReLU: return "relu";
-    case Activation::Tanh: return "tanh";
-    case Activation::Sigmoid: return "sigmoid";
-    default: return "linear";
+    case Activation::ReLU:
+      return "relu";
+    case Activation::Tanh:
+      return "tanh";
+    case Activation::Sigmoid:
+      return "sigmoid";
+    default:
+      return "linear";
   }
 }
 
@@ -75,9 +79,15 @@ void apply_bias_act(Activation a, float* y, const float* b, int64_t rows, int64_
     case Activation::Identity:
       if (b) bias_act<IdentityOp>(y, b, rows, cols);
       break;
-    case Activation::ReLU: bias_act<ReluOp>(y, b, rows, cols); break;
-    case Activation::Tanh: bias_act<TanhOp>(y, b, rows, cols); break;
-    case Activation::Sigmoid: bias_act<SigmoidOp>(y, b, rows, cols); break;
+    case Activation::ReLU:
+      bias_act<ReluOp>(y, b, rows, cols);
+      break;
+    case Activation::Tanh:
+      bias_act<TanhOp>(y, b, rows, cols);
+      break;
+    case Activation::Sigmoid:
+      bias_act<SigmoidOp>(y, b, rows, cols);
+      break;
   }
 }
 
@@ -85,10 +95,17 @@ Tensor pre_activation_grad(Activation a, const Tensor& g, const Tensor& y) {
   if (a == Activation::Identity) return g;
   Tensor gz = Tensor::empty(g.shape());
   switch (a) {
-    case Activation::ReLU: act_backward<ReluOp>(g.data(), y.data(), gz.data(), g.numel()); break;
-    case Activation::Tanh: act_backward<TanhOp>(g.data(), y.data(), gz.data(), g.numel()); break;
-    case Activation::Sigmoid: act_backward<SigmoidOp>(g.data(), y.data(), gz.data(), g.numel()); break;
-    default: break;
+    case Activation::ReLU:
+      act_backward<ReluOp>(g.data(), y.data(), gz.data(), g.numel());
+      break;
+    case Activation::Tanh:
+      act_backward<TanhOp>(g.data(), y.data(), gz.data(), g.numel());
+      break;
+    case Activation::Sigmoid:
+      act_backward<SigmoidOp>(g.data(), y.data(), gz.data(), g.numel());
+      break;
+    default:
+      break;
   }
   return gz;
 }
@@ -111,7 +128,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
   Tensor y = Tensor::empty(Shape(dims));
   if (rows > 0 && out_f > 0) {
     if (in_f > 0)
-      kernels::gemm(false, true, rows, out_f, in_f, 1.f, x.data(), in_f, weight.data(), in_f, 0.f, y.data(), out_f);
+      kernels::gemm(false, true, rows, out_f, in_f, 1.f, x.data(), in_f, weight.data(), in_f, 0.f, y.data(),
+                    out_f);
     else
       std::fill(y.data(), y.data() + y.numel(), 0.f);
     apply_bias_act(act, y.data(), has_bias ? bias.data() : nullptr, rows, out_f);

@@ -48,14 +48,17 @@ Tensor elementwise_loss(const char* name, const Tensor& x, const Tensor& y, Redu
     per.data()[i] = static_cast<float>(v);
     total += v;
   }
-  Tensor out = r == Reduction::None ? per
-               : Tensor::scalar(static_cast<float>(r == Reduction::Sum ? total : total / static_cast<double>(n)));
+  Tensor out =
+      r == Reduction::None
+          ? per
+          : Tensor::scalar(static_cast<float>(r == Reduction::Sum ? total : total / static_cast<double>(n)));
   std::vector<Tensor> inputs{x};
   if (target_grad) inputs.push_back(y);
   return record(out, name, std::move(inputs), [=](const Tensor& g, Grads& gr) {
     (void)keep;
     Tensor gx = Tensor::empty(x.shape());
-    const float scale = r == Reduction::None ? 1.f : (r == Reduction::Sum ? g.item() : g.item() / static_cast<float>(n));
+    const float scale =
+        r == Reduction::None ? 1.f : (r == Reduction::Sum ? g.item() : g.item() / static_cast<float>(n));
     const float* gp = r == Reduction::None ? g.data() : nullptr;
     for (int64_t i = 0; i < n; ++i) gx.data()[i] = dloss(i) * (gp ? gp[i] : scale);
     if (gr.needs(0)) gr[0] = gx;
@@ -66,7 +69,8 @@ Tensor elementwise_loss(const char* name, const Tensor& x, const Tensor& y, Redu
 // Expands `w` to `like`'s shape by broadcasting (error naming `op` when impossible).
 Tensor expand_to(const Tensor& w, const Tensor& like, const char* op, const char* what) {
   Tensor out = map_binary(w, like, op, [](float a, float) { return a; });
-  check(out.shape() == like.shape(), op, ": ", what, " ", w.shape(), " does not broadcast to input ", like.shape());
+  check(out.shape() == like.shape(), op, ": ", what, " ", w.shape(), " does not broadcast to input ",
+        like.shape());
   return out;
 }
 
@@ -75,7 +79,11 @@ Tensor expand_to(const Tensor& w, const Tensor& like, const char* op, const char
 Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r) {
   const float *a = x.data(), *b = y.data();
   return elementwise_loss(
-      "mse_loss", x, y, r, true, {x, y}, [=](int64_t i) { double d = a[i] - b[i]; return d * d; },
+      "mse_loss", x, y, r, true, {x, y},
+      [=](int64_t i) {
+        double d = a[i] - b[i];
+        return d * d;
+      },
       [=](int64_t i) { return 2.f * (a[i] - b[i]); });
 }
 
@@ -83,7 +91,10 @@ Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r) {
   const float *a = x.data(), *b = y.data();
   return elementwise_loss(
       "l1_loss", x, y, r, true, {x, y}, [=](int64_t i) { return std::abs(static_cast<double>(a[i]) - b[i]); },
-      [=](int64_t i) { float d = a[i] - b[i]; return d > 0.f ? 1.f : (d < 0.f ? -1.f : 0.f); });
+      [=](int64_t i) {
+        float d = a[i] - b[i];
+        return d > 0.f ? 1.f : (d < 0.f ? -1.f : 0.f);
+      });
 }
 
 Tensor huber_loss(const Tensor& x, const Tensor& y, Reduction r, float delta) {
@@ -121,8 +132,9 @@ Tensor binary_cross_entropy(const Tensor& x, const Tensor& y, Reduction r, const
   check(x.shape() == y.shape(), "binary_cross_entropy: input ", x.shape(), " and target ", y.shape(),
         " must have the same shape");
   for (int64_t i = 0; i < x.numel(); ++i)
-    check(x.data()[i] >= 0.f && x.data()[i] <= 1.f, "binary_cross_entropy: input must hold probabilities in [0, 1], found ",
-          x.data()[i], " at element ", i, " (use binary_cross_entropy_with_logits for logits)");
+    check(x.data()[i] >= 0.f && x.data()[i] <= 1.f,
+          "binary_cross_entropy: input must hold probabilities in [0, 1], found ", x.data()[i],
+          " at element ", i, " (use binary_cross_entropy_with_logits for logits)");
   Tensor w = weight.defined() ? expand_to(weight, x, "binary_cross_entropy", "weight") : Tensor();
   const float *p = x.data(), *t = y.data(), *wp = w.defined() ? w.data() : nullptr;
   return elementwise_loss(
@@ -188,7 +200,8 @@ std::vector<int64_t> class_targets(const Tensor& target, Rows rows, int64_t igno
 
 std::vector<float> class_weights(const Tensor& w, int64_t c, const char* op) {
   if (!w.defined()) return std::vector<float>(c, 1.f);
-  check(w.dim() == 1 && w.size(0) == c, op, ": weight ", w.shape(), " must have one value per class (", c, ")");
+  check(w.dim() == 1 && w.size(0) == c, op, ": weight ", w.shape(), " must have one value per class (", c,
+        ")");
   return w.to_vector();
 }
 
@@ -208,9 +221,12 @@ void scale_rows(Tensor& gx, const Tensor& g, Reduction r, double divisor, Rows r
   float* o = gx.data();
   for (int64_t i = 0; i < rows.n; ++i) {
     float s;
-    if (r == Reduction::None) s = g.data()[g.numel() == 1 ? 0 : i];
-    else if (r == Reduction::Sum) s = g.item();
-    else s = static_cast<float>(g.item() / divisor);
+    if (r == Reduction::None)
+      s = g.data()[g.numel() == 1 ? 0 : i];
+    else if (r == Reduction::Sum)
+      s = g.item();
+    else
+      s = static_cast<float>(g.item() / divisor);
     for (int64_t k = 0; k < rows.c; ++k) o[i * rows.c + k] *= s;
   }
 }
@@ -277,7 +293,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntr
       per[i] = (1.0 - eps) * (-wy * logp[i * c + y[i]]) + eps / c * smooth;
       const double a = (1.0 - eps) * wy + eps / c * wsum;
       for (int64_t k = 0; k < c; ++k)
-        gl[i * c + k] = static_cast<float>(prob[i * c + k] * a - eps / c * w[k] - (k == y[i] ? (1.0 - eps) * wy : 0.0));
+        gl[i * c + k] =
+            static_cast<float>(prob[i * c + k] * a - eps / c * w[k] - (k == y[i] ? (1.0 - eps) * wy : 0.0));
       divisor += wy;
     }
   }

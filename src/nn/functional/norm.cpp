@@ -20,7 +20,8 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   const int64_t m = n * l;  // values per channel
   auto check_vec = [c](const Tensor& t, const char* what) {
     if (t.defined())
-      check(t.numel() == c, "batch_norm: ", what, " has shape ", t.shape(), " but the input has ", c, " channels");
+      check(t.numel() == c, "batch_norm: ", what, " has shape ", t.shape(), " but the input has ", c,
+            " channels");
   };
   check_vec(running_mean, "running_mean");
   check_vec(running_var, "running_var");
@@ -63,7 +64,8 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
       invstd[ch] = 1.f / std::sqrt(running_var.data()[ch] + opt.eps);
     }
   }
-  if (training && running_mean.defined() && num_batches_tracked.defined()) num_batches_tracked.data()[0] += 1.f;
+  if (training && running_mean.defined() && num_batches_tracked.defined())
+    num_batches_tracked.data()[0] += 1.f;
 
   Tensor xhat = Tensor::empty(x.shape());
   Tensor y = Tensor::empty(x.shape());
@@ -83,55 +85,56 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   const bool has_w = weight.defined(), has_b = bias.defined();
   if (has_w) inputs.push_back(weight);
   if (has_b) inputs.push_back(bias);
-  return record(y, "batch_norm", std::move(inputs),
-                [=](const Tensor& g, Grads& gr) {
-                  const float *gp = g.data(), *hp = xhat.data();
-                  std::vector<double> sum_g(c, 0.0), sum_gh(c, 0.0);
-                  for (int64_t i = 0; i < n; ++i)
-                    for (int64_t ch = 0; ch < c; ++ch)
-                      for (int64_t j = 0; j < l; ++j) {
-                        const int64_t k = at(i, ch, j);
-                        sum_g[ch] += gp[k];
-                        sum_gh[ch] += static_cast<double>(gp[k]) * hp[k];
-                      }
-                  if (gr.needs(0)) {
-                    Tensor gx = Tensor::empty(x.shape());
-                    float* o = gx.data();
-                    for (int64_t i = 0; i < n; ++i)
-                      for (int64_t ch = 0; ch < c; ++ch) {
-                        const float w = has_w ? weight.data()[ch] : 1.f;
-                        const float mg = static_cast<float>(sum_g[ch] / m);
-                        const float mgh = static_cast<float>(sum_gh[ch] / m);
-                        for (int64_t j = 0; j < l; ++j) {
-                          const int64_t k = at(i, ch, j);
-                          o[k] = use_batch ? w * invstd[ch] * (gp[k] - mg - hp[k] * mgh) : w * invstd[ch] * gp[k];
-                        }
-                      }
-                    gr[0] = gx;
-                  }
-                  int slot = 1;
-                  if (has_w) {
-                    if (gr.needs(slot)) {
-                      Tensor gw = Tensor::empty(weight.shape());
-                      for (int64_t ch = 0; ch < c; ++ch) gw.data()[ch] = static_cast<float>(sum_gh[ch]);
-                      gr[slot] = gw;
-                    }
-                    ++slot;
-                  }
-                  if (has_b && gr.needs(slot)) {
-                    Tensor gb = Tensor::empty(bias.shape());
-                    for (int64_t ch = 0; ch < c; ++ch) gb.data()[ch] = static_cast<float>(sum_g[ch]);
-                    gr[slot] = gb;
-                  }
-                });
+  return record(y, "batch_norm", std::move(inputs), [=](const Tensor& g, Grads& gr) {
+    const float *gp = g.data(), *hp = xhat.data();
+    std::vector<double> sum_g(c, 0.0), sum_gh(c, 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t j = 0; j < l; ++j) {
+          const int64_t k = at(i, ch, j);
+          sum_g[ch] += gp[k];
+          sum_gh[ch] += static_cast<double>(gp[k]) * hp[k];
+        }
+    if (gr.needs(0)) {
+      Tensor gx = Tensor::empty(x.shape());
+      float* o = gx.data();
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const float w = has_w ? weight.data()[ch] : 1.f;
+          const float mg = static_cast<float>(sum_g[ch] / m);
+          const float mgh = static_cast<float>(sum_gh[ch] / m);
+          for (int64_t j = 0; j < l; ++j) {
+            const int64_t k = at(i, ch, j);
+            o[k] = use_batch ? w * invstd[ch] * (gp[k] - mg - hp[k] * mgh) : w * invstd[ch] * gp[k];
+          }
+        }
+      gr[0] = gx;
+    }
+    int slot = 1;
+    if (has_w) {
+      if (gr.needs(slot)) {
+        Tensor gw = Tensor::empty(weight.shape());
+        for (int64_t ch = 0; ch < c; ++ch) gw.data()[ch] = static_cast<float>(sum_gh[ch]);
+        gr[slot] = gw;
+      }
+      ++slot;
+    }
+    if (has_b && gr.needs(slot)) {
+      Tensor gb = Tensor::empty(bias.shape());
+      for (int64_t ch = 0; ch < c; ++ch) gb.data()[ch] = static_cast<float>(sum_g[ch]);
+      gr[slot] = gb;
+    }
+  });
 }
 
 Tensor layer_norm(const Tensor& x, int64_t k, const Tensor& weight, const Tensor& bias, float eps) {
   check(k >= 1 && k <= x.dim(), "layer_norm: cannot normalise the last ", k, " dimensions of ", x.shape());
   int64_t d = 1;
   for (int64_t i = x.dim() - k; i < x.dim(); ++i) d *= x.size(i);
-  if (weight.defined()) check(weight.numel() == d, "layer_norm: weight ", weight.shape(), " does not match input ", x.shape());
-  if (bias.defined()) check(bias.numel() == d, "layer_norm: bias ", bias.shape(), " does not match input ", x.shape());
+  if (weight.defined())
+    check(weight.numel() == d, "layer_norm: weight ", weight.shape(), " does not match input ", x.shape());
+  if (bias.defined())
+    check(bias.numel() == d, "layer_norm: bias ", bias.shape(), " does not match input ", x.shape());
   const int64_t rows = d == 0 ? 0 : x.numel() / d;
   Tensor xhat = Tensor::empty(x.shape());
   Tensor y = Tensor::empty(x.shape());
