@@ -9,6 +9,7 @@
 #include "neurona/core/threads.hpp"
 #include "neurona/autograd/gradcheck.hpp"
 #include "neurona/autograd/node.hpp"
+#include "neurona/nn.hpp"
 #include "neurona/app/devices.hpp"
 #include "neurona/data.hpp"
 #include "neurona/optim.hpp"

@@ -1,0 +1,210 @@
+#pragma once
+// The layers of the course: Linear (Keras Dense), activations, Dropout, BatchNorm1d, LayerNorm,
+// Flatten and the Sequential container. Each is a Module with PyTorch's parameter names.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "neurona/nn/functional.hpp"
+#include "neurona/nn/module.hpp"
+
+namespace neurona::nn {
+
+// y = act(x·Wᵀ + b), weight [out, in], bias [out]; PyTorch init W, b ~ U(±1/√in).
+class Linear : public Cloneable<Linear> {
+ public:
+  Linear(int64_t in_features, int64_t out_features, bool bias = true,
+         Activation activation = Activation::Identity, Generator* gen = nullptr);
+  void reset() override;
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Linear"; }
+  std::string extra_repr() const override;
+
+  int64_t in_features, out_features;
+  bool has_bias;
+  Activation activation;
+  Tensor weight, bias;
+
+ private:
+  Generator* gen_;
+};
+
+// Keras words: Dense(units, activation) on `input_dim` features.
+std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::string& activation = "linear",
+                              bool use_bias = true);
+
+// Activation layers without parameters.
+class ReLU : public Cloneable<ReLU> {
+ public:
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::relu(x); }
+  std::string type_name() const override { return "ReLU"; }
+};
+class LeakyReLU : public Cloneable<LeakyReLU> {
+ public:
+  explicit LeakyReLU(float negative_slope = 0.01f) : negative_slope(negative_slope) {}
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::leaky_relu(x, negative_slope); }
+  std::string type_name() const override { return "LeakyReLU"; }
+  float negative_slope;
+};
+// Learnable slope: one shared (num_parameters = 1) or one per channel; init 0.25.
+class PReLU : public Cloneable<PReLU> {
+ public:
+  explicit PReLU(int64_t num_parameters = 1, float init = 0.25f);
+  void reset() override;
+  Tensor forward(const Tensor& x) override { return F::prelu(x, weight); }
+  std::string type_name() const override { return "PReLU"; }
+  int64_t num_parameters_;
+  float init;
+  Tensor weight;
+};
+class ELU : public Cloneable<ELU> {
+ public:
+  explicit ELU(float alpha = 1.f) : alpha(alpha) {}
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::elu(x, alpha); }
+  std::string type_name() const override { return "ELU"; }
+  float alpha;
+};
+class SELU : public Cloneable<SELU> {
+ public:
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::selu(x); }
+  std::string type_name() const override { return "SELU"; }
+};
+class GELU : public Cloneable<GELU> {
+ public:
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::gelu(x); }
+  std::string type_name() const override { return "GELU"; }
+};
+class Sigmoid : public Cloneable<Sigmoid> {
+ public:
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::sigmoid(x); }
+  std::string type_name() const override { return "Sigmoid"; }
+};
+class Tanh : public Cloneable<Tanh> {
+ public:
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::tanh(x); }
+  std::string type_name() const override { return "Tanh"; }
+};
+class Softplus : public Cloneable<Softplus> {
+ public:
+  explicit Softplus(float beta = 1.f, float threshold = 20.f) : beta(beta), threshold(threshold) {}
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::softplus(x, beta, threshold); }
+  std::string type_name() const override { return "Softplus"; }
+  float beta, threshold;
+};
+class Softmax : public Cloneable<Softmax> {
+ public:
+  explicit Softmax(int64_t dim = -1) : dim(dim) {}
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::softmax(x, dim); }
+  std::string type_name() const override { return "Softmax"; }
+  int64_t dim;
+};
+class LogSoftmax : public Cloneable<LogSoftmax> {
+ public:
+  explicit LogSoftmax(int64_t dim = -1) : dim(dim) {}
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::log_softmax(x, dim); }
+  std::string type_name() const override { return "LogSoftmax"; }
+  int64_t dim;
+};
+class Identity : public Cloneable<Identity> {
+ public:
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return x; }
+  std::string type_name() const override { return "Identity"; }
+};
+
+// Inverted dropout with probability p; identity in eval mode. Uses `gen` (default generator if null).
+class Dropout : public Cloneable<Dropout> {
+ public:
+  explicit Dropout(float p = 0.5f, Generator* gen = nullptr);
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return F::dropout(x, p, is_training(), gen_); }
+  std::string type_name() const override { return "Dropout"; }
+  std::string extra_repr() const override;
+  float p;
+
+ private:
+  Generator* gen_;
+};
+
+// Batch normalisation over the channel dimension of [N, C] or [N, C, L] inputs.
+// Buffers running_mean, running_var, num_batches_tracked; parameters weight (γ) and bias (β).
+struct BatchNormConfig {
+  float eps = 1e-5f;
+  float momentum = 0.1f;  // PyTorch meaning (weight of the new batch)
+  bool affine = true;
+  bool keras = false;       // moving variance from the biased batch variance
+  bool cumulative = false;  // PyTorch momentum=None
+};
+class BatchNorm1d : public Cloneable<BatchNorm1d> {
+ public:
+  explicit BatchNorm1d(int64_t num_features, BatchNormConfig config = {});
+  void reset() override;
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "BatchNorm1d"; }
+  std::string extra_repr() const override;
+  int64_t num_features;
+  BatchNormConfig config;
+  Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+};
+// Keras BatchNormalization(momentum=0.99, epsilon=1e-3): momentum is the weight of the OLD
+// moving value and the moving variance uses the biased batch variance.
+std::shared_ptr<BatchNorm1d> BatchNormalization(int64_t num_features, float momentum = 0.99f,
+                                                float epsilon = 1e-3f);
+
+// Normalises over the last dimensions given by normalized_shape; elementwise affine γ=1, β=0.
+class LayerNorm : public Cloneable<LayerNorm> {
+ public:
+  explicit LayerNorm(std::vector<int64_t> normalized_shape, float eps = 1e-5f,
+                     bool elementwise_affine = true);
+  void reset() override;
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "LayerNorm"; }
+  std::vector<int64_t> normalized_shape;
+  float eps;
+  bool elementwise_affine;
+  Tensor weight, bias;
+};
+
+// [N, a, b, …] -> [N, a·b·…] (dimensions start_dim..end are merged; PyTorch default start_dim 1).
+class Flatten : public Cloneable<Flatten> {
+ public:
+  explicit Flatten(int64_t start_dim = 1) : start_dim(start_dim) {}
+  void reset() override {}
+  Tensor forward(const Tensor& x) override { return x.flatten(start_dim); }
+  std::string type_name() const override { return "Flatten"; }
+  int64_t start_dim;
+};
+
+// Applies its children in order; they are named "0", "1", … like torch.nn.Sequential.
+class Sequential : public Module {
+ public:
+  Sequential() = default;
+  Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
+  Sequential& add(std::shared_ptr<Module> module);
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Sequential"; }
+  size_t size() const { return children_.size(); }
+  std::shared_ptr<Module> operator[](size_t i) const;
+  template <class M>
+  std::shared_ptr<M> at(size_t i) const {
+    auto m = std::dynamic_pointer_cast<M>((*this)[i]);
+    if (!m) throw_wrong_type(i);
+    return m;
+  }
+  std::shared_ptr<Module> clone() const override;
+
+ private:
+  [[noreturn]] void throw_wrong_type(size_t i) const;
+};
+
+}  // namespace neurona::nn
