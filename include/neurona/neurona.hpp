@@ -9,4 +9,5 @@
 #include "neurona/core/threads.hpp"
 #include "neurona/autograd/gradcheck.hpp"
 #include "neurona/autograd/node.hpp"
+#include "neurona/io.hpp"
 #include "neurona/app/devices.hpp"
