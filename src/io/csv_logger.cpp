@@ -40,7 +40,8 @@ void CsvWriter::write_row(const CsvRow& row) {
   bool new_column = false;
   for (const auto& [key, value] : row) {
     check(!key.empty(), "CSV '", path_.string(), "': a column name is empty");
-    check(values.emplace(key, value).second, "CSV '", path_.string(), "': column '", key, "' appears twice in a row");
+    check(values.emplace(key, value).second, "CSV '", path_.string(), "': column '", key,
+          "' appears twice in a row");
     if (std::find(columns_.begin(), columns_.end(), key) == columns_.end()) {
       columns_.push_back(key);
       new_column = true;

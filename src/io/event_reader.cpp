@@ -19,13 +19,27 @@ HistogramData decode_histogram(std::string_view bytes) {
   Field f;
   while (d.next(f)) {
     switch (f.number) {
-      case tb::histo::kMin: h.min = f.as_double(); break;
-      case tb::histo::kMax: h.max = f.as_double(); break;
-      case tb::histo::kNum: h.num = f.as_double(); break;
-      case tb::histo::kSum: h.sum = f.as_double(); break;
-      case tb::histo::kSumSquares: h.sum_squares = f.as_double(); break;
-      case tb::histo::kBucketLimit: wire::append_float64s(f, h.bucket_limit); break;
-      case tb::histo::kBucket: wire::append_float64s(f, h.bucket); break;
+      case tb::histo::kMin:
+        h.min = f.as_double();
+        break;
+      case tb::histo::kMax:
+        h.max = f.as_double();
+        break;
+      case tb::histo::kNum:
+        h.num = f.as_double();
+        break;
+      case tb::histo::kSum:
+        h.sum = f.as_double();
+        break;
+      case tb::histo::kSumSquares:
+        h.sum_squares = f.as_double();
+        break;
+      case tb::histo::kBucketLimit:
+        wire::append_float64s(f, h.bucket_limit);
+        break;
+      case tb::histo::kBucket:
+        wire::append_float64s(f, h.bucket);
+        break;
     }
   }
   return h;
@@ -51,7 +65,9 @@ SummaryValue decode_value(std::string_view bytes) {
   Field f;
   while (d.next(f)) {
     switch (f.number) {
-      case tb::value::kTag: v.tag = f.bytes; break;
+      case tb::value::kTag:
+        v.tag = f.bytes;
+        break;
       case tb::value::kSimpleValue:
         v.kind = SummaryValue::Kind::Scalar;
         v.simple_value = f.as_float();
@@ -68,7 +84,9 @@ SummaryValue decode_value(std::string_view bytes) {
           if (g.number == tb::tensor::kStringVal) v.strings.emplace_back(g.bytes);
         break;
       }
-      case tb::value::kMetadata: decode_metadata(f.bytes, v); break;
+      case tb::value::kMetadata:
+        decode_metadata(f.bytes, v);
+        break;
     }
   }
   return v;
@@ -80,9 +98,15 @@ Event decode_event(std::string_view bytes) {
   Field f;
   while (d.next(f)) {
     switch (f.number) {
-      case tb::event::kWallTime: e.wall_time = f.as_double(); break;
-      case tb::event::kStep: e.step = f.as_int64(); break;
-      case tb::event::kFileVersion: e.file_version = f.bytes; break;
+      case tb::event::kWallTime:
+        e.wall_time = f.as_double();
+        break;
+      case tb::event::kStep:
+        e.step = f.as_int64();
+        break;
+      case tb::event::kFileVersion:
+        e.file_version = f.bytes;
+        break;
       case tb::event::kSummary: {
         Decoder s(f.bytes);
         Field g;

@@ -49,10 +49,10 @@ std::string yaml_field(const std::string& text, const std::string& key) {
 
 void write_experiment_meta(const fs::path& root, const std::string& id, const std::string& name) {
   const std::string ms = std::to_string(now_ms());
-  write_file_atomic(root / id / "meta.yaml", "artifact_location: " + file_uri(root / id) +
-                                                 "\ncreation_time: " + ms + "\nexperiment_id: " + yaml_quote(id) +
-                                                 "\nlast_update_time: " + ms +
-                                                 "\nlifecycle_stage: active\nname: " + yaml_quote(name) + "\n");
+  write_file_atomic(root / id / "meta.yaml",
+                    "artifact_location: " + file_uri(root / id) + "\ncreation_time: " + ms +
+                        "\nexperiment_id: " + yaml_quote(id) + "\nlast_update_time: " + ms +
+                        "\nlifecycle_stage: active\nname: " + yaml_quote(name) + "\n");
 }
 
 bool all_digits(const std::string& s) {
@@ -124,21 +124,25 @@ MlflowRun::~MlflowRun() {
 }
 
 void MlflowRun::write_meta(int status, int64_t end_time_ms) {
-  std::string yaml = "artifact_uri: " + file_uri(artifact_dir()) +
-                     "\nend_time: " + (end_time_ms < 0 ? "null" : std::to_string(end_time_ms)) +
-                     "\nentry_point_name: ''\nexperiment_id: " + yaml_quote(experiment_id_) +
-                     "\nlifecycle_stage: active\nrun_id: " + run_id_ + "\nrun_name: " + yaml_quote(run_name_) +
-                     "\nrun_uuid: " + run_id_ + "\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: " +
-                     std::to_string(start_time_ms_) + "\nstatus: " + std::to_string(status) +
-                     "\ntags: []\nuser_id: " + yaml_quote(user_) + "\n";
+  std::string yaml =
+      "artifact_uri: " + file_uri(artifact_dir()) +
+      "\nend_time: " + (end_time_ms < 0 ? "null" : std::to_string(end_time_ms)) +
+      "\nentry_point_name: ''\nexperiment_id: " + yaml_quote(experiment_id_) +
+      "\nlifecycle_stage: active\nrun_id: " + run_id_ + "\nrun_name: " + yaml_quote(run_name_) +
+      "\nrun_uuid: " + run_id_ +
+      "\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: " + std::to_string(start_time_ms_) +
+      "\nstatus: " + std::to_string(status) + "\ntags: []\nuser_id: " + yaml_quote(user_) + "\n";
   write_file_atomic(run_dir_ / "meta.yaml", yaml);
 }
 
 fs::path MlflowRun::key_path(const char* kind, const std::string& key) const {
-  auto where = [&] { return std::string("MLflow run '") + run_dir_.string() + "': " + kind + " key '" + key + "'"; };
+  auto where = [&] {
+    return std::string("MLflow run '") + run_dir_.string() + "': " + kind + " key '" + key + "'";
+  };
   check(!key.empty() && key.size() <= 250, where(), " must have 1 to 250 characters");
   for (char c : key)
-    check(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ' ' || c == '/',
+    check(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ' ' ||
+              c == '/',
           where(), " contains '", std::string(1, c), "' (allowed: letters, digits, _ - . space /)");
   check(key.front() != '/' && key.back() != '/' && key.find("//") == std::string::npos, where(),
         " must be a relative path without empty parts");
@@ -180,7 +184,10 @@ void MlflowRun::log_artifact(const fs::path& file, const std::string& name) {
 void MlflowRun::end(RunStatus status) {
   if (ended_) return;
   ended_ = true;
-  write_meta(status == RunStatus::Finished ? kFinished : status == RunStatus::Failed ? kFailed : kKilled, now_ms());
+  write_meta(status == RunStatus::Finished ? kFinished
+             : status == RunStatus::Failed ? kFailed
+                                           : kKilled,
+             now_ms());
 }
 
 }  // namespace neurona::io

@@ -5,7 +5,8 @@
 
 #include "neurona/core/error.hpp"
 
-static_assert(std::endian::native == std::endian::little, "the protobuf encoder assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "the protobuf encoder assumes a little-endian host");
 
 namespace neurona::io::wire {
 
@@ -81,16 +82,23 @@ bool Decoder::next(Field& f) {
   f.bytes = {};
   check(f.number != 0, "malformed protobuf: field number 0");
   switch (f.type) {
-    case kVarint: f.varint = raw_varint(); break;
-    case kFixed64: std::memcpy(&f.varint, take(8).data(), 8); break;
+    case kVarint:
+      f.varint = raw_varint();
+      break;
+    case kFixed64:
+      std::memcpy(&f.varint, take(8).data(), 8);
+      break;
     case kFixed32: {
       uint32_t v;
       std::memcpy(&v, take(4).data(), 4);
       f.varint = v;
       break;
     }
-    case kLengthDelimited: f.bytes = take(raw_varint()); break;
-    default: fail("malformed protobuf: unsupported wire type ", static_cast<int>(f.type), " in field ", f.number);
+    case kLengthDelimited:
+      f.bytes = take(raw_varint());
+      break;
+    default:
+      fail("malformed protobuf: unsupported wire type ", static_cast<int>(f.type), " in field ", f.number);
   }
   return true;
 }

@@ -13,7 +13,7 @@ enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFix
 
 // Appends fields to a message buffer. Proto3 omits default values; callers decide what to write.
 class Encoder {
-public:
+ public:
   void varint(uint32_t field, uint64_t value);
   void int64(uint32_t field, int64_t value) { varint(field, static_cast<uint64_t>(value)); }
   void boolean(uint32_t field, bool value) { varint(field, value ? 1 : 0); }
@@ -24,7 +24,7 @@ public:
   void packed_float64(uint32_t field, const std::vector<double>& values);
   const std::string& str() const { return buf_; }
 
-private:
+ private:
   void key(uint32_t field, WireType type) { raw_varint((static_cast<uint64_t>(field) << 3) | type); }
   void raw_varint(uint64_t v);
   void raw_fixed(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
@@ -45,11 +45,11 @@ struct Field {
 
 // Walks the fields of one message; malformed input throws neurona::Error ("malformed protobuf: …").
 class Decoder {
-public:
+ public:
   explicit Decoder(std::string_view data) : data_(data) {}
   bool next(Field& field);  // false at the end of the message
 
-private:
+ private:
   uint64_t raw_varint();
   std::string_view take(size_t n);
   std::string_view data_;

@@ -1,8 +1,8 @@
 #include "neurona/io/safetensors.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -89,7 +89,8 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<Named
           "' appears twice");
     check(t.defined(), "cannot save '", path.string(), "': tensor '", name, "' is undefined");
     uint64_t bytes = static_cast<uint64_t>(t.numel()) * 4;
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape().dims()}, {"data_offsets", {offset, offset + bytes}}};
+    header[name] = {
+        {"dtype", "F32"}, {"shape", t.shape().dims()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   if (!metadata.empty()) header["__metadata__"] = metadata;
@@ -146,7 +147,8 @@ SafetensorsContent load_safetensors(const std::filesystem::path& path) {
     check(entry.is_object(), where(), "entry is not an object");
     check(entry.contains("dtype") && entry["dtype"].is_string(), where(), "missing string 'dtype'");
     check(entry.contains("shape") && entry["shape"].is_array(), where(), "missing array 'shape'");
-    check(entry.contains("data_offsets") && entry["data_offsets"].is_array() && entry["data_offsets"].size() == 2,
+    check(entry.contains("data_offsets") && entry["data_offsets"].is_array() &&
+              entry["data_offsets"].size() == 2,
           where(), "missing 'data_offsets' [begin, end]");
     const std::string dtype = entry["dtype"].get<std::string>();
     const size_t esize = dtype_size(dtype);
@@ -165,8 +167,8 @@ SafetensorsContent load_safetensors(const std::filesystem::path& path) {
     const uint64_t end = entry["data_offsets"][1].get<uint64_t>();
     check(begin <= end && end <= data_size, where(), "data_offsets [", begin, ", ", end,
           "] out of range of the ", data_size, "-byte data section");
-    check(end - begin == numel * esize, where(), "shape ", Shape(dims), " of ", dtype, " needs ", numel * esize,
-          " bytes but data_offsets span ", end - begin);
+    check(end - begin == numel * esize, where(), "shape ", Shape(dims), " of ", dtype, " needs ",
+          numel * esize, " bytes but data_offsets span ", end - begin);
 
     Tensor t = Tensor::empty(Shape(dims));
     convert(dtype, data + begin, static_cast<int64_t>(numel), t.data());
@@ -181,12 +183,12 @@ SafetensorsContent load_safetensors(const std::filesystem::path& path) {
   });
   uint64_t expected = 0;
   for (const auto& s : spans) {
-    check(s.begin == expected, "safetensors '", file, "', tensor '", s.name, "': data starts at byte ", s.begin,
-          " but the previous tensor ends at ", expected, " (offsets must be contiguous)");
+    check(s.begin == expected, "safetensors '", file, "', tensor '", s.name, "': data starts at byte ",
+          s.begin, " but the previous tensor ends at ", expected, " (offsets must be contiguous)");
     expected = s.end;
   }
-  check(expected == data_size, "safetensors '", file, "': tensors cover ", expected, " bytes but the data section has ",
-        data_size);
+  check(expected == data_size, "safetensors '", file, "': tensors cover ", expected,
+        " bytes but the data section has ", data_size);
   return out;
 }
 

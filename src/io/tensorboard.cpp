@@ -100,9 +100,12 @@ Encoder plugin_metadata(std::string_view plugin_name, std::string_view content) 
 
 Encoder pb_value(const HParamValue& v) {
   Encoder e;
-  if (v.is_number()) e.float64(tb::pb_value::kNumber, v.number());
-  else if (v.is_string()) e.bytes(tb::pb_value::kString, v.string());
-  else e.boolean(tb::pb_value::kBool, v.boolean());
+  if (v.is_number())
+    e.float64(tb::pb_value::kNumber, v.number());
+  else if (v.is_string())
+    e.bytes(tb::pb_value::kString, v.string());
+  else
+    e.boolean(tb::pb_value::kBool, v.boolean());
   return e;
 }
 
@@ -113,8 +116,8 @@ std::string hparams_content(uint32_t which, const Encoder& message) {
   return d.str();
 }
 
-Encoder experiment_proto(const std::map<std::string, HParamValue>& hparams, const std::map<std::string, double>& metrics,
-                         double time_created) {
+Encoder experiment_proto(const std::map<std::string, HParamValue>& hparams,
+                         const std::map<std::string, double>& metrics, double time_created) {
   Encoder e;
   e.float64(tb::experiment::kTimeCreatedSecs, time_created);
   for (const auto& [name, v] : hparams) {
@@ -228,15 +231,18 @@ struct SummaryWriter::State {
   }
 };
 
-SummaryWriter::SummaryWriter(const std::filesystem::path& logdir, double flush_secs) : s_(std::make_unique<State>()) {
-  check(flush_secs > 0, "SummaryWriter '", logdir.string(), "': flush_secs must be positive, got ", flush_secs);
+SummaryWriter::SummaryWriter(const std::filesystem::path& logdir, double flush_secs)
+    : s_(std::make_unique<State>()) {
+  check(flush_secs > 0, "SummaryWriter '", logdir.string(), "': flush_secs must be positive, got ",
+        flush_secs);
   make_directories(logdir);
   s_->logdir = logdir;
   s_->interval = std::chrono::duration<double>(flush_secs);
   s_->start_time = now_secs();
   char name[512];
-  std::snprintf(name, sizeof name, "events.out.tfevents.%010lld.%s.%d.%d", static_cast<long long>(s_->start_time),
-                hostname().c_str(), static_cast<int>(::getpid()), file_counter++);
+  std::snprintf(name, sizeof name, "events.out.tfevents.%010lld.%s.%d.%d",
+                static_cast<long long>(s_->start_time), hostname().c_str(), static_cast<int>(::getpid()),
+                file_counter++);
   s_->path = logdir / name;
   s_->fd = ::open(s_->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (s_->fd < 0) fail("cannot create event file '", s_->path.string(), "': ", std::strerror(errno));
@@ -296,7 +302,8 @@ void SummaryWriter::add_hparams(const std::map<std::string, HParamValue>& hparam
                                 const std::map<std::string, double>& metrics, RunStatus status) {
   std::lock_guard<std::mutex> lock(s_->mu);
   s_->require_open();
-  check(!s_->hparams_written, "SummaryWriter '", s_->path.string(), "': add_hparams may be called once per run");
+  check(!s_->hparams_written, "SummaryWriter '", s_->path.string(),
+        "': add_hparams may be called once per run");
   s_->hparams_written = true;
 
   // The records hold no data of their own; TensorBoard expects an empty float tensor of shape [0].
@@ -331,8 +338,10 @@ void SummaryWriter::add_hparams(const std::map<std::string, HParamValue>& hparam
 
   for (const auto& [tag, value] : metrics) {
     auto last = s_->last_step.find(tag);
-    if (last == s_->last_step.end()) s_->add_scalar(tag, value, 0);
-    else if (s_->last_scalar.count(tag) && s_->last_scalar[tag] != value) s_->add_scalar(tag, value, last->second + 1);
+    if (last == s_->last_step.end())
+      s_->add_scalar(tag, value, 0);
+    else if (s_->last_scalar.count(tag) && s_->last_scalar[tag] != value)
+      s_->add_scalar(tag, value, last->second + 1);
   }
 
   Encoder end;

@@ -27,7 +27,7 @@ constexpr uint32_t kMin = 1, kMax = 2, kNum = 3, kSum = 4, kSumSquares = 5, kBuc
 namespace tensor {
 constexpr uint32_t kDtype = 1, kShape = 2, kStringVal = 8;
 constexpr uint64_t kDtFloat = 1, kDtString = 7;
-}
+}  // namespace tensor
 namespace tensor_shape {
 constexpr uint32_t kDim = 2;
 }
@@ -42,24 +42,24 @@ constexpr uint32_t kHparams = 1, kGroupName = 4, kStartTimeSecs = 5;
 namespace session_end {
 constexpr uint32_t kStatus = 1, kEndTimeSecs = 2;
 constexpr uint64_t kSuccess = 1, kFailure = 2;
-}
+}  // namespace session_end
 namespace experiment {
 constexpr uint32_t kTimeCreatedSecs = 3, kHparamInfos = 4, kMetricInfos = 5;
 }
 namespace hparam_info {
 constexpr uint32_t kName = 1, kType = 4, kDomainDiscrete = 5;
 constexpr uint64_t kString = 1, kBool = 2, kFloat64 = 3;
-}
+}  // namespace hparam_info
 namespace metric_info {
 constexpr uint32_t kName = 1;  // MetricName {group 1, tag 2}
 constexpr uint32_t kGroup = 1, kTag = 2;
-}
+}  // namespace metric_info
 namespace map_entry {
 constexpr uint32_t kKey = 1, kValue = 2;
 }
 namespace pb_value {  // google.protobuf.Value / ListValue
 constexpr uint32_t kNumber = 2, kString = 3, kBool = 4;
 constexpr uint32_t kListValues = 1;
-}
+}  // namespace pb_value
 
 }  // namespace neurona::io::tb

@@ -16,7 +16,7 @@ namespace neurona::io {
 using CsvRow = std::vector<std::pair<std::string, double>>;
 
 class CsvWriter {
-public:
+ public:
   // An existing file at `path` is replaced when the first row is written.
   explicit CsvWriter(std::filesystem::path path);
 
@@ -24,7 +24,7 @@ public:
   const std::vector<std::string>& columns() const { return columns_; }
   const std::filesystem::path& path() const { return path_; }
 
-private:
+ private:
   std::string format_row(const std::map<std::string, double>& row) const;
   std::filesystem::path path_;
   std::vector<std::string> columns_;

@@ -22,11 +22,11 @@ struct SummaryValue {
   enum class Kind { Scalar, Histogram, Tensor, Other };
   std::string tag;
   Kind kind = Kind::Other;
-  float simple_value = 0;              // Kind::Scalar
-  HistogramData histogram;             // Kind::Histogram
-  std::vector<std::string> strings;    // Kind::Tensor: the string_val entries (text plugin)
-  std::string plugin_name;             // metadata.plugin_data, when present
-  std::string plugin_content;          // serialized plugin proto (e.g. HParamsPluginData)
+  float simple_value = 0;            // Kind::Scalar
+  HistogramData histogram;           // Kind::Histogram
+  std::vector<std::string> strings;  // Kind::Tensor: the string_val entries (text plugin)
+  std::string plugin_name;           // metadata.plugin_data, when present
+  std::string plugin_content;        // serialized plugin proto (e.g. HParamsPluginData)
 };
 
 struct Event {

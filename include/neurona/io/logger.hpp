@@ -19,7 +19,7 @@ using Metrics = std::map<std::string, double>;
 using HParams = std::map<std::string, HParamValue>;
 
 class Logger {
-public:
+ public:
   virtual ~Logger() = default;
   // `step` must increase from call to call for a given metric name.
   virtual void log_metrics(const Metrics& metrics, int64_t step) = 0;
@@ -34,7 +34,7 @@ public:
 // Event files in `logdir` (one run directory). finalize writes the HParams session with the
 // hyper-parameters and the last value of every metric.
 class TensorBoardLogger : public Logger {
-public:
+ public:
   explicit TensorBoardLogger(const std::filesystem::path& logdir, double flush_secs = 2.0);
   void log_metrics(const Metrics& metrics, int64_t step) override;
   void log_hyperparams(const HParams& params) override;
@@ -43,7 +43,7 @@ public:
   void finalize(RunStatus status) override;
   SummaryWriter& writer() { return writer_; }
 
-private:
+ private:
   SummaryWriter writer_;
   HParams hparams_;
   Metrics last_;
@@ -52,7 +52,7 @@ private:
 
 // One MLflow run; hyper-parameters become params; log_text writes an artifact `<tag>.md`.
 class MlflowLogger : public Logger {
-public:
+ public:
   MlflowLogger(const std::filesystem::path& root, const std::string& experiment, const std::string& run_name);
   void log_metrics(const Metrics& metrics, int64_t step) override;
   void log_hyperparams(const HParams& params) override;
@@ -60,20 +60,20 @@ public:
   void finalize(RunStatus status) override;
   MlflowRun& run() { return run_; }
 
-private:
+ private:
   MlflowRun run_;
 };
 
 // `dir`/metrics.csv with a "step" column first, and `dir`/hparams.yaml (as Lightning's CSVLogger).
 class CsvLogger : public Logger {
-public:
+ public:
   explicit CsvLogger(const std::filesystem::path& dir);
   void log_metrics(const Metrics& metrics, int64_t step) override;
   void log_hyperparams(const HParams& params) override;
   void finalize(RunStatus /*status*/) override {}
   const std::filesystem::path& path() const { return csv_.path(); }
 
-private:
+ private:
   std::filesystem::path dir_;
   CsvWriter csv_;
 };

@@ -12,7 +12,7 @@
 namespace neurona::io {
 
 class MlflowRun {
-public:
+ public:
   // Finds the experiment called `experiment` under `root` (creating it, and the Default
   // experiment "0", when missing) and starts a run with status RUNNING.
   MlflowRun(const std::filesystem::path& root, const std::string& experiment, const std::string& run_name);
@@ -37,7 +37,7 @@ public:
   const std::filesystem::path& run_dir() const { return run_dir_; }
   std::filesystem::path artifact_dir() const { return run_dir_ / "artifacts"; }
 
-private:
+ private:
   void write_meta(int status, int64_t end_time_ms);
   std::filesystem::path key_path(const char* kind, const std::string& key) const;
 

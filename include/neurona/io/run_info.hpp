@@ -9,7 +9,7 @@ namespace neurona::io {
 // A hyper-parameter: a number, a string or a bool (what TensorBoard's HParams and MLflow accept).
 // Integers convert to numbers; string literals to strings (not to bool).
 class HParamValue {
-public:
+ public:
   HParamValue(double v) : v_(v) {}
   HParamValue(float v) : v_(static_cast<double>(v)) {}
   HParamValue(int v) : v_(static_cast<double>(v)) {}
@@ -29,7 +29,7 @@ public:
 
   bool operator==(const HParamValue& o) const { return v_ == o.v_; }
 
-private:
+ private:
   std::variant<double, std::string, bool> v_;
 };
 

@@ -13,7 +13,7 @@
 namespace neurona::io {
 
 class SummaryWriter {
-public:
+ public:
   // Creates `logdir` and `events.out.tfevents.<seconds>.<host>.<pid>.<counter>` in it, whose first
   // record holds file_version "brain.Event:2". Pending records are written to the file at least
   // every `flush_secs` seconds by a background thread, on flush() and on destruction.
@@ -34,15 +34,15 @@ public:
   // end (status) records. Each metric must be a scalar tag of this run; a metric never logged is
   // written at step 0, one whose last logged value differs is written at its last step + 1, so the
   // HParams table shows the given value. Called at most once per writer.
-  void add_hparams(const std::map<std::string, HParamValue>& hparams, const std::map<std::string, double>& metrics,
-                   RunStatus status = RunStatus::Finished);
+  void add_hparams(const std::map<std::string, HParamValue>& hparams,
+                   const std::map<std::string, double>& metrics, RunStatus status = RunStatus::Finished);
 
   void flush();
   // Flushes and closes the file; later writes throw. The destructor calls it.
   void close();
   const std::filesystem::path& file() const;
 
-private:
+ private:
   struct State;
   std::unique_ptr<State> s_;
 };
