@@ -251,7 +251,12 @@ SummaryWriter::SummaryWriter(const std::filesystem::path& logdir, double flush_s
   first.float64(tb::event::kWallTime, s_->start_time);
   first.bytes(tb::event::kFileVersion, "brain.Event:2");
   s_->pending = frame_tfrecord(first.str());
-  s_->write_pending();
+  try {
+    s_->write_pending();
+  } catch (const Error&) {
+    ::close(s_->fd);
+    throw;
+  }
   s_->flusher = std::thread([state = s_.get()] { state->run_flusher(); });
 }
 
