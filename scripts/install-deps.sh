@@ -5,7 +5,9 @@ packages=(
   build-essential cmake          # g++ 12, CMake 3.25
   libopenblas-dev                # the GEMM library
   zlib1g-dev                     # gzip-compressed data files
+  nlohmann-json3-dev             # JSON headers of safetensors files
   libgtest-dev                   # the test suite
+  protobuf-compiler              # tests decode event files with `protoc --decode`
   dataset-fashion-mnist          # Fashion-MNIST for the image examples
 )
 missing=()
