@@ -27,7 +27,7 @@ public:
 
   train::OptimizerConfig configure_optimizers() override {
     train::OptimizerConfig c;
-    optim::AdamFamilyOptions o;
+    optim::AdamOptions o;
     o.lr = 1e-3;
     c.optimizer = std::make_shared<optim::Adam>(parameters(), o);
     return c;

@@ -56,7 +56,8 @@ EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : o_(std::move(option
 
 bool EarlyStopping::improved(double current, double reference) const {
   if (std::isnan(reference)) return true;
-  return minimize_ ? current - o_.min_delta < reference : current + o_.min_delta > reference;
+  // An improvement must beat the reference by more than min_delta.
+  return minimize_ ? current + o_.min_delta < reference : current - o_.min_delta > reference;
 }
 
 void EarlyStopping::on_train_begin(Trainer&) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/data/split.hpp"
 #include "neurona/nn/functional.hpp"
@@ -107,8 +108,8 @@ Model::Model(std::shared_ptr<nn::Module> net) : net_(std::move(net)) {
 void Model::compile(CompileOptions options) {
   check(static_cast<bool>(options.optimizer), "compile: an optimizer is required");
   check(options.loss_object || !options.loss.empty(), "compile: a loss is required");
+  adapter_ = std::make_shared<Adapter>(net_, options);  // validates the names now
   compile_ = std::move(options);
-  adapter_ = std::make_shared<Adapter>(net_, *compile_);  // validates the names now
 }
 
 void Model::compile(const std::string& optimizer, const std::string& loss, const std::vector<std::string>& metrics,
@@ -171,7 +172,7 @@ Logs Model::evaluate(const data::TensorDataset& d, int64_t batch_size) {
   data::DataLoader loader(std::make_shared<data::TensorDataset>(d), lo);
   Adapter adapter(net_, *compile_);
   Trainer t(TrainerOptions{});
-  Logs raw = t.test(adapter, loader);
+  Logs raw = t.validate(adapter, loader);
   Logs logs;
   for (const auto& [k, v] : raw) logs[k.rfind("val_", 0) == 0 ? k.substr(4) : k] = v;
   return logs;

@@ -295,7 +295,7 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     history_.write_json(log_dir_ / "history.json");
     history_.plot(log_dir_ / "learning_curves.svg", options_.name);
   }
-  for (auto& lg : options_.loggers) lg->finalize(interrupted_ ? "KILLED" : "FINISHED");
+  for (auto& lg : options_.loggers) lg->finalize(interrupted_ ? io::RunStatus::Killed : io::RunStatus::Finished);
   return history_;
 }
 

@@ -19,7 +19,7 @@ inline std::string write_file(const std::string& name, const std::string& conten
   return path;
 }
 
-inline std::string fixture(const std::string& name) {
+inline std::string fixture_path(const std::string& name) {
   return std::string(NEURONA_SOURCE_DIR) + "/tests/data/fixtures/" + name;
 }
 

@@ -7,17 +7,17 @@
 using namespace neurona;
 using namespace neurona::data;
 using neurona::testing::expect_values;
-using neurona::testing::fixture;
+using neurona::testing::fixture_path;
 using neurona::testing::scratch_path;
 
 // Fixtures written by NumPy 1.24 (tests/data/fixtures/make_npy_fixtures.py).
 TEST(Npy, ReadsNumpyFloat32Float64Uint8Int64) {
-  auto f4 = read_npy(fixture("f4_2x3.npy"));
+  auto f4 = read_npy(fixture_path("f4_2x3.npy"));
   EXPECT_EQ(f4.shape(), (Shape{2, 3}));
   expect_values(f4, {1.5f, -2.f, 3.25f, 0.f, 1e-3f, -7.5f});
-  expect_values(read_npy(fixture("f8_4.npy")), {0.1f, 2.5f, -3.75f, 1e6f});
-  expect_values(read_npy(fixture("u1_2x2.npy")), {0, 7, 128, 255});
-  expect_values(read_npy(fixture("i8_3.npy")), {-5, 0, 123456789.f});
+  expect_values(read_npy(fixture_path("f8_4.npy")), {0.1f, 2.5f, -3.75f, 1e6f});
+  expect_values(read_npy(fixture_path("u1_2x2.npy")), {0, 7, 128, 255});
+  expect_values(read_npy(fixture_path("i8_3.npy")), {-5, 0, 123456789.f});
 }
 
 TEST(Npy, WriteThenReadRoundTripsAndMatchesNumpyBytes) {
@@ -32,7 +32,7 @@ TEST(Npy, WriteThenReadRoundTripsAndMatchesNumpyBytes) {
     std::ifstream in(p, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   };
-  EXPECT_EQ(slurp(path), slurp(fixture("f4_2x3.npy")));
+  EXPECT_EQ(slurp(path), slurp(fixture_path("f4_2x3.npy")));
   const auto one_d = scratch_path("one_d.npy");
   write_npy(one_d, Tensor::from({4, 5, 6}));
   EXPECT_EQ(read_npy(one_d).shape(), (Shape{3}));
@@ -40,10 +40,10 @@ TEST(Npy, WriteThenReadRoundTripsAndMatchesNumpyBytes) {
 }
 
 TEST(NpyErrors, UnsupportedDtype) {
-  EXPECT_ERROR_CONTAINS(read_npy(fixture("i2_3.npy")), "i2_3.npy: unsupported .npy dtype '<i2'");
+  EXPECT_ERROR_CONTAINS(read_npy(fixture_path("i2_3.npy")), "i2_3.npy: unsupported .npy dtype '<i2'");
 }
 
 TEST(NpyErrors, FortranOrderAndNotNpy) {
-  EXPECT_ERROR_CONTAINS(read_npy(fixture("f4_fortran.npy")), "Fortran-order arrays are not supported");
+  EXPECT_ERROR_CONTAINS(read_npy(fixture_path("f4_fortran.npy")), "Fortran-order arrays are not supported");
   EXPECT_ERROR_CONTAINS(read_npy(neurona::testing::write_file("plain.npy", "hello world")), "plain.npy: not a .npy file");
 }

@@ -38,12 +38,12 @@ private:
   std::vector<double> val_;
 };
 
-struct Run {
+struct EsRun {
   int64_t epochs_run;
   float restored_w;
 };
 
-Run run_early_stopping(const std::vector<double>& val, EarlyStoppingOptions es) {
+EsRun run_early_stopping(const std::vector<double>& val, EarlyStoppingOptions es) {
   Scripted m(val);
   auto ds = std::make_shared<data::TensorDataset>(Tensor::ones({4, 1}), Tensor::ones({4, 1}));
   data::DataLoader train(ds, {.batch_size = 4, .prefetch = false});
@@ -66,7 +66,7 @@ TEST(EarlyStopping, KerasWorkedExamplePatience2) {
   es.patience = 2;
   es.restore_best_weights = true;
   es.verbose = false;
-  Run r = run_early_stopping(kVal, es);
+  EsRun r = run_early_stopping(kVal, es);
   EXPECT_EQ(r.epochs_run, 5);
   EXPECT_FLOAT_EQ(r.restored_w, 3.f);  // weights of epoch 3 (1-based)
 }
@@ -76,7 +76,7 @@ TEST(EarlyStopping, KerasWorkedExamplePatience3) {
   es.patience = 3;
   es.restore_best_weights = true;
   es.verbose = false;
-  Run r = run_early_stopping(kVal, es);
+  EsRun r = run_early_stopping(kVal, es);
   EXPECT_EQ(r.epochs_run, 9);
   EXPECT_FLOAT_EQ(r.restored_w, 6.f);
 }
@@ -87,7 +87,7 @@ TEST(EarlyStopping, BaselineNeverBeatenStopsEarly) {
   es.baseline = 0.65;
   es.restore_best_weights = true;
   es.verbose = false;
-  Run r = run_early_stopping(kVal, es);
+  EsRun r = run_early_stopping(kVal, es);
   EXPECT_EQ(r.epochs_run, 4);
   EXPECT_FLOAT_EQ(r.restored_w, 3.f);
 }
@@ -97,7 +97,7 @@ TEST(EarlyStopping, RestoresBestEvenWhenTrainingRunsToTheEnd) {
   es.patience = 20;
   es.restore_best_weights = true;
   es.verbose = false;
-  Run r = run_early_stopping({0.5, 0.3, 0.4, 0.45}, es);
+  EsRun r = run_early_stopping({0.5, 0.3, 0.4, 0.45}, es);
   EXPECT_EQ(r.epochs_run, 4);
   EXPECT_FLOAT_EQ(r.restored_w, 2.f);
 }
@@ -107,7 +107,7 @@ TEST(EarlyStopping, MinDeltaAndWithoutRestore) {
   es.patience = 2;
   es.min_delta = 0.05;  // 0.8 -> 0.78 -> 0.77 are not improvements
   es.verbose = false;
-  Run r = run_early_stopping({0.8, 0.78, 0.77, 0.5, 0.4}, es);
+  EsRun r = run_early_stopping({0.8, 0.78, 0.77, 0.5, 0.4}, es);
   EXPECT_EQ(r.epochs_run, 3);
   EXPECT_FLOAT_EQ(r.restored_w, 3.f);  // last weights kept
 }

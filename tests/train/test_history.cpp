@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <cmath>
+
 #include "neurona/train/history.hpp"
 #include "neurona/train/progress.hpp"
 #include "test_util.hpp"
