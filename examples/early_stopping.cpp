@@ -5,6 +5,7 @@
 // split's statistics.
 //
 // usage: early_stopping [path/to/winequality-red.csv] [max_epochs] [--quiet]
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -57,10 +58,12 @@ int main(int argc, char** argv) {
     train::History h = model.fit(data::TensorDataset(x_train, y_train), fo);
 
     const auto& val = h["val_loss"];
-    const double best = *std::min_element(val.begin(), val.end());
+    const auto best = std::min_element(val.begin(), val.end());
     std::printf("epochs run: %zu of %lld%s\n", h.size(), static_cast<long long>(epochs),
                 stopper->stopped_epoch() >= 0 ? " (stopped early)" : "");
-    std::printf("Minimum validation loss (MAE, scaled quality): %.4f at epoch %lld\n", best,
+    std::printf("Minimum validation loss (MAE, scaled quality): %.4f at epoch %lld\n", *best,
+                static_cast<long long>(best - val.begin() + 1));
+    std::printf("best epoch by EarlyStopping (improvements of more than min_delta): %lld\n",
                 static_cast<long long>(stopper->best_epoch() + 1));
     std::printf("validation MAE of the restored weights: %.4f\n",
                 model.evaluate(data::TensorDataset(x_valid, y_valid), 256).at("loss"));

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)"
-./build/examples/wine_quality data/winequality-red.csv "${EPOCHS:-100}"
+./build/examples/early_stopping data/winequality-red.csv "${EPOCHS:-500}"

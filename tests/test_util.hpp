@@ -2,7 +2,12 @@
 // Helpers shared by the tests.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
 #include <string>
+#include <sys/wait.h>
 #include <vector>
 
 #include "neurona/neurona.hpp"
@@ -33,5 +38,26 @@ inline void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor
       EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();     \
     }                                                                                     \
   } while (0)
+
+// Runs build/examples/<name> with `args` (stderr joined to stdout) from the source tree, so
+// relative paths such as data/winequality-red.csv resolve. Returns false when the example was
+// not built; `output` and `status` (the exit code) are filled otherwise.
+struct ExampleRun {
+  std::string output;
+  int status = -1;
+};
+inline bool run_example(const std::string& name, const std::string& args, ExampleRun& run) {
+  const std::string path = std::string(NEURONA_BINARY_DIR) + "/examples/" + name;
+  if (!std::filesystem::exists(path)) return false;
+  const std::string cmd = "cd '" + std::string(NEURONA_SOURCE_DIR) + "' && '" + path + "' " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return false;
+  std::array<char, 256> buf{};
+  run.output.clear();
+  while (fgets(buf.data(), buf.size(), pipe)) run.output += buf.data();
+  const int raw = pclose(pipe);
+  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return true;
+}
 
 }  // namespace neurona::testing

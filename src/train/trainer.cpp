@@ -288,8 +288,8 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     }
     stop_ = false;  // a stop requested before min_epochs is ignored
   }
-  for (auto& cb : options_.callbacks) cb->on_train_end(*this);
   if (!stop_reason_.empty()) progress.message(stop_reason_);
+  for (auto& cb : options_.callbacks) cb->on_train_end(*this);
   if (!log_dir_.empty() && !history_.empty()) {
     history_.write_csv(log_dir_ / "history.csv");
     history_.write_json(log_dir_ / "history.json");

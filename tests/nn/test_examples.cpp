@@ -7,14 +7,10 @@
 
 namespace {
 std::string run(const std::string& name, int& rc) {
-  const std::string path = std::string(NEURONA_BINARY_DIR) + "/examples/" + name;
-  if (!std::filesystem::exists(path)) return "";
-  std::string out;
-  FILE* p = popen(path.c_str(), "r");
-  std::array<char, 256> buf{};
-  while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
-  rc = p ? pclose(p) : -1;
-  return out;
+  neurona::testing::ExampleRun r;
+  if (!neurona::testing::run_example(name, "", r)) return "";
+  rc = r.status;
+  return r.output;
 }
 }  // namespace
 

@@ -11,15 +11,10 @@
 namespace {
 
 std::string run_example(const std::string& name) {
-  const std::string path = std::string(NEURONA_BINARY_DIR) + "/examples/" + name;
-  if (!std::filesystem::exists(path)) return "";
-  std::string out;
-  FILE* pipe = popen(path.c_str(), "r");
-  if (!pipe) return "";
-  std::array<char, 256> buf;
-  while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  EXPECT_EQ(pclose(pipe), 0);
-  return out;
+  neurona::testing::ExampleRun r;
+  if (!neurona::testing::run_example(name, "", r)) return "";
+  EXPECT_EQ(r.status, 0) << r.output;
+  return r.output;
 }
 
 // The table row that starts with `key`, split into words.
