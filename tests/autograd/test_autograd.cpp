@@ -141,3 +141,13 @@ TEST(Autograd, RepeatedTrainingStepAllocatesNoNewBuffers) {
   EXPECT_GT(after.requests, before.requests);
   EXPECT_EQ(after.misses, before.misses);
 }
+
+TEST(Examples, PerceptronProgramPrintsTheCourseNumbers) {
+  ExampleRun r;
+  if (!run_example("perceptron", "", r)) GTEST_SKIP() << "examples not built";
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("z = w0 + x·W = -6"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("y = sigmoid(z) = 0.00247"), std::string::npos) << r.output;
+  // ŷ(1-ŷ) = 0.0024665…: times x = [-1, 2]
+  EXPECT_NE(r.output.find("dy/dW = [-0.002467, 0.004933], dy/dw0 = 0.002467"), std::string::npos) << r.output;
+}
