@@ -5,6 +5,7 @@
 // loggers, checkpoints and resuming. Keras's Model::fit (train/model.hpp) drives this same engine.
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,10 +76,14 @@ struct TrainerOptions {
   std::string name = "default";            // experiment name under default_root_dir
   std::vector<std::shared_ptr<Callback>> callbacks;
   std::vector<std::shared_ptr<io::Logger>> loggers;
+  // What the loggers receive besides the per-epoch logs (TensorBoard, MLflow, CSV):
+  int64_t log_every_n_steps = 50;         // training loss per step every N optimizer steps; 0: off
+  int64_t histogram_every_n_epochs = 1;   // weight and gradient histograms; 0: off
+  std::map<std::string, io::HParamValue> hparams;  // the run's hyper-parameters (HParams table)
+  std::string summary_text;               // the model summary, logged as text with the config
   int verbose = 1;  // 0 silent, 1 progress bar + epoch line, 2 one line per epoch
   bool handle_sigint = true;  // Ctrl-C: finish the step, write a checkpoint, stop cleanly
   std::string config_text;    // saved in the run directory and checkpoints
-  // Keras-style hook: turns one batch's training logs into printable text; unused by default.
 };
 
 class Trainer {
