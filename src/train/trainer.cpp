@@ -147,6 +147,19 @@ void Trainer::optimizer_step() {
     config_.scheduler->step();
 }
 
+bool Trainer::histogram_epoch() const {
+  return !options_.loggers.empty() && options_.histogram_every_n_epochs > 0 &&
+         (epoch_ + 1) % options_.histogram_every_n_epochs == 0;
+}
+
+void Trainer::log_histograms(const std::string& prefix, bool gradients) {
+  for (const auto& [name, p] : module().named_parameters()) {
+    Tensor t = gradients ? p.grad() : p;
+    if (!t.defined()) continue;
+    for (auto& lg : options_.loggers) lg->log_histogram(prefix + name, t, epoch_);
+  }
+}
+
 Logs Trainer::run_validation(data::DataLoader& val, bool with_callbacks) {
   LightningModule& m = module();
   if (with_callbacks)
@@ -190,6 +203,7 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   check(config_.frequency >= 1, "configure_optimizers: frequency must be at least 1");
   history_ = History();
   epoch_ = global_step_ = start_epoch_ = 0;
+  last_step_logged_ = -1;
   stop_ = stop_after_batch_ = interrupted_ = false;
   stop_reason_.clear();
   metrics_.clear();
@@ -210,6 +224,11 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   // Restored after on_train_begin, which resets callback state for a fresh run.
   if (!ckpt_path.empty()) load_checkpoint(ckpt_path);
   config_.optimizer->zero_grad();
+  for (auto& lg : options_.loggers) {
+    if (!options_.hparams.empty()) lg->log_hyperparams(options_.hparams);
+    if (!options_.config_text.empty()) lg->log_text("config", "```yaml\n" + options_.config_text + "\n```", 0);
+    if (!options_.summary_text.empty()) lg->log_text("summary", "```\n" + options_.summary_text + "\n```", 0);
+  }
 
   for (epoch_ = start_epoch_; epoch_ < options_.max_epochs; ++epoch_) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -229,9 +248,17 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
       const bool last = idx + 1 == train_batches_;
       if (std::isfinite(loss_value)) {
         (options_.accumulate_grad_batches > 1 ? mul(loss, 1.0f / float(options_.accumulate_grad_batches)) : loss).backward();
-        if ((idx + 1) % options_.accumulate_grad_batches == 0 || last) optimizer_step();
+        if ((idx + 1) % options_.accumulate_grad_batches == 0 || last) {
+          // The epoch's last gradients, before the step clears them, for the histograms.
+          if (last && histogram_epoch()) log_histograms("gradients/", true);
+          optimizer_step();
+        }
       }
       record("loss", loss_value, batch.size());
+      if (options_.log_every_n_steps > 0 && global_step_ % options_.log_every_n_steps == 0 && global_step_ != last_step_logged_) {
+        last_step_logged_ = global_step_;
+        for (auto& lg : options_.loggers) lg->log_metrics({{"step/loss", loss_value}, {"step/lr", config_.optimizer->lr(0)}}, global_step_);
+      }
       Logs batch_logs{{"loss", loss_value}};
       for (auto& cb : options_.callbacks) cb->on_batch_end(*this, idx, batch_logs);
       progress.batch_end(idx, batch_logs);
@@ -270,6 +297,7 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     metrics_ = logs;
     history_.append(epoch_, logs);
     for (auto& lg : options_.loggers) lg->log_metrics(logs, epoch_);
+    if (histogram_epoch()) log_histograms("weights/", false);
     progress.epoch_end(epoch_, logs);
     if (!log_dir_.empty()) {
       history_.write_csv(log_dir_ / "history.csv");
@@ -294,6 +322,14 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     history_.write_csv(log_dir_ / "history.csv");
     history_.write_json(log_dir_ / "history.json");
     history_.plot(log_dir_ / "learning_curves.svg", options_.name);
+  }
+  if (!log_dir_.empty()) {
+    std::vector<io::NamedTensor> weights;
+    for (const auto& [name, t] : m.state_dict()) weights.push_back({name, t});
+    io::save_safetensors(log_dir_ / "model.safetensors", weights, {{"format", "pt"}});
+    for (auto& lg : options_.loggers)
+      for (const char* file : {"config.yaml", "history.csv", "history.json", "learning_curves.svg", "model.safetensors"})
+        if (std::filesystem::exists(log_dir_ / file)) lg->log_artifact(log_dir_ / file);
   }
   for (auto& lg : options_.loggers) lg->finalize(interrupted_ ? io::RunStatus::Killed : io::RunStatus::Finished);
   return history_;

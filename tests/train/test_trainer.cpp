@@ -1,4 +1,5 @@
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <unistd.h>
 
@@ -219,4 +220,120 @@ TEST(RandomRestarts, KeepsTheBestSeed) {
   EXPECT_EQ(r.seeds, (std::vector<uint64_t>{100, 101, 102}));
   for (double s : r.scores) EXPECT_GE(s, r.scores[r.best]);
   EXPECT_FALSE(r.scores[0] == r.scores[1] && r.scores[1] == r.scores[2]);
+}
+
+namespace {
+
+// Counts training and validation batches seen per epoch.
+class Counting : public LightningModule {
+public:
+  Counting() { w = register_parameter("w", Tensor::ones({4, 1})); }
+  Tensor training_step(const data::Batch& b, int64_t) override {
+    ++train_batches;
+    return mean(pow(matmul(b.x, w) - b.y, 2.f));
+  }
+  void validation_step(const data::Batch& b, int64_t) override {
+    ++val_batches;
+    log("val_loss", mean(pow(matmul(b.x, w) - b.y, 2.f)), b.size());
+  }
+  OptimizerConfig configure_optimizers() override {
+    OptimizerConfig c;
+    optim::SGDOptions o;
+    o.lr = 0.01;
+    c.optimizer = std::make_shared<optim::SGD>(parameters(), o);
+    return c;
+  }
+  Tensor w;
+  int64_t train_batches = 0, val_batches = 0;
+};
+
+struct LoopCounts {
+  int64_t epochs, train_batches, val_batches, steps;
+};
+
+LoopCounts run_loop(TrainerOptions o) {
+  auto ds = std::make_shared<data::TensorDataset>(regression_data(40, 1));  // 40 rows: 5 batches of 8
+  data::DataLoader train(ds, {.batch_size = 8, .shuffle = true, .prefetch = false});
+  data::DataLoader val(ds, {.batch_size = 8, .prefetch = false});
+  o.verbose = 0;
+  Counting m;
+  Trainer t(o);
+  History h = t.fit(m, train, &val);
+  return {static_cast<int64_t>(h.size()), m.train_batches, m.val_batches, t.global_step()};
+}
+
+}  // namespace
+
+TEST(Trainer, LimitsAndDevRunsBoundTheLoop) {
+  TrainerOptions o;
+  o.max_epochs = 3;
+  o.limit_train_batches = 2;
+  o.limit_val_batches = 1;
+  auto c = run_loop(o);
+  EXPECT_EQ(c.epochs, 3);
+  EXPECT_EQ(c.train_batches, 6);
+  EXPECT_EQ(c.val_batches, 3);
+
+  TrainerOptions dev;
+  dev.max_epochs = 10;
+  dev.fast_dev_run = 2;
+  c = run_loop(dev);
+  EXPECT_EQ(c.epochs, 1);
+  EXPECT_EQ(c.train_batches, 2);
+  EXPECT_EQ(c.val_batches, 2);
+
+  TrainerOptions steps;
+  steps.max_steps = 7;  // 5 batches per epoch: stops inside the second epoch
+  c = run_loop(steps);
+  EXPECT_EQ(c.steps, 7);
+  EXPECT_EQ(c.epochs, 2);
+
+  TrainerOptions every;
+  every.max_epochs = 4;
+  every.check_val_every_n_epoch = 2;
+  c = run_loop(every);
+  EXPECT_EQ(c.val_batches, 2 * 5);
+
+  TrainerOptions accumulate;
+  accumulate.max_epochs = 2;
+  accumulate.accumulate_grad_batches = 2;  // 5 batches: steps after batches 2, 4 and the last
+  c = run_loop(accumulate);
+  EXPECT_EQ(c.steps, 6);
+}
+
+TEST(Trainer, MinEpochsOverridesAnEarlyStop) {
+  TrainerOptions o;
+  o.max_epochs = 6;
+  o.min_epochs = 4;
+  auto stopper = std::make_shared<LambdaCallback>();
+  stopper->epoch_end = [](Trainer& t, int64_t, Logs&) { t.request_stop("asked to stop"); };
+  o.callbacks = {stopper};
+  EXPECT_EQ(run_loop(o).epochs, 4);
+}
+
+TEST(Trainer, CtrlCFinishesTheStepAndWritesACheckpoint) {
+  const auto dir = fresh_dir("sigint");
+  TrainerOptions o;
+  o.max_epochs = 5;
+  o.default_root_dir = dir;
+  o.name = "interrupt";
+  auto press = std::make_shared<LambdaCallback>();
+  press->batch_end = [](Trainer& t, int64_t batch, const Logs&) {
+    if (t.current_epoch() == 1 && batch == 2) std::raise(SIGINT);
+  };
+  o.callbacks = {press};
+  auto ds = std::make_shared<data::TensorDataset>(regression_data(40, 1));
+  data::DataLoader train(ds, {.batch_size = 8, .prefetch = false});
+  Counting m;
+  Trainer t(o);
+  History h = t.fit(m, train);
+  EXPECT_TRUE(t.interrupted());
+  EXPECT_EQ(m.train_batches, 5 + 3);  // the interrupted epoch stops after its current batch
+  EXPECT_EQ(h.size(), 2u);
+  const auto ckpt = dir / "interrupt" / "version_0" / "checkpoints" / "interrupted.safetensors";
+  ASSERT_TRUE(std::filesystem::exists(ckpt));
+  EXPECT_TRUE(std::filesystem::exists(dir / "interrupt" / "version_0" / "checkpoints" / "interrupted.state.safetensors"));
+  // The handler is gone after fit: the default action is back.
+  EXPECT_EQ(std::signal(SIGINT, SIG_DFL), SIG_DFL);
+  std::filesystem::remove_all(dir);
 }

@@ -27,6 +27,8 @@ class Logger {
   // Optional extras; loggers without a place for them ignore them.
   virtual void log_histogram(const std::string& /*tag*/, const Tensor& /*values*/, int64_t /*step*/) {}
   virtual void log_text(const std::string& /*tag*/, const std::string& /*markdown*/, int64_t /*step*/) {}
+  // A finished file of the run (config, history, weights) for loggers that keep artifacts.
+  virtual void log_artifact(const std::filesystem::path& /*file*/) {}
   // Ends the run; nothing is logged afterwards.
   virtual void finalize(RunStatus status) = 0;
 };
@@ -57,6 +59,7 @@ class MlflowLogger : public Logger {
   void log_metrics(const Metrics& metrics, int64_t step) override;
   void log_hyperparams(const HParams& params) override;
   void log_text(const std::string& tag, const std::string& markdown, int64_t step) override;
+  void log_artifact(const std::filesystem::path& file) override { run_.log_artifact(file); }
   void finalize(RunStatus status) override;
   MlflowRun& run() { return run_; }
 

@@ -131,13 +131,15 @@ private:
   void optimizer_step();
   void setup_run_dir();
   Logs take_epoch_logs();  // the weighted means recorded since the last call
+  bool histogram_epoch() const;
+  void log_histograms(const std::string& prefix, bool gradients);
 
   TrainerOptions options_;
   LightningModule* module_ = nullptr;
   OptimizerConfig config_;
   History history_;
   Logs metrics_;
-  int64_t epoch_ = 0, global_step_ = 0, train_batches_ = 0, start_epoch_ = 0;
+  int64_t epoch_ = 0, global_step_ = 0, train_batches_ = 0, start_epoch_ = 0, last_step_logged_ = -1;
   bool stop_ = false, stop_after_batch_ = false, interrupted_ = false;
   std::string stop_reason_;
   std::filesystem::path log_dir_;
