@@ -70,6 +70,21 @@ void LightningModule::log(const std::string& name, const Tensor& value, int64_t 
 
 // --- Trainer ---------------------------------------------------------------------------------------
 
+// Connects a module to the trainer for one fit/validate/test, so LightningModule::log reaches it.
+class Trainer::Attach {
+public:
+  Attach(Trainer& t, LightningModule& m) : m_(m) {
+    t.module_ = &m;
+    m.trainer_ = &t;
+  }
+  ~Attach() { m_.trainer_ = nullptr; }
+  Attach(const Attach&) = delete;
+  Attach& operator=(const Attach&) = delete;
+
+private:
+  LightningModule& m_;
+};
+
 Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {
   check(options_.accumulate_grad_batches >= 1, "Trainer: accumulate_grad_batches must be at least 1, got ",
         options_.accumulate_grad_batches);
@@ -188,12 +203,7 @@ Logs Trainer::run_validation(data::DataLoader& val, bool with_callbacks) {
 
 History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoader* val,
                      const std::filesystem::path& ckpt_path) {
-  module_ = &m;
-  m.trainer_ = this;
-  struct Detach {
-    LightningModule& m;
-    ~Detach() { m.trainer_ = nullptr; }
-  } detach{m};
+  Attach attach(*this, m);
   if (options_.deterministic) set_num_threads(1);
   manual_seed(options_.seed);
   config_ = m.configure_optimizers();
@@ -336,20 +346,12 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
 }
 
 Logs Trainer::validate(LightningModule& m, data::DataLoader& val) {
-  module_ = &m;
-  m.trainer_ = this;
-  Logs logs = run_validation(val, false);
-  m.trainer_ = nullptr;
-  return logs;
+  Attach attach(*this, m);
+  return run_validation(val, false);
 }
 
 Logs Trainer::test(LightningModule& m, data::DataLoader& loader) {
-  module_ = &m;
-  m.trainer_ = this;
-  struct Detach {
-    LightningModule& m;
-    ~Detach() { m.trainer_ = nullptr; }
-  } detach{m};
+  Attach attach(*this, m);
   auto saved = std::move(accum_);
   accum_.clear();
   nn::EvalGuard eval(m);

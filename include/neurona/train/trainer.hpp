@@ -126,6 +126,7 @@ public:
   void record(const std::string& name, double value, int64_t batch_size);
 
 private:
+  class Attach;
   Logs run_validation(data::DataLoader& val, bool with_callbacks);
   void load_checkpoint(const std::filesystem::path& path);
   void optimizer_step();
