@@ -288,6 +288,8 @@ Logs LearningRateMonitor::rates(Trainer& t) const {
 }
 
 void LearningRateMonitor::on_epoch_end(Trainer& t, int64_t, Logs& logs) {
+  // With the step interval the rates go to the loggers by step only: one tag, one kind of step.
+  if (interval_ != "epoch") return;
   for (const auto& [k, v] : rates(t)) logs[k] = v;
 }
 
