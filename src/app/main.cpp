@@ -250,8 +250,7 @@ int cmd_lr_find(int argc, char** argv) {
   const app::Config c = app::load_config(a.config, a.sets);
   const optim::LRFinderResult r = app::run_lr_find(c);
   std::cout << r.table();
-  if (r.suggestion_index >= 0) std::cout << "suggested lr: " << fmt(r.suggestion) << "\n";
-  else std::cout << "no suggestion: too few points (raise lr_find.num_training)\n";
+  if (r.suggestion_index < 0) std::cout << "no suggestion: too few points (raise lr_find.num_training)\n";
   return 0;
 }
 
