@@ -21,6 +21,7 @@
 #include "neurona/io/logger.hpp"
 #include "neurona/io/safetensors.hpp"
 #include "neurona/nn/summary.hpp"
+#include "neurona/optim/optimizers.hpp"
 #include "neurona/optim/schedulers.hpp"
 #include "neurona/train/callbacks.hpp"
 
@@ -177,6 +178,25 @@ class DeferredLogger : public io::Logger {
   std::function<std::unique_ptr<io::Logger>()> make_;
   std::unique_ptr<io::Logger> real_;
 };
+
+// Sets an optimizer's options struct from named values, booleans included (Optimizer::set takes
+// numbers only, and nesterov/amsgrad/centered must be known when the optimizer checks its options).
+struct OptionSetter {
+  const std::map<std::string, double>& values;
+  void operator()(const char* name, double& x) const {
+    if (auto it = values.find(name); it != values.end()) x = it->second;
+  }
+  void operator()(const char* name, bool& x) const {
+    if (auto it = values.find(name); it != values.end()) x = it->second != 0;
+  }
+};
+template <class Opt, class Options>
+std::shared_ptr<optim::Optimizer> make_optimizer(std::vector<Tensor> params, const std::map<std::string, double>& values) {
+  Options o;
+  OptionSetter set{values};
+  o.visit(set);
+  return std::make_shared<Opt>(std::move(params), o);
+}
 
 std::string fmt(double v) {
   char buf[32];
@@ -362,7 +382,17 @@ train::CompileOptions compile_options(const Config& c) {
       hyper[key] = value == "true" ? 1.0 : value == "false" ? 0.0 : std::stod(value);
     }
   }
-  o.optimizer = train::optimizer_factory(cc.optimizer.kind, hyper);
+  const std::string kind = cc.optimizer.kind;
+  o.optimizer = [kind, hyper](std::vector<Tensor> p) -> std::shared_ptr<optim::Optimizer> {
+    if (kind == "sgd") return make_optimizer<optim::SGD, optim::SGDOptions>(std::move(p), hyper);
+    if (kind == "adagrad") return make_optimizer<optim::Adagrad, optim::AdagradOptions>(std::move(p), hyper);
+    if (kind == "rmsprop") return make_optimizer<optim::RMSprop, optim::RMSpropOptions>(std::move(p), hyper);
+    if (kind == "adadelta") return make_optimizer<optim::Adadelta, optim::AdadeltaOptions>(std::move(p), hyper);
+    if (kind == "adam") return make_optimizer<optim::Adam, optim::AdamOptions>(std::move(p), hyper);
+    if (kind == "adamw") return make_optimizer<optim::AdamW, optim::AdamWOptions>(std::move(p), hyper);
+    if (kind == "nadam") return make_optimizer<optim::NAdam, optim::NAdamOptions>(std::move(p), hyper);
+    return make_optimizer<optim::RAdam, optim::RAdamOptions>(std::move(p), hyper);
+  };
   const Named& loss = cc.loss;
   if (loss.kind == "cross_entropy" && ends_in_softmax(c.layers)) {
     o.loss_object = std::make_shared<ProbabilityCrossEntropy>();
