@@ -6,6 +6,7 @@ packages=(
   libopenblas-dev                # the GEMM library
   zlib1g-dev                     # gzip-compressed data files
   nlohmann-json3-dev             # JSON headers of safetensors files
+  libyaml-cpp-dev                # config files of the neurona command
   libgtest-dev                   # the test suite
   protobuf-compiler              # tests decode event files with `protoc --decode`
   dataset-fashion-mnist          # Fashion-MNIST for the image examples

@@ -46,8 +46,8 @@ struct ExampleRun {
   std::string output;
   int status = -1;
 };
-inline bool run_example(const std::string& name, const std::string& args, ExampleRun& run) {
-  const std::string path = std::string(NEURONA_BINARY_DIR) + "/examples/" + name;
+// Runs the program at `path` with `args` from the source tree; see run_example.
+inline bool run_program(const std::string& path, const std::string& args, ExampleRun& run) {
   if (!std::filesystem::exists(path)) return false;
   const std::string cmd = "cd '" + std::string(NEURONA_SOURCE_DIR) + "' && '" + path + "' " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
@@ -58,6 +58,13 @@ inline bool run_example(const std::string& name, const std::string& args, Exampl
   const int raw = pclose(pipe);
   run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return true;
+}
+inline bool run_example(const std::string& name, const std::string& args, ExampleRun& run) {
+  return run_program(std::string(NEURONA_BINARY_DIR) + "/examples/" + name, args, run);
+}
+// The same for the `neurona` command (build/neurona).
+inline bool run_cli(const std::string& args, ExampleRun& run) {
+  return run_program(std::string(NEURONA_BINARY_DIR) + "/neurona", args, run);
 }
 
 }  // namespace neurona::testing

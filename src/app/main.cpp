@@ -1,21 +1,258 @@
-// The `neurona` command.
+// The `neurona` command: train, evaluate, predict, summary and lr-find from a config file
+// (src/app/config.cpp, build.cpp), and devices.
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <string>
+#include <vector>
 
+#include "neurona/app/config.hpp"
 #include "neurona/neurona.hpp"
 
 namespace {
+
+using namespace neurona;
 
 const char* kUsage =
     "usage: neurona <command> [options]\n"
     "\n"
     "commands:\n"
-    "  devices      what this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM library\n"
+    "  train CONFIG      train the model of a config file and print its metrics\n"
+    "  evaluate CONFIG   loss and metrics of saved weights on the config's data or a CSV file\n"
+    "  predict CONFIG    predictions of saved weights for a CSV file\n"
+    "  summary CONFIG    the model's layers, output shapes and parameter counts\n"
+    "  lr-find CONFIG    the learning-rate range test: loss per learning rate and a suggestion\n"
+    "  devices           what this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM library\n"
     "\n"
     "options:\n"
-    "  --help       this text\n"
-    "  --version    the Neurona version\n";
+    "  --help            this text (or `neurona <command> --help`)\n"
+    "  --version         the Neurona version\n"
+    "\n"
+    "Config files are YAML (JSON works too); docs/config.md lists every key.\n";
+
+const std::map<std::string, std::string> kCommandUsage = {
+    {"train",
+     "usage: neurona train CONFIG [--set KEY=VALUE]... [--init-weights FILE] [--save-weights FILE]\n"
+     "                     [--resume CKPT] [--threads N] [--quiet]\n"
+     "\n"
+     "Trains the model of CONFIG, prints one line per epoch and the final metrics.\n"
+     "  --set KEY=VALUE      override a key of the file, e.g. --set compile.optimizer.adam.lr=0.01\n"
+     "  --init-weights FILE  start from these weights (safetensors; names and shapes must match)\n"
+     "  --save-weights FILE  write the trained weights, scalers and CSV schema (safetensors)\n"
+     "  --resume CKPT        continue from a checkpoint written by model_checkpoint or Ctrl-C\n"
+     "  --threads N          use N threads (default: NEURONA_NUM_THREADS or all cores)\n"
+     "  --quiet              no per-epoch lines\n"},
+    {"evaluate",
+     "usage: neurona evaluate CONFIG --weights FILE [--csv FILE] [--set KEY=VALUE]... [--threads N]\n"
+     "\n"
+     "Prints loss and metrics of the weights on each split of the config's data, or on --csv FILE.\n"},
+    {"predict",
+     "usage: neurona predict CONFIG --weights FILE --input FILE.csv --output FILE.csv [--set KEY=VALUE]...\n"
+     "\n"
+     "Writes the model's predictions for every row of --input ('-' reads standard input, '-' as\n"
+     "--output writes standard output), encoded and scaled as in training.\n"},
+    {"summary",
+     "usage: neurona summary CONFIG [--set KEY=VALUE]...\n"
+     "\n"
+     "Prints the model's layers, output shapes and parameter counts, and what it will train with.\n"},
+    {"lr-find",
+     "usage: neurona lr-find CONFIG [--set KEY=VALUE]... [--threads N]\n"
+     "\n"
+     "Trains for a few steps while the learning rate grows from lr_find.min_lr to lr_find.max_lr,\n"
+     "prints the loss at each and suggests the learning rate where it falls fastest.\n"},
+    {"devices", "usage: neurona devices\n\nWhat this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM library.\n"},
+};
+
+struct Args {
+  std::string config;
+  std::vector<std::string> sets;
+  std::map<std::string, std::string> values;  // --weights FILE, …
+  bool quiet = false;
+  std::string get(const std::string& key) const {
+    auto it = values.find(key);
+    return it == values.end() ? "" : it->second;
+  }
+};
+
+// Parses `argv[2…]` for `command`; `with_value` are the options taking a value.
+Args parse_args(const std::string& command, int argc, char** argv, const std::vector<std::string>& with_value,
+                bool takes_quiet = false) {
+  Args a;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--set") {
+      check(i + 1 < argc, command, ": --set needs KEY=VALUE");
+      a.sets.push_back(argv[++i]);
+    } else if (arg.rfind("--set=", 0) == 0) {
+      a.sets.push_back(arg.substr(6));
+    } else if (takes_quiet && arg == "--quiet") {
+      a.quiet = true;
+    } else if (arg.size() > 2 && arg.rfind("--", 0) == 0) {
+      std::string key = arg.substr(2), value;
+      const auto eq = key.find('=');
+      bool inline_value = eq != std::string::npos;
+      if (inline_value) value = key.substr(eq + 1), key = key.substr(0, eq);
+      if (std::find(with_value.begin(), with_value.end(), key) == with_value.end()) {
+        std::vector<std::string> known = with_value;
+        known.push_back("set");
+        if (takes_quiet) known.push_back("quiet");
+        fail(command, ": unknown option '--", key, "'", train::did_you_mean(key, known), " (try 'neurona ", command,
+             " --help')");
+      }
+      if (!inline_value) {
+        check(i + 1 < argc, command, ": --", key, " needs a value");
+        value = argv[++i];
+      }
+      a.values[key] = value;
+    } else if (a.config.empty()) {
+      a.config = arg;
+    } else {
+      fail(command, ": unexpected argument '", arg, "' (try 'neurona ", command, " --help')");
+    }
+  }
+  check(!a.config.empty(), command, ": missing CONFIG (try 'neurona ", command, " --help')");
+  if (!a.get("threads").empty()) {
+    int n = 0;
+    try {
+      n = std::stoi(a.get("threads"));
+    } catch (const std::exception&) {
+    }
+    check(n >= 1, command, ": --threads must be a whole number >= 1, got '", a.get("threads"), "'");
+    set_num_threads(n);
+  }
+  return a;
+}
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string logs_line(const train::Logs& logs) {
+  std::string s;
+  for (const auto& [k, v] : logs) {
+    if (k == "epoch_time") continue;
+    s += (s.empty() ? "" : "  ") + k + "=" + fmt(v);
+  }
+  return s;
+}
+
+int cmd_train(int argc, char** argv) {
+  const Args a = parse_args("train", argc, argv, {"init-weights", "save-weights", "resume", "threads"}, true);
+  const app::Config config = app::load_config(a.config, a.sets);
+  app::TrainRequest req;
+  req.init_weights = a.get("init-weights");
+  req.save_weights = a.get("save-weights");
+  req.resume = a.get("resume");
+  req.verbose = a.quiet ? 0 : config.fit.verbose;
+  const app::TrainResult r = app::run_training(config, req);
+
+  const train::History& h = r.history;
+  std::cout << "epochs run: " << h.size() << " of " << config.fit.epochs << "\n";
+  train::Logs last;
+  for (const auto& key : h.keys()) last[key] = h[key].back();
+  std::cout << "final: " << logs_line(last) << "\n";
+  const std::string monitor = h.has("val_loss") ? "val_loss" : "loss";
+  const auto& values = h[monitor];
+  size_t best = 0;
+  for (size_t i = 1; i < values.size(); ++i)
+    if (values[i] < values[best]) best = i;
+  std::cout << "best " << monitor << ": " << fmt(values[best]) << " at epoch " << best + 1 << "\n";
+  if (!r.restart_scores.empty()) {
+    for (size_t i = 0; i < r.restart_scores.size(); ++i)
+      std::cout << "restart " << i + 1 << " (seed " << config.seed + i << "): best " << config.restart_monitor << " "
+                << fmt(r.restart_scores[i]) << (static_cast<int>(i) == r.best_restart ? "  <- kept" : "") << "\n";
+  }
+  if (!r.test.empty()) std::cout << "test: " << logs_line(r.test) << "\n";
+  if (!r.run_dir.empty()) std::cout << "run directory: " << r.run_dir.string() << "\n";
+  if (!req.save_weights.empty()) std::cout << "weights: " << req.save_weights.string() << "\n";
+  return 0;
+}
+
+// The config's model with the weights of --weights loaded, and the weights' metadata.
+struct Loaded {
+  app::Config config;
+  app::PreparedData data;
+  std::shared_ptr<nn::Sequential> net;
+  app::WeightsMetadata meta;
+};
+Loaded load_model(const std::string& command, const Args& a) {
+  check(!a.get("weights").empty(), command, ": missing --weights FILE (try 'neurona ", command, " --help')");
+  Loaded l;
+  l.config = app::load_config(a.config, a.sets);
+  l.data = app::load_data(l.config);
+  l.net = app::build_model(l.config, l.data.input_shape);
+  l.meta = app::load_weights(a.get("weights"), *l.net);
+  return l;
+}
+
+int cmd_evaluate(int argc, char** argv) {
+  const Args a = parse_args("evaluate", argc, argv, {"weights", "csv", "threads"});
+  Loaded l = load_model("evaluate", a);
+  train::Model model(l.net);
+  model.compile(app::compile_options(l.config));
+  const int64_t bs = l.config.fit.batch_size;
+  if (!a.get("csv").empty()) {
+    const app::Table t = app::read_table(a.get("csv"), l.config, l.meta);
+    check(t.y.defined(), "evaluate: ", a.get("csv"), " has no target column");
+    std::cout << a.get("csv") << ": " << logs_line(model.evaluate(data::TensorDataset(t.x, t.y), bs)) << "\n";
+    return 0;
+  }
+  std::cout << "train: " << logs_line(model.evaluate(l.data.train, bs)) << "\n";
+  if (l.data.val) std::cout << "val: " << logs_line(model.evaluate(*l.data.val, bs)) << "\n";
+  if (l.data.test) std::cout << "test: " << logs_line(model.evaluate(*l.data.test, bs)) << "\n";
+  return 0;
+}
+
+int cmd_predict(int argc, char** argv) {
+  const Args a = parse_args("predict", argc, argv, {"weights", "input", "output", "threads"});
+  check(!a.get("input").empty(), "predict: missing --input FILE.csv ('-' for standard input)");
+  check(!a.get("output").empty(), "predict: missing --output FILE.csv ('-' for standard output)");
+  Loaded l = load_model("predict", a);
+  train::Model model(l.net);
+  model.compile(app::compile_options(l.config));
+  const app::Table t = app::read_table(a.get("input"), l.config, l.meta);
+  const std::string csv = app::predictions_csv(model.predict(t.x, 1024), l.config, l.meta);
+  if (a.get("output") == "-") std::cout << csv;
+  else io::write_file_atomic(a.get("output"), csv);
+  return 0;
+}
+
+int cmd_summary(int argc, char** argv) {
+  const Args a = parse_args("summary", argc, argv, {});
+  const app::Config c = app::load_config(a.config, a.sets);
+  const app::PreparedData d = app::load_data(c);
+  auto net = app::build_model(c, d.input_shape);
+  std::cout << nn::summary(*net, d.input_shape, c.name);
+  std::string opt = c.compile.optimizer.kind;
+  std::string args;
+  for (const auto& [k, v] : c.compile.optimizer.options) args += (args.empty() ? "" : ", ") + k + "=" + v;
+  std::cout << "optimizer: " << opt << (args.empty() ? "" : " (" + args + ")") << "\n";
+  std::cout << "loss: " << c.compile.loss.kind;
+  std::string metrics;
+  for (const auto& m : c.compile.metrics) metrics += (metrics.empty() ? "" : ", ") + m;
+  std::cout << (metrics.empty() ? "" : "  metrics: " + metrics) << "\n";
+  if (c.compile.schedule) std::cout << "schedule: " << c.compile.schedule->kind << " (per " << c.compile.interval << ")\n";
+  std::cout << "data: " << d.task << ", " << d.train.size() << " training samples"
+            << (d.val ? ", " + std::to_string(d.val->size()) + " validation" : "")
+            << (d.test ? ", " + std::to_string(d.test->size()) + " test" : "") << ", input " << d.input_shape << "\n";
+  std::cout << "fit: " << c.fit.epochs << " epochs, batch size " << c.fit.batch_size;
+  for (const auto& cb : c.callbacks) std::cout << ", " << cb.kind;
+  std::cout << "\n";
+  return 0;
+}
+
+int cmd_lr_find(int argc, char** argv) {
+  const Args a = parse_args("lr-find", argc, argv, {"threads"});
+  const app::Config c = app::load_config(a.config, a.sets);
+  const optim::LRFinderResult r = app::run_lr_find(c);
+  std::cout << r.table();
+  if (r.suggestion_index < 0) std::cout << "no suggestion: too few points (raise lr_find.num_training)\n";
+  return 0;
+}
 
 int run(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
@@ -27,11 +264,28 @@ int run(int argc, char** argv) {
     std::cout << "neurona " << NEURONA_VERSION << "\n";
     return 0;
   }
+  for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      auto it = kCommandUsage.find(command);
+      if (it == kCommandUsage.end()) break;
+      std::cout << it->second;
+      return 0;
+    }
+  }
   if (command == "devices") {
+    check(argc == 2, "devices: takes no arguments");
     std::cout << neurona::device_report();
     return 0;
   }
-  neurona::fail("unknown command '", command, "' (try 'neurona --help')");
+  if (command == "train") return cmd_train(argc, argv);
+  if (command == "evaluate") return cmd_evaluate(argc, argv);
+  if (command == "predict") return cmd_predict(argc, argv);
+  if (command == "summary") return cmd_summary(argc, argv);
+  if (command == "lr-find") return cmd_lr_find(argc, argv);
+  std::vector<std::string> commands;
+  for (const auto& [name, usage] : kCommandUsage) commands.push_back(name);
+  neurona::fail("unknown command '", command, "'", neurona::train::did_you_mean(command, commands),
+                " (try 'neurona --help')");
 }
 
 }  // namespace

@@ -1,0 +1,191 @@
+#pragma once
+// Config files: the YAML (or JSON) files of the `neurona` command turned into the objects a C++
+// user would build by hand — data sets with their scalers, an nn::Sequential, compile and fit
+// options with callbacks and loggers. docs/config.md lists every key.
+//
+//   auto cfg = app::load_config("examples/wine.yaml", {"fit.epochs=20"});
+//   auto data = app::load_data(cfg);
+//   auto net = app::build_model(cfg, data.input_shape);
+//   train::Model model(net);
+//   model.compile(app::compile_options(cfg));
+//   model.fit(data.train, app::fit_options(cfg, data));
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "neurona/data/csv.hpp"
+#include "neurona/data/dataset.hpp"
+#include "neurona/data/transforms.hpp"
+#include "neurona/io/run_info.hpp"
+#include "neurona/nn/layers.hpp"
+#include "neurona/optim/lr_finder.hpp"
+#include "neurona/train/model.hpp"
+
+namespace neurona::app {
+
+// Options of one named thing (a layer, optimizer, loss, schedule, callback, data generator):
+// key -> value as written (scalar text; lists as "[a, b]"), already checked against that thing's
+// keys and value types.
+using Options = std::map<std::string, std::string>;
+
+struct Named {
+  std::string kind;  // canonical name: "dense", "adam", "early_stopping", …
+  Options options;
+  std::string path;  // where it sits in the file, for messages: "model.layers[2]"
+  bool has(const std::string& key) const { return options.count(key) != 0; }
+  double number(const std::string& key, double fallback) const;
+  int64_t integer(const std::string& key, int64_t fallback) const;
+  bool flag(const std::string& key, bool fallback) const;
+  std::string text(const std::string& key, const std::string& fallback) const;
+  std::vector<double> numbers(const std::string& key) const;  // a list value
+};
+
+struct DataConfig {
+  std::string source;  // "csv", "idx", "npy" or "synthetic"
+  std::string csv, val_csv, test_csv;
+  std::vector<std::string> target, features, categorical;
+  std::string missing = "error";  // error | drop | mean
+  std::string idx;                // a directory of IDX files, or "fashion-mnist"
+  std::string npy_x, npy_y;
+  Named synthetic;                // kind: circle, xor, gauss, spiral, reg-plane, reg-gauss, pass_the_class
+  std::string task;               // regression | binary | multiclass (inferred from the loss when empty)
+  bool split = true;              // false: `split: none`, every row trains
+  double val = 0.2, test = 0.0;
+  bool stratify = false, shuffle = true;
+  std::string scale_features = "none", scale_target = "none";  // none | standard | minmax
+  int64_t limit = -1;             // > 0: keep only the first N rows (quick runs on big sets)
+};
+
+struct CompileConfig {
+  Named optimizer;              // kind = optimizer name, options = PyTorch argument names
+  Named loss;                   // kind = canonical loss name
+  std::vector<std::string> metrics;
+  std::optional<Named> schedule;  // kind = schedule name
+  std::string interval = "epoch";
+  int64_t frequency = 1;
+  std::string monitor = "val_loss";
+};
+
+struct FitConfig {
+  int64_t epochs = 1, batch_size = 32;
+  bool shuffle = true;
+  int verbose = 1;
+  // Trainer options reachable from the file.
+  double gradient_clip_val = 0;
+  std::string gradient_clip_algorithm = "norm";
+  int64_t accumulate_grad_batches = 1, min_epochs = 0, max_steps = -1, limit_train_batches = -1;
+  bool deterministic = false;
+};
+
+struct LoggingConfig {
+  std::filesystem::path dir;  // empty: no run directory
+  bool tensorboard = true, mlflow = false, csv = true;
+  int64_t log_every_n_steps = 50, histogram_every_n_epochs = 1;
+};
+
+struct Config {
+  std::string file;  // the file it came from ("" for text)
+  std::string text;  // the effective YAML, overrides applied
+  std::string name = "model";
+  uint64_t seed = 0;
+  DataConfig data;
+  std::vector<Named> layers;
+  CompileConfig compile;
+  FitConfig fit;
+  std::vector<Named> callbacks;
+  LoggingConfig logging;
+  int64_t restarts = 0;  // > 1: random restarts, keep the best by restart_monitor
+  std::string restart_monitor = "val_loss";
+  Named lr_find;         // options of `lr_find:` (min_lr, max_lr, num_training)
+  std::map<std::string, io::HParamValue> hparams;  // every scalar of the file, flattened ("compile.optimizer.adam.lr")
+};
+
+// Reads a config file. `overrides` are "dotted.key=value" (value read as YAML); each replaces or
+// adds that key before validation. Errors name the file and line (bad YAML) or the key's path and
+// suggest the nearest valid word.
+Config load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+Config parse_config(const std::string& text, const std::string& file_name,
+                    const std::vector<std::string>& overrides = {});
+
+// The data of a config, split and scaled. Scalers are fitted on the training rows only.
+struct PreparedData {
+  data::TensorDataset train{Tensor::zeros({1, 1})};  // a placeholder until load_data fills it
+  std::optional<data::TensorDataset> val, test;
+  Shape input_shape;  // per sample
+  std::string task;   // regression | binary | multiclass
+  int64_t num_classes = 0;
+  std::shared_ptr<data::Scaler> x_scaler, y_scaler;  // null when not scaling
+  std::optional<data::CsvSchema> schema;             // for CSV sources
+  std::vector<std::string> target_names;
+};
+PreparedData load_data(const Config& config);
+
+// The task a config trains for: data.task, or inferred from the loss.
+std::string task_of(const Config& config);
+
+// An nn::Sequential with one child per entry of model.layers (children "0", "1", …, so the
+// weights are "<index>.<name>" as in torch.nn.Sequential). Input sizes are inferred.
+std::shared_ptr<nn::Sequential> build_model(const Config& config, const Shape& input_shape);
+
+train::CompileOptions compile_options(const Config& config);
+std::vector<std::shared_ptr<train::Callback>> make_callbacks(const Config& config);
+// Fit options: epochs, batch size, callbacks, validation data, trainer options, run directory,
+// hparams, config text and `net`'s summary. Loggers need the run directory, which the trainer
+// picks when fit starts, so attach_loggers adds them separately.
+train::FitOptions fit_options(const Config& config, const PreparedData& data, nn::Module& net);
+void attach_loggers(const Config& config, const train::Model& model, train::FitOptions& fit);
+
+// The `neurona train` job: data, model, compile, fit (with random restarts when asked), test
+// evaluation and weights, as one call.
+struct TrainRequest {
+  std::filesystem::path init_weights;  // start from these weights (names and shapes must match)
+  std::filesystem::path save_weights;  // write the trained weights here
+  std::filesystem::path resume;        // a checkpoint to continue from
+  int verbose = 1;
+};
+struct TrainResult {
+  train::History history;
+  train::Logs test;                    // loss and metrics on the test split, when there is one
+  std::filesystem::path run_dir;       // empty without `logging:`
+  std::vector<double> restart_scores;  // one per restart (random restarts only)
+  int best_restart = -1;
+  std::shared_ptr<nn::Sequential> net;
+  PreparedData data;
+};
+TrainResult run_training(const Config& config, const TrainRequest& request = {});
+
+// The learning-rate range test on the config's model and training data.
+optim::LRFinderResult run_lr_find(const Config& config);
+
+// Layer, activation, schedule and callback names reachable from a config (the optimizer, loss and
+// metric names are train::optimizer_names(), loss_names(), metric_names()).
+std::vector<std::string> layer_names();
+std::vector<std::string> schedule_names();
+std::vector<std::string> callback_names();
+
+// Weights with what prediction needs: scalers, CSV schema and task ride in the safetensors
+// "__metadata__", so PyTorch's load_state_dict(strict=True) sees only the network's tensors.
+void save_weights(const std::filesystem::path& path, nn::Module& net, const PreparedData& data,
+                  const std::string& config_text = "");
+struct WeightsMetadata {
+  std::shared_ptr<data::Scaler> x_scaler, y_scaler;
+  std::optional<data::CsvSchema> schema;
+  std::string task;
+};
+// Loads `path` into `net`: missing, unexpected and mis-shaped tensors are errors naming them.
+WeightsMetadata load_weights(const std::filesystem::path& path, nn::Module& net);
+
+// Another CSV file ("-": standard input) encoded and scaled like the training data. `y` is
+// undefined when the file has no target columns.
+struct Table {
+  Tensor x, y;
+};
+Table read_table(const std::string& path, const Config& config, const WeightsMetadata& meta);
+// Model outputs as CSV text: targets back in their units (regression), or the probability and
+// the class (binary), or one probability per class and the class (multiclass).
+std::string predictions_csv(const Tensor& outputs, const Config& config, const WeightsMetadata& meta);
+
+}  // namespace neurona::app

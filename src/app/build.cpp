@@ -1,0 +1,760 @@
+// A validated app::Config turned into objects: data, model, compile and fit options, loggers,
+// weights files with their metadata, and the train / lr-find jobs.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "neurona/app/config.hpp"
+#include "neurona/autograd/node.hpp"
+#include "neurona/core/error.hpp"
+#include "neurona/core/random.hpp"
+#include "neurona/data/idx.hpp"
+#include "neurona/data/npy.hpp"
+#include "neurona/data/split.hpp"
+#include "neurona/data/synthetic.hpp"
+#include "neurona/io/files.hpp"
+#include "neurona/io/logger.hpp"
+#include "neurona/io/safetensors.hpp"
+#include "neurona/nn/summary.hpp"
+#include "neurona/optim/optimizers.hpp"
+#include "neurona/optim/schedulers.hpp"
+#include "neurona/train/callbacks.hpp"
+
+namespace neurona::app {
+
+namespace {
+
+using json = nlohmann::json;
+
+bool fusable(const std::string& activation) {
+  return activation.empty() || activation == "linear" || activation == "identity" || activation == "relu" ||
+         activation == "tanh" || activation == "sigmoid";
+}
+
+std::shared_ptr<nn::Module> make_activation(const std::string& name, const Named& o) {
+  if (name == "relu") return std::make_shared<nn::ReLU>();
+  if (name == "sigmoid") return std::make_shared<nn::Sigmoid>();
+  if (name == "tanh") return std::make_shared<nn::Tanh>();
+  if (name == "selu") return std::make_shared<nn::SELU>();
+  if (name == "gelu") return std::make_shared<nn::GELU>();
+  if (name == "leaky_relu") return std::make_shared<nn::LeakyReLU>(static_cast<float>(o.number("negative_slope", 0.01)));
+  if (name == "prelu")
+    return std::make_shared<nn::PReLU>(o.integer("num_parameters", 1), static_cast<float>(o.number("init", 0.25)));
+  if (name == "elu") return std::make_shared<nn::ELU>(static_cast<float>(o.number("alpha", 1.0)));
+  if (name == "softplus")
+    return std::make_shared<nn::Softplus>(static_cast<float>(o.number("beta", 1.0)),
+                                          static_cast<float>(o.number("threshold", 20.0)));
+  if (name == "softmax") return std::make_shared<nn::Softmax>(o.integer("dim", -1));
+  if (name == "log_softmax") return std::make_shared<nn::LogSoftmax>(o.integer("dim", -1));
+  return std::make_shared<nn::Identity>();  // linear, identity
+}
+
+// Keras's Dense(units, activation=…) with an activation the linear kernel cannot fuse (softmax,
+// gelu, …): still one layer, so its tensors stay "<index>.weight" and "<index>.bias".
+class DenseActivation : public nn::Linear {
+ public:
+  DenseActivation(int64_t in, int64_t out, bool bias, std::string activation)
+      : nn::Linear(in, out, bias), activation_name(std::move(activation)),
+        act_(make_activation(activation_name, Named{})) {}
+  Tensor forward(const Tensor& x) override { return act_->forward(nn::Linear::forward(x)); }
+  std::string extra_repr() const override { return nn::Linear::extra_repr() + ", activation=" + activation_name; }
+  std::shared_ptr<Module> clone() const override {
+    auto copy = std::make_shared<DenseActivation>(*this);
+    copy->clear_registrations();
+    copy->reset();
+    copy->copy_state_from(*this);
+    return copy;
+  }
+  std::string activation_name;
+
+ private:
+  std::shared_ptr<nn::Module> act_;
+};
+
+bool ends_in_softmax(const std::vector<Named>& layers) {
+  const Named& last = layers.back();
+  return last.kind == "softmax" || ((last.kind == "dense" || last.kind == "activation") && last.text("activation", "") == "softmax");
+}
+
+// Keras's categorical cross-entropy on probabilities (a softmax output layer).
+class ProbabilityCrossEntropy : public nn::Loss {
+ public:
+  Tensor forward(const Tensor& p, const Tensor& y) const override {
+    return nn::F::nll_loss(log(clamp(p, 1e-7f, 1.f)), y);
+  }
+  std::string name() const override { return "sparse_categorical_crossentropy"; }
+};
+
+std::vector<int64_t> first_rows(int64_t n, int64_t limit) {
+  const int64_t m = limit > 0 ? std::min(n, limit) : n;
+  std::vector<int64_t> v(static_cast<size_t>(m));
+  for (int64_t i = 0; i < m; ++i) v[static_cast<size_t>(i)] = i;
+  return v;
+}
+
+data::TensorDataset limited(const Tensor& x, const Tensor& y, int64_t limit) {
+  if (limit <= 0 || x.size(0) <= limit) return data::TensorDataset(x, y);
+  const auto rows = first_rows(x.size(0), limit);
+  return data::TensorDataset(x.index_select(rows), y.defined() ? y.index_select(rows) : Tensor());
+}
+
+// Targets in the layout the loss wants: class ids [N] for multiclass, [N, T] otherwise.
+Tensor shape_targets(const Tensor& y, const std::string& task) {
+  if (!y.defined()) return y;
+  if (task == "multiclass") return y.dim() == 2 && y.size(1) == 1 ? y.reshape({y.size(0)}) : y;
+  return y.dim() == 1 ? y.reshape({y.size(0), 1}) : y;
+}
+
+data::CsvOptions csv_options(const DataConfig& d, const data::CsvSchema* schema) {
+  data::CsvOptions o;
+  o.target = d.target;
+  o.features = d.features;
+  o.categorical = d.categorical;
+  o.missing = d.missing == "drop" ? data::Missing::DropRow : d.missing == "mean" ? data::Missing::FillMean : data::Missing::Error;
+  o.schema = schema;
+  return o;
+}
+
+json scaler_json(const data::Scaler& s) {
+  json state = json::object();
+  for (const auto& [name, t] : s.state()) {
+    state[name] = {{"shape", t.shape().dims()}, {"data", std::vector<float>(t.data(), t.data() + t.numel())}};
+  }
+  return {{"type", s.type()}, {"state", state}};
+}
+
+std::shared_ptr<data::Scaler> scaler_from_json(const json& j) {
+  std::map<std::string, Tensor> state;
+  for (const auto& [name, t] : j.at("state").items())
+    state[name] = Tensor::from(t.at("data").get<std::vector<float>>(), Shape(t.at("shape").get<std::vector<int64_t>>()));
+  return data::load_scaler(j.at("type").get<std::string>(), state);
+}
+
+json columns_json(const std::vector<data::CsvColumn>& cols) {
+  json a = json::array();
+  for (const auto& c : cols)
+    a.push_back({{"name", c.name}, {"categorical", c.categorical},
+                 {"encoding", c.encoding == data::Encoding::OneHot ? "one_hot" : "index"},
+                 {"categories", c.categories}, {"fill", c.fill}});
+  return a;
+}
+
+std::vector<data::CsvColumn> columns_from_json(const json& a) {
+  std::vector<data::CsvColumn> cols;
+  for (const auto& j : a) {
+    data::CsvColumn c;
+    c.name = j.at("name").get<std::string>();
+    c.categorical = j.at("categorical").get<bool>();
+    c.encoding = j.at("encoding").get<std::string>() == "one_hot" ? data::Encoding::OneHot : data::Encoding::Index;
+    c.categories = j.at("categories").get<std::vector<std::string>>();
+    c.fill = j.at("fill").get<float>();
+    cols.push_back(c);
+  }
+  return cols;
+}
+
+// A Logger made on first use, in the run directory the trainer picked when fit started.
+class DeferredLogger : public io::Logger {
+ public:
+  explicit DeferredLogger(std::function<std::unique_ptr<io::Logger>()> make) : make_(std::move(make)) {}
+  void log_metrics(const io::Metrics& m, int64_t step) override { get().log_metrics(m, step); }
+  void log_hyperparams(const io::HParams& p) override { get().log_hyperparams(p); }
+  void log_histogram(const std::string& tag, const Tensor& v, int64_t step) override { get().log_histogram(tag, v, step); }
+  void log_text(const std::string& tag, const std::string& md, int64_t step) override { get().log_text(tag, md, step); }
+  void finalize(io::RunStatus status) override {
+    if (real_) real_->finalize(status);
+  }
+
+ private:
+  io::Logger& get() {
+    if (!real_) real_ = make_();
+    return *real_;
+  }
+  std::function<std::unique_ptr<io::Logger>()> make_;
+  std::unique_ptr<io::Logger> real_;
+};
+
+// Sets an optimizer's options struct from named values, booleans included (Optimizer::set takes
+// numbers only, and nesterov/amsgrad/centered must be known when the optimizer checks its options).
+struct OptionSetter {
+  const std::map<std::string, double>& values;
+  void operator()(const char* name, double& x) const {
+    if (auto it = values.find(name); it != values.end()) x = it->second;
+  }
+  void operator()(const char* name, bool& x) const {
+    if (auto it = values.find(name); it != values.end()) x = it->second != 0;
+  }
+};
+template <class Opt, class Options>
+std::shared_ptr<optim::Optimizer> make_optimizer(std::vector<Tensor> params, const std::map<std::string, double>& values) {
+  Options o;
+  OptionSetter set{values};
+  o.visit(set);
+  return std::make_shared<Opt>(std::move(params), o);
+}
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string task_of(const Config& c) {
+  if (!c.data.task.empty()) return c.data.task;
+  if (c.data.source == "idx") return "multiclass";
+  const std::string loss = c.compile.loss.kind;
+  if (loss == "bce" || loss == "bce_with_logits") return "binary";
+  if (loss == "cross_entropy" || loss == "nll") return "multiclass";
+  return "regression";
+}
+
+PreparedData load_data(const Config& c) {
+  const DataConfig& d = c.data;
+  PreparedData out;
+  out.task = task_of(c);
+  Tensor x, y;
+  std::optional<data::TensorDataset> val, test;
+  if (d.source == "csv") {
+    data::CsvData train = data::read_csv(d.csv, csv_options(d, nullptr));
+    x = train.x, y = train.y;
+    out.schema = train.schema;
+    out.target_names = train.target_names;
+    if (!d.val_csv.empty()) {
+      auto v = data::read_csv(d.val_csv, csv_options(d, &*out.schema));
+      val = data::TensorDataset(v.x, v.y);
+    }
+    if (!d.test_csv.empty()) {
+      auto t = data::read_csv(d.test_csv, csv_options(d, &*out.schema));
+      test = data::TensorDataset(t.x, t.y);
+    }
+  } else if (d.source == "idx") {
+    data::MnistData m = data::load_fashion_mnist(d.idx == "fashion-mnist" ? "" : d.idx);
+    x = m.train.images, y = m.train.labels;
+    test = limited(m.test.images, m.test.labels, d.limit);
+  } else if (d.source == "npy") {
+    x = data::read_npy(d.npy_x);
+    if (!d.npy_y.empty()) y = data::read_npy(d.npy_y);
+    check(y.defined(), "data.npy: needs y: path/to/targets.npy to train");
+    check(x.size(0) == y.size(0), "data.npy: x has ", x.size(0), " rows but y has ", y.size(0));
+  } else {
+    const Named& s = d.synthetic;
+    data::Points p;
+    if (s.kind == "pass_the_class") {
+      p = data::pass_the_class(s.integer("n", 200), static_cast<float>(s.number("noise", 0.5)),
+                               static_cast<uint64_t>(s.integer("seed", 0)));
+    } else {
+      data::PlaygroundOptions po;
+      po.samples = s.integer("n", -1);
+      po.noise = static_cast<float>(s.number("noise", 0));
+      po.seed = static_cast<uint64_t>(s.integer("seed", 0));
+      po.labels = s.text("labels", "zero_one") == "plus_minus_one" ? data::Labels::PlusMinusOne : data::Labels::ZeroOne;
+      p = data::playground(s.kind, po);
+    }
+    x = p.x, y = p.y;
+  }
+  if (d.limit > 0 && x.size(0) > d.limit) {
+    const auto rows = first_rows(x.size(0), d.limit);
+    x = x.index_select(rows), y = y.index_select(rows);
+  }
+  y = shape_targets(y, out.task);
+
+  // Splits: a separate validation file, a seeded shuffled split, or Keras's last-rows rule.
+  const int64_t n = x.size(0);
+  data::SplitIndices split;
+  if (val || !d.split || (d.val == 0 && d.test == 0)) {
+    split.train = first_rows(n, -1);
+  } else if (d.shuffle) {
+    split = data::train_val_test_split(n, d.val, d.test, c.seed, d.stratify ? data::class_ids(y) : std::vector<int64_t>{});
+  } else {
+    const int64_t n_test = static_cast<int64_t>(std::ceil(n * d.test)), n_val = static_cast<int64_t>(std::ceil(n * d.val));
+    for (int64_t i = 0; i < n; ++i)
+      (i < n - n_val - n_test ? split.train : i < n - n_test ? split.val : split.test).push_back(i);
+  }
+  check(!split.train.empty(), "data: no rows left for training (", n, " rows)");
+  Tensor x_train = x.index_select(split.train), y_train = y.index_select(split.train);
+  if (!split.val.empty()) val = data::TensorDataset(x.index_select(split.val), y.index_select(split.val));
+  if (!split.test.empty()) test = data::TensorDataset(x.index_select(split.test), y.index_select(split.test));
+  if (val) val = data::TensorDataset(val->features(), shape_targets(val->targets(), out.task));
+  if (test) test = data::TensorDataset(test->features(), shape_targets(test->targets(), out.task));
+
+  // Scalers see the training rows only.
+  if (d.scale_features != "none") {
+    check(x_train.dim() == 2, "data.scale.features: scaling needs features as a table, got samples of shape ",
+          Shape(std::vector<int64_t>(x_train.shape().dims().begin() + 1, x_train.shape().dims().end())));
+    out.x_scaler = std::shared_ptr<data::Scaler>(data::make_scaler(d.scale_features));
+    x_train = out.x_scaler->fit_transform(x_train);
+    if (val) val = data::TensorDataset(out.x_scaler->transform(val->features()), val->targets());
+    if (test) test = data::TensorDataset(out.x_scaler->transform(test->features()), test->targets());
+  }
+  if (d.scale_target != "none") {
+    check(out.task == "regression", "data.scale.target: only regression targets are scaled (task is ", out.task, ")");
+    out.y_scaler = std::shared_ptr<data::Scaler>(data::make_scaler(d.scale_target));
+    y_train = out.y_scaler->fit_transform(y_train);
+    if (val) val = data::TensorDataset(val->features(), out.y_scaler->transform(val->targets()));
+    if (test) test = data::TensorDataset(test->features(), out.y_scaler->transform(test->targets()));
+  }
+  out.train = data::TensorDataset(x_train, y_train);
+  out.val = val;
+  out.test = test;
+  out.input_shape = Shape(std::vector<int64_t>(x.shape().dims().begin() + 1, x.shape().dims().end()));
+  if (out.task == "multiclass") {
+    float top = 0;
+    for (int64_t i = 0; i < y.numel(); ++i) top = std::max(top, y.data()[i]);
+    out.num_classes = static_cast<int64_t>(top) + 1;
+    if (out.schema && !out.schema->targets.empty() && out.schema->targets[0].categorical)
+      out.num_classes = static_cast<int64_t>(out.schema->targets[0].categories.size());
+  }
+  if (out.target_names.empty()) out.target_names = {"y"};
+  return out;
+}
+
+std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_shape) {
+  manual_seed(c.seed);
+  auto net = std::make_shared<nn::Sequential>();
+  std::vector<int64_t> dims = input_shape.dims();
+  for (const Named& l : c.layers) {
+    std::shared_ptr<nn::Module> m;
+    const int64_t features = dims.empty() ? 1 : dims.back();
+    const int64_t channels = dims.empty() ? 1 : dims.front();
+    if (l.kind == "dense") {
+      const int64_t units = l.integer("units", 0);
+      check(l.has("units") && units >= 1, l.path, ": dense needs units >= 1, e.g. {dense: 64}");
+      const std::string act = l.text("activation", "linear");
+      const bool bias = l.flag("use_bias", true);
+      if (fusable(act)) m = std::make_shared<nn::Linear>(features, units, bias, nn::activation_from_name(act));
+      else m = std::make_shared<DenseActivation>(features, units, bias, act);
+    } else if (l.kind == "dropout") {
+      const double p = l.number("p", 0.5);
+      check(p >= 0 && p < 1, l.path, ": dropout p must be in [0, 1), got ", p);
+      m = std::make_shared<nn::Dropout>(static_cast<float>(p));
+    } else if (l.kind == "batchnorm") {
+      nn::BatchNormConfig bc;
+      bc.momentum = static_cast<float>(l.number("momentum", 0.1));
+      bc.eps = static_cast<float>(l.number("eps", 1e-5));
+      bc.affine = l.flag("affine", true);
+      m = std::make_shared<nn::BatchNorm1d>(channels, bc);
+    } else if (l.kind == "batch_normalization") {
+      m = nn::BatchNormalization(channels, static_cast<float>(l.number("momentum", 0.99)),
+                                 static_cast<float>(l.number("epsilon", 1e-3)));
+    } else if (l.kind == "layernorm") {
+      m = std::make_shared<nn::LayerNorm>(std::vector<int64_t>{features}, static_cast<float>(l.number("eps", 1e-5)),
+                                          l.flag("elementwise_affine", true));
+    } else if (l.kind == "flatten") {
+      m = std::make_shared<nn::Flatten>(l.integer("start_dim", 1));
+    } else if (l.kind == "activation") {
+      m = make_activation(l.text("activation", "linear"), l);
+    } else {
+      m = make_activation(l.kind, l);
+    }
+    // The next layer's input size comes from running this one on a zero sample.
+    try {
+      nn::EvalGuard eval(*m);
+      NoGradGuard no_grad;
+      std::vector<int64_t> batch = {1};
+      batch.insert(batch.end(), dims.begin(), dims.end());
+      const Tensor out = m->forward(Tensor::zeros(Shape(batch)));
+      dims.assign(out.shape().dims().begin() + 1, out.shape().dims().end());
+    } catch (const Error& e) {
+      fail(l.path, ": ", e.what());
+    }
+    net->add(m);
+  }
+  return net;
+}
+
+train::CompileOptions compile_options(const Config& c) {
+  const CompileConfig& cc = c.compile;
+  train::CompileOptions o;
+  std::map<std::string, double> hyper;
+  for (const auto& [key, value] : cc.optimizer.options) {
+    if (key == "betas") {
+      const auto b = cc.optimizer.numbers("betas");
+      check(b.size() == 2, cc.optimizer.path, ".betas: expected two numbers [beta1, beta2]");
+      hyper["beta1"] = b[0], hyper["beta2"] = b[1];
+    } else {
+      hyper[key] = value == "true" ? 1.0 : value == "false" ? 0.0 : std::stod(value);
+    }
+  }
+  const std::string kind = cc.optimizer.kind;
+  o.optimizer = [kind, hyper](std::vector<Tensor> p) -> std::shared_ptr<optim::Optimizer> {
+    if (kind == "sgd") return make_optimizer<optim::SGD, optim::SGDOptions>(std::move(p), hyper);
+    if (kind == "adagrad") return make_optimizer<optim::Adagrad, optim::AdagradOptions>(std::move(p), hyper);
+    if (kind == "rmsprop") return make_optimizer<optim::RMSprop, optim::RMSpropOptions>(std::move(p), hyper);
+    if (kind == "adadelta") return make_optimizer<optim::Adadelta, optim::AdadeltaOptions>(std::move(p), hyper);
+    if (kind == "adam") return make_optimizer<optim::Adam, optim::AdamOptions>(std::move(p), hyper);
+    if (kind == "adamw") return make_optimizer<optim::AdamW, optim::AdamWOptions>(std::move(p), hyper);
+    if (kind == "nadam") return make_optimizer<optim::NAdam, optim::NAdamOptions>(std::move(p), hyper);
+    return make_optimizer<optim::RAdam, optim::RAdamOptions>(std::move(p), hyper);
+  };
+  const Named& loss = cc.loss;
+  if (loss.kind == "cross_entropy" && ends_in_softmax(c.layers)) {
+    o.loss_object = std::make_shared<ProbabilityCrossEntropy>();
+  } else if (loss.kind == "huber" && loss.has("delta")) {
+    o.loss_object = std::make_shared<nn::HuberLoss>(static_cast<float>(loss.number("delta", 1)));
+  } else if (loss.kind == "smooth_l1" && loss.has("beta")) {
+    o.loss_object = std::make_shared<nn::SmoothL1Loss>(static_cast<float>(loss.number("beta", 1)));
+  } else if (loss.kind == "cross_entropy" && loss.has("label_smoothing")) {
+    nn::F::CrossEntropyOptions ce;
+    ce.label_smoothing = static_cast<float>(loss.number("label_smoothing", 0));
+    o.loss_object = std::make_shared<nn::CrossEntropyLoss>(ce);
+  }
+  o.loss = loss.kind;
+  o.metrics = cc.metrics;
+  if (cc.schedule) {
+    const Named s = *cc.schedule;
+    const int64_t epochs = c.fit.epochs;
+    o.schedule = [s, epochs](optim::Optimizer& opt, int64_t steps_per_epoch) -> std::shared_ptr<optim::LRScheduler> {
+      const auto& k = s.kind;
+      if (k == "step") return std::make_shared<optim::StepLR>(opt, optim::StepLROptions{s.integer("step_size", 1), s.number("gamma", 0.1)});
+      if (k == "multistep") {
+        std::vector<int64_t> ms;
+        for (double m : s.numbers("milestones")) ms.push_back(static_cast<int64_t>(m));
+        return std::make_shared<optim::MultiStepLR>(opt, optim::MultiStepLROptions{ms, s.number("gamma", 0.1)});
+      }
+      if (k == "exponential") return std::make_shared<optim::ExponentialLR>(opt, s.number("gamma", 0.1));
+      if (k == "cosine")
+        return std::make_shared<optim::CosineAnnealingLR>(opt, optim::CosineAnnealingLROptions{s.integer("t_max", epochs), s.number("eta_min", 0)});
+      if (k == "cosine_warm_restarts")
+        return std::make_shared<optim::CosineAnnealingWarmRestarts>(
+            opt, optim::CosineAnnealingWarmRestartsOptions{s.integer("t_0", 1), s.integer("t_mult", 1), s.number("eta_min", 0)});
+      if (k == "linear") {
+        optim::LinearLROptions lo;
+        lo.start_factor = s.number("start_factor", lo.start_factor);
+        lo.end_factor = s.number("end_factor", lo.end_factor);
+        lo.total_iters = s.integer("total_iters", lo.total_iters);
+        return std::make_shared<optim::LinearLR>(opt, lo);
+      }
+      if (k == "onecycle") {
+        optim::OneCycleLROptions oc;
+        oc.max_lr = s.number("max_lr", opt.lr(0));
+        oc.total_steps = s.integer("total_steps", 0);
+        if (oc.total_steps == 0) oc.epochs = epochs, oc.steps_per_epoch = steps_per_epoch;
+        oc.pct_start = s.number("pct_start", oc.pct_start);
+        oc.anneal_strategy = s.text("anneal_strategy", oc.anneal_strategy);
+        oc.cycle_momentum = s.flag("cycle_momentum", oc.cycle_momentum);
+        oc.base_momentum = s.number("base_momentum", oc.base_momentum);
+        oc.max_momentum = s.number("max_momentum", oc.max_momentum);
+        oc.div_factor = s.number("div_factor", oc.div_factor);
+        oc.final_div_factor = s.number("final_div_factor", oc.final_div_factor);
+        oc.three_phase = s.flag("three_phase", oc.three_phase);
+        return std::make_shared<optim::OneCycleLR>(opt, oc);
+      }
+      optim::ReduceLROnPlateauOptions ro;
+      ro.mode = s.text("mode", ro.mode);
+      ro.factor = s.number("factor", ro.factor);
+      ro.patience = s.integer("patience", ro.patience);
+      ro.threshold = s.number("threshold", ro.threshold);
+      ro.threshold_mode = s.text("threshold_mode", ro.threshold_mode);
+      ro.cooldown = s.integer("cooldown", ro.cooldown);
+      ro.min_lr = s.number("min_lr", ro.min_lr);
+      ro.eps = s.number("eps", ro.eps);
+      return std::make_shared<optim::ReduceLROnPlateau>(opt, ro);
+    };
+    o.schedule_interval = cc.interval;
+    o.schedule_monitor = cc.monitor;
+  }
+  return o;
+}
+
+std::vector<std::shared_ptr<train::Callback>> make_callbacks(const Config& c) {
+  std::vector<std::shared_ptr<train::Callback>> out;
+  const bool quiet = c.fit.verbose == 0;
+  for (const Named& cb : c.callbacks) {
+    if (cb.kind == "early_stopping") {
+      train::EarlyStoppingOptions o;
+      o.monitor = cb.text("monitor", o.monitor);
+      o.min_delta = cb.number("min_delta", o.min_delta);
+      o.patience = cb.integer("patience", o.patience);
+      o.mode = cb.text("mode", o.mode);
+      o.baseline = cb.number("baseline", o.baseline);
+      o.restore_best_weights = cb.flag("restore_best_weights", o.restore_best_weights);
+      o.start_from_epoch = cb.integer("start_from_epoch", o.start_from_epoch);
+      o.verbose = cb.flag("verbose", !quiet);
+      out.push_back(std::make_shared<train::EarlyStopping>(o));
+    } else if (cb.kind == "model_checkpoint") {
+      train::ModelCheckpointOptions o;
+      o.dirpath = cb.text("dirpath", "");
+      o.filename = cb.text("filename", o.filename);
+      o.monitor = cb.text("monitor", o.monitor);
+      o.mode = cb.text("mode", o.mode);
+      o.save_top_k = cb.integer("save_top_k", o.save_top_k);
+      o.save_last = cb.flag("save_last", o.save_last);
+      o.every_n_epochs = cb.integer("every_n_epochs", o.every_n_epochs);
+      o.verbose = cb.flag("verbose", o.verbose);
+      check(!o.dirpath.empty() || !c.logging.dir.empty(), cb.path,
+            ": model_checkpoint needs dirpath, or logging.dir for <run>/checkpoints");
+      out.push_back(std::make_shared<train::ModelCheckpoint>(o));
+    } else if (cb.kind == "reduce_lr_on_plateau") {
+      // Keras's defaults and conventions: min_delta is absolute, reduce after `patience` bad epochs.
+      train::ReduceLROnPlateauCallbackOptions o;
+      o.monitor = cb.text("monitor", o.monitor);
+      const std::string mode = cb.text("mode", "auto");
+      o.schedule.mode = mode == "auto" ? train::infer_mode(o.monitor) : mode;
+      o.schedule.factor = cb.number("factor", 0.1);
+      o.schedule.patience = cb.integer("patience", 10);
+      o.schedule.threshold = cb.number("min_delta", 1e-4);
+      o.schedule.threshold_mode = "abs";
+      o.schedule.cooldown = cb.integer("cooldown", 0);
+      o.schedule.min_lr = cb.number("min_lr", 0);
+      o.schedule.convention = optim::ReduceLROnPlateauOptions::Convention::keras;
+      o.verbose = cb.flag("verbose", !quiet);
+      out.push_back(std::make_shared<train::ReduceLROnPlateau>(o));
+    } else if (cb.kind == "learning_rate_monitor") {
+      out.push_back(std::make_shared<train::LearningRateMonitor>(cb.text("logging_interval", "epoch")));
+    } else if (cb.kind == "terminate_on_nan") {
+      out.push_back(std::make_shared<train::TerminateOnNaN>());
+    } else {
+      check(cb.has("filename"), cb.path, ": csv_logger needs filename, e.g. {csv_logger: history.csv}");
+      const std::string sep = cb.text("separator", ",");
+      check(sep.size() == 1, cb.path, ".separator: expected one character, got '", sep, "'");
+      out.push_back(std::make_shared<train::CSVLogger>(cb.text("filename", ""), sep[0], cb.flag("append", false)));
+    }
+  }
+  return out;
+}
+
+train::FitOptions fit_options(const Config& c, const PreparedData& d, nn::Module& net) {
+  train::FitOptions f;
+  f.epochs = c.fit.epochs;
+  f.batch_size = c.fit.batch_size;
+  f.shuffle = c.fit.shuffle;
+  f.verbose = c.fit.verbose;
+  f.seed = c.seed;
+  f.callbacks = make_callbacks(c);
+  f.validation_data = d.val;
+  auto& t = f.trainer;
+  t.gradient_clip_val = c.fit.gradient_clip_val;
+  t.gradient_clip_algorithm = c.fit.gradient_clip_algorithm;
+  t.accumulate_grad_batches = c.fit.accumulate_grad_batches;
+  t.min_epochs = c.fit.min_epochs;
+  t.max_steps = c.fit.max_steps;
+  t.limit_train_batches = c.fit.limit_train_batches;
+  t.deterministic = c.fit.deterministic;
+  if (!c.logging.dir.empty()) {
+    f.run_root = c.logging.dir;
+    f.name = c.name;
+    t.log_every_n_steps = c.logging.log_every_n_steps;
+    t.histogram_every_n_epochs = c.logging.histogram_every_n_epochs;
+    t.hparams = c.hparams;
+    t.config_text = c.text;
+    t.summary_text = nn::summary(net, d.input_shape, c.name);
+  }
+  return f;
+}
+
+void attach_loggers(const Config& c, const train::Model& model, train::FitOptions& f) {
+  if (c.logging.dir.empty()) return;
+  const train::Model* m = &model;
+  auto run_dir = [m] {
+    check(m->last_trainer() && !m->last_trainer()->log_dir().empty(), "logging: the run directory is not known yet");
+    return m->last_trainer()->log_dir();
+  };
+  if (c.logging.tensorboard)
+    f.trainer.loggers.push_back(std::make_shared<DeferredLogger>(
+        [run_dir] { return std::make_unique<io::TensorBoardLogger>(run_dir()); }));
+  if (c.logging.csv)
+    f.trainer.loggers.push_back(std::make_shared<DeferredLogger>([run_dir] { return std::make_unique<io::CsvLogger>(run_dir()); }));
+  if (c.logging.mlflow) {
+    const auto root = c.logging.dir / "mlruns";
+    const std::string name = c.name;
+    f.trainer.loggers.push_back(std::make_shared<DeferredLogger>([run_dir, root, name] {
+      return std::make_unique<io::MlflowLogger>(root, name, run_dir().filename().string());
+    }));
+  }
+}
+
+TrainResult run_training(const Config& c, const TrainRequest& r) {
+  TrainResult out;
+  out.data = load_data(c);
+  const PreparedData& d = out.data;
+  Config run = c;
+  run.fit.verbose = r.verbose;
+
+  // One fit with the config's seed; random restarts repeat it with seeds seed, seed+1, … and keep
+  // the best by restart_monitor.
+  std::vector<std::shared_ptr<nn::Sequential>> nets;
+  std::vector<train::History> histories;
+  std::vector<std::filesystem::path> run_dirs;
+  auto fit_once = [&](uint64_t seed) {
+    Config rc = run;
+    rc.seed = seed;
+    auto net = build_model(rc, d.input_shape);
+    if (!r.init_weights.empty()) load_weights(r.init_weights, *net);
+    train::Model model(net);
+    model.compile(compile_options(rc));
+    train::FitOptions f = fit_options(rc, d, *net);
+    f.resume_from = r.resume;
+    attach_loggers(rc, model, f);
+    train::History h = model.fit(d.train, f);
+    nets.push_back(net);
+    histories.push_back(h);
+    run_dirs.push_back(model.last_trainer() ? model.last_trainer()->log_dir() : std::filesystem::path());
+    return h;
+  };
+  if (c.restarts > 1) {
+    const bool minimize = train::infer_mode(c.restart_monitor) == "min";
+    auto rr = train::random_restarts(static_cast<int>(c.restarts), c.seed, c.restart_monitor, minimize,
+                                     [&](uint64_t seed, int) { return fit_once(seed); });
+    out.restart_scores = rr.scores;
+    out.best_restart = rr.best;
+  } else {
+    fit_once(c.seed);
+  }
+  const size_t best = out.best_restart >= 0 ? static_cast<size_t>(out.best_restart) : 0;
+  out.net = nets[best];
+  out.history = histories[best];
+  out.run_dir = run_dirs[best];
+
+  train::Model model(out.net);
+  model.compile(compile_options(c));
+  if (d.test) out.test = model.evaluate(*d.test, c.fit.batch_size);
+  if (!r.save_weights.empty()) save_weights(r.save_weights, *out.net, d, c.text);
+  if (!out.run_dir.empty()) save_weights(out.run_dir / "model.safetensors", *out.net, d, c.text);
+  return out;
+}
+
+optim::LRFinderResult run_lr_find(const Config& c) {
+  PreparedData d = load_data(c);
+  auto net = build_model(c, d.input_shape);
+  train::CompileOptions co = compile_options(c);
+  auto loss = co.loss_object ? co.loss_object : train::make_loss(co.loss);
+  auto opt = co.optimizer(net->parameters());
+  data::LoaderOptions lo;
+  lo.batch_size = c.fit.batch_size;
+  lo.shuffle = true;
+  lo.seed = c.seed;
+  data::DataLoader loader(std::make_shared<data::TensorDataset>(d.train), lo);
+  std::vector<data::Batch> batches;
+  int64_t epoch = 0;
+  size_t next = 0;
+  auto next_loss = [&]() -> Tensor {
+    if (next == batches.size()) {
+      batches.clear();
+      loader.set_epoch(epoch++);
+      for (const data::Batch& b : loader) batches.push_back(b);
+      next = 0;
+    }
+    const data::Batch& b = batches[next++];
+    return (*loss)((*net)(b.x), b.y);
+  };
+  optim::LRFinderOptions o;
+  o.min_lr = c.lr_find.number("min_lr", o.min_lr);
+  o.max_lr = c.lr_find.number("max_lr", o.max_lr);
+  o.num_training = c.lr_find.integer("num_training", o.num_training);
+  net->train();
+  return optim::lr_find(*opt, next_loss, o);
+}
+
+// --- weights -----------------------------------------------------------------------------------
+
+void save_weights(const std::filesystem::path& path, nn::Module& net, const PreparedData& d, const std::string& config_text) {
+  std::vector<io::NamedTensor> tensors;
+  for (const auto& [name, t] : net.state_dict()) tensors.push_back({name, t});
+  std::map<std::string, std::string> meta = {{"format", "pt"}, {"neurona.task", d.task}};
+  if (d.x_scaler) meta["neurona.x_scaler"] = scaler_json(*d.x_scaler).dump();
+  if (d.y_scaler) meta["neurona.y_scaler"] = scaler_json(*d.y_scaler).dump();
+  if (d.schema) {
+    meta["neurona.csv_schema"] = json{{"delimiter", std::string(1, d.schema->delimiter)},
+                                      {"features", columns_json(d.schema->features)},
+                                      {"targets", columns_json(d.schema->targets)}}.dump();
+  }
+  if (!config_text.empty()) meta["neurona.config"] = config_text;
+  io::save_safetensors(path, tensors, meta);
+}
+
+WeightsMetadata load_weights(const std::filesystem::path& path, nn::Module& net) {
+  const io::SafetensorsContent content = io::load_safetensors(path);
+  nn::StateDict sd;
+  for (const auto& t : content.tensors) sd.insert(t.name, t.tensor);
+  try {
+    net.load_state_dict(sd, true);
+  } catch (const Error& e) {
+    fail(path.string(), ": the weights do not fit the model of the config: ", e.what());
+  }
+  WeightsMetadata m;
+  try {
+    const auto& md = content.metadata;
+    if (md.count("neurona.task")) m.task = md.at("neurona.task");
+    if (md.count("neurona.x_scaler")) m.x_scaler = scaler_from_json(json::parse(md.at("neurona.x_scaler")));
+    if (md.count("neurona.y_scaler")) m.y_scaler = scaler_from_json(json::parse(md.at("neurona.y_scaler")));
+    if (md.count("neurona.csv_schema")) {
+      const json j = json::parse(md.at("neurona.csv_schema"));
+      data::CsvSchema s;
+      s.delimiter = j.at("delimiter").get<std::string>().at(0);
+      s.features = columns_from_json(j.at("features"));
+      s.targets = columns_from_json(j.at("targets"));
+      m.schema = s;
+    }
+  } catch (const json::exception& e) {
+    fail(path.string(), ": bad neurona metadata: ", e.what());
+  }
+  return m;
+}
+
+Table read_table(const std::string& path, const Config& c, const WeightsMetadata& meta) {
+  std::string text, name = path;
+  if (path == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    name = "<stdin>";
+  } else {
+    text = io::read_file(path);
+  }
+  data::CsvOptions o;
+  if (meta.schema) o = csv_options(c.data, &*meta.schema);
+  const data::CsvData csv = data::parse_csv(text, name, o);
+  const std::string task = meta.task.empty() ? task_of(c) : meta.task;
+  Table t{csv.x, shape_targets(csv.y, task)};
+  if (meta.x_scaler) t.x = meta.x_scaler->transform(t.x);
+  if (meta.y_scaler && t.y.defined()) t.y = meta.y_scaler->transform(t.y);
+  return t;
+}
+
+std::string predictions_csv(const Tensor& outputs_in, const Config& c, const WeightsMetadata& meta) {
+  const std::string task = meta.task.empty() ? task_of(c) : meta.task;
+  Tensor out = outputs_in.dim() == 1 ? outputs_in.reshape({outputs_in.size(0), 1}) : outputs_in;
+  if (c.compile.loss.kind == "bce_with_logits") out = nn::F::sigmoid(out);
+  if (meta.y_scaler) out = meta.y_scaler->inverse_transform(out);
+  const int64_t n = out.size(0), k = out.size(1);
+  const data::CsvColumn* target = meta.schema && !meta.schema->targets.empty() ? &meta.schema->targets[0] : nullptr;
+  auto class_name = [&](int64_t id) {
+    if (target && target->categorical && id < static_cast<int64_t>(target->categories.size()))
+      return target->categories[static_cast<size_t>(id)];
+    return std::to_string(id);
+  };
+  std::vector<std::string> header;
+  if (task == "regression") {
+    for (int64_t j = 0; j < k; ++j)
+      header.push_back(meta.schema && j < static_cast<int64_t>(meta.schema->targets.size())
+                           ? meta.schema->targets[static_cast<size_t>(j)].name
+                           : k == 1 ? "prediction" : "prediction_" + std::to_string(j));
+  } else if (task == "binary") {
+    header = {"probability", "class"};
+  } else {
+    for (int64_t j = 0; j < k; ++j) header.push_back("p_" + class_name(j));
+    header.push_back("class");
+  }
+  std::string s;
+  for (size_t j = 0; j < header.size(); ++j) s += (j ? "," : "") + header[j];
+  s += "\n";
+  const float* p = out.data();
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = p + i * k;
+    if (task == "binary") {
+      s += fmt(row[0]) + "," + class_name(row[0] > 0.5f ? 1 : 0);
+    } else {
+      for (int64_t j = 0; j < k; ++j) s += (j ? "," : "") + fmt(row[j]);
+      if (task == "multiclass") s += "," + class_name(std::max_element(row, row + k) - row);
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace neurona::app

@@ -1,0 +1,674 @@
+// Config files: YAML text -> a validated app::Config. Every key is checked here, against the
+// tables below, so a typo fails before any data is read; src/app/build.cpp turns the result into
+// objects.
+#include "neurona/app/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <sstream>
+
+#include "neurona/core/error.hpp"
+#include "neurona/io/files.hpp"
+#include "neurona/train/names.hpp"
+
+namespace neurona::app {
+
+namespace {
+
+using train::did_you_mean;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+// --- what may be written where ---------------------------------------------------------------
+
+enum class T { Number, Int, Bool, Text, List };
+
+struct KeySpec {
+  std::string name;
+  T type;
+  std::vector<std::string> choices = {};  // for Text: the valid values (empty: any)
+};
+
+struct KindSpec {
+  std::string kind;
+  std::string main_key;  // what a scalar value means: {dense: 512} is {dense: {units: 512}}
+  std::vector<KeySpec> keys;
+  std::vector<std::string> aliases = {};
+};
+
+const std::vector<std::string> kActivations = {"linear", "identity", "relu", "tanh", "sigmoid", "softmax",
+                                               "log_softmax", "gelu", "selu", "elu", "leaky_relu", "softplus"};
+
+const std::vector<KindSpec>& layer_specs() {
+  static const std::vector<KindSpec> s = {
+      {"dense", "units", {{"units", T::Int}, {"activation", T::Text, kActivations}, {"use_bias", T::Bool}}, {"linear"}},
+      {"dropout", "p", {{"p", T::Number}}},
+      {"batchnorm", "", {{"momentum", T::Number}, {"eps", T::Number}, {"affine", T::Bool}}, {"batchnorm1d", "batch_norm"}},
+      {"batch_normalization", "", {{"momentum", T::Number}, {"epsilon", T::Number}}, {"batchnormalization"}},
+      {"layernorm", "", {{"eps", T::Number}, {"elementwise_affine", T::Bool}}, {"layer_norm", "layernormalization"}},
+      {"flatten", "start_dim", {{"start_dim", T::Int}}},
+      {"activation", "activation", {{"activation", T::Text, kActivations}}},
+      {"relu", "", {}},
+      {"sigmoid", "", {}},
+      {"tanh", "", {}},
+      {"selu", "", {}},
+      {"gelu", "", {}},
+      {"identity", "", {}},
+      {"leaky_relu", "negative_slope", {{"negative_slope", T::Number}}, {"leakyrelu"}},
+      {"prelu", "", {{"num_parameters", T::Int}, {"init", T::Number}}},
+      {"elu", "alpha", {{"alpha", T::Number}}},
+      {"softplus", "", {{"beta", T::Number}, {"threshold", T::Number}}},
+      {"softmax", "dim", {{"dim", T::Int}}},
+      {"log_softmax", "dim", {{"dim", T::Int}}, {"logsoftmax"}},
+  };
+  return s;
+}
+
+const std::vector<KindSpec>& optimizer_specs() {
+  static const std::vector<KindSpec> s = [] {
+    const KeySpec lr{"lr", T::Number}, wd{"weight_decay", T::Number}, eps{"eps", T::Number},
+        maximize{"maximize", T::Bool}, betas{"betas", T::List};
+    return std::vector<KindSpec>{
+        {"sgd", "", {lr, {"momentum", T::Number}, {"dampening", T::Number}, wd, {"nesterov", T::Bool}, maximize}},
+        {"adagrad", "", {lr, {"lr_decay", T::Number}, wd, {"initial_accumulator_value", T::Number}, eps, maximize}},
+        {"rmsprop", "", {lr, {"alpha", T::Number}, eps, wd, {"momentum", T::Number}, {"centered", T::Bool}, maximize}},
+        {"adadelta", "", {lr, {"rho", T::Number}, eps, wd, maximize}},
+        {"adam", "", {lr, betas, eps, wd, {"amsgrad", T::Bool}, maximize}},
+        {"adamw", "", {lr, betas, eps, wd, {"amsgrad", T::Bool}, maximize}},
+        {"nadam", "", {lr, betas, eps, wd, {"momentum_decay", T::Number}, maximize}},
+        {"radam", "", {lr, betas, eps, wd, maximize}},
+    };
+  }();
+  return s;
+}
+
+const std::vector<KindSpec>& loss_specs() {
+  static const std::vector<KindSpec> s = [] {
+    std::vector<KindSpec> v;
+    for (const auto& name : train::loss_names()) {
+      const std::string c = train::canonical_loss_name(name);
+      if (c != name) continue;
+      KindSpec k{c, "", {}};
+      if (c == "huber") k.keys = {{"delta", T::Number}};
+      if (c == "smooth_l1") k.keys = {{"beta", T::Number}};
+      if (c == "cross_entropy") k.keys = {{"label_smoothing", T::Number}};
+      for (const auto& alias : train::loss_names())
+        if (alias != c && train::canonical_loss_name(alias) == c) k.aliases.push_back(alias);
+      v.push_back(k);
+    }
+    return v;
+  }();
+  return s;
+}
+
+const std::vector<KindSpec>& schedule_specs() {
+  static const std::vector<KindSpec> s = {
+      {"step", "", {{"step_size", T::Int}, {"gamma", T::Number}}, {"steplr"}},
+      {"multistep", "", {{"milestones", T::List}, {"gamma", T::Number}}, {"multisteplr", "multi_step"}},
+      {"exponential", "gamma", {{"gamma", T::Number}}, {"exponentiallr"}},
+      {"cosine", "", {{"t_max", T::Int}, {"eta_min", T::Number}}, {"cosineannealinglr", "cosine_annealing"}},
+      {"cosine_warm_restarts", "", {{"t_0", T::Int}, {"t_mult", T::Int}, {"eta_min", T::Number}},
+       {"cosineannealingwarmrestarts", "sgdr"}},
+      {"linear", "", {{"start_factor", T::Number}, {"end_factor", T::Number}, {"total_iters", T::Int}}, {"linearlr", "warmup"}},
+      {"onecycle", "",
+       {{"max_lr", T::Number}, {"total_steps", T::Int}, {"pct_start", T::Number},
+        {"anneal_strategy", T::Text, {"cos", "linear"}}, {"cycle_momentum", T::Bool}, {"base_momentum", T::Number},
+        {"max_momentum", T::Number}, {"div_factor", T::Number}, {"final_div_factor", T::Number},
+        {"three_phase", T::Bool}},
+       {"onecyclelr", "one_cycle"}},
+      {"reduce_on_plateau", "",
+       {{"mode", T::Text, {"min", "max"}}, {"factor", T::Number}, {"patience", T::Int}, {"threshold", T::Number},
+        {"threshold_mode", T::Text, {"rel", "abs"}}, {"cooldown", T::Int}, {"min_lr", T::Number}, {"eps", T::Number}},
+       {"reducelronplateau", "plateau"}},
+  };
+  return s;
+}
+
+const std::vector<KindSpec>& callback_specs() {
+  static const std::vector<KindSpec> s = {
+      {"early_stopping", "",
+       {{"monitor", T::Text}, {"min_delta", T::Number}, {"patience", T::Int}, {"mode", T::Text, {"auto", "min", "max"}},
+        {"baseline", T::Number}, {"restore_best_weights", T::Bool}, {"start_from_epoch", T::Int}, {"verbose", T::Bool}},
+       {"earlystopping"}},
+      {"model_checkpoint", "",
+       {{"dirpath", T::Text}, {"filename", T::Text}, {"monitor", T::Text}, {"mode", T::Text, {"auto", "min", "max"}},
+        {"save_top_k", T::Int}, {"save_last", T::Bool}, {"every_n_epochs", T::Int}, {"verbose", T::Bool}},
+       {"modelcheckpoint"}},
+      {"reduce_lr_on_plateau", "",
+       {{"monitor", T::Text}, {"factor", T::Number}, {"patience", T::Int}, {"min_delta", T::Number},
+        {"mode", T::Text, {"min", "max", "auto"}}, {"cooldown", T::Int}, {"min_lr", T::Number}, {"verbose", T::Bool}},
+       {"reducelronplateau"}},
+      {"learning_rate_monitor", "logging_interval", {{"logging_interval", T::Text, {"epoch", "step"}}},
+       {"learningratemonitor", "lr_monitor"}},
+      {"terminate_on_nan", "", {}, {"terminateonnan"}},
+      {"csv_logger", "filename", {{"filename", T::Text}, {"separator", T::Text}, {"append", T::Bool}}, {"csvlogger"}},
+  };
+  return s;
+}
+
+const std::vector<KindSpec>& synthetic_specs() {
+  static const std::vector<KindSpec> s = [] {
+    const std::vector<KeySpec> keys = {{"n", T::Int}, {"noise", T::Number}, {"seed", T::Int},
+                                       {"labels", T::Text, {"zero_one", "plus_minus_one"}}};
+    std::vector<KindSpec> v;
+    for (const char* k : {"circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss", "pass_the_class"})
+      v.push_back({k, "", keys});
+    return v;
+  }();
+  return s;
+}
+
+std::vector<std::string> names_of(const std::vector<KindSpec>& specs, bool with_aliases = false) {
+  std::vector<std::string> v;
+  for (const auto& s : specs) {
+    v.push_back(s.kind);
+    if (with_aliases) v.insert(v.end(), s.aliases.begin(), s.aliases.end());
+  }
+  return v;
+}
+
+const KindSpec* find_kind(const std::vector<KindSpec>& specs, const std::string& word) {
+  const std::string w = lower(word);
+  for (const auto& s : specs)
+    if (s.kind == w || std::find(s.aliases.begin(), s.aliases.end(), w) != s.aliases.end()) return &s;
+  return nullptr;
+}
+
+// --- reading nodes -----------------------------------------------------------------------------
+
+std::string line_of(const YAML::Node& n) {
+  const auto m = n.Mark();
+  return m.line >= 0 ? " (line " + std::to_string(m.line + 1) + ")" : "";
+}
+
+std::string scalar_text(const YAML::Node& n, const std::string& path) {
+  if (n.IsNull()) return "";
+  check(n.IsScalar(), path, ": expected a single value", line_of(n));
+  return n.Scalar();
+}
+
+double as_number(const YAML::Node& n, const std::string& path) {
+  try {
+    return n.as<double>();
+  } catch (const YAML::Exception&) {
+    fail(path, ": expected a number, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'", line_of(n));
+  }
+}
+int64_t as_int(const YAML::Node& n, const std::string& path) {
+  try {
+    return n.as<int64_t>();
+  } catch (const YAML::Exception&) {
+    fail(path, ": expected a whole number, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'", line_of(n));
+  }
+}
+bool as_bool(const YAML::Node& n, const std::string& path) {
+  try {
+    return n.as<bool>();
+  } catch (const YAML::Exception&) {
+    fail(path, ": expected true or false, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'", line_of(n));
+  }
+}
+std::vector<std::string> as_strings(const YAML::Node& n, const std::string& path) {
+  if (n.IsSequence()) {
+    std::vector<std::string> v;
+    for (size_t i = 0; i < n.size(); ++i) v.push_back(scalar_text(n[i], path + "[" + std::to_string(i) + "]"));
+    return v;
+  }
+  return {scalar_text(n, path)};
+}
+
+// The map at `n` (null reads as empty), with every key checked against `allowed`.
+std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& n, const std::string& path,
+                                                        const std::vector<std::string>& allowed) {
+  std::vector<std::pair<std::string, YAML::Node>> out;
+  if (!n || n.IsNull()) return out;
+  check(n.IsMap(), path.empty() ? "the file" : path, ": expected keys and values", line_of(n));
+  for (const auto& kv : n) {
+    const std::string key = kv.first.as<std::string>();
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      fail(path.empty() ? "" : path + ": ", "unknown key '", key, "'", did_you_mean(key, allowed));
+    out.emplace_back(key, kv.second);
+  }
+  return out;
+}
+
+// Checks one option value against its spec and returns it as text.
+std::string option_value(const KeySpec& spec, const YAML::Node& v, const std::string& path) {
+  switch (spec.type) {
+    case T::Number: as_number(v, path); break;
+    case T::Int: as_int(v, path); break;
+    case T::Bool: return as_bool(v, path) ? "true" : "false";
+    case T::List: {
+      std::string text;
+      YAML::Node list = v.IsSequence() ? v : YAML::Node(YAML::NodeType::Sequence);
+      if (!v.IsSequence()) list.push_back(v);
+      for (size_t i = 0; i < list.size(); ++i)
+        text += (i ? "," : "") + std::to_string(as_number(list[i], path + "[" + std::to_string(i) + "]"));
+      return text;
+    }
+    case T::Text: {
+      const std::string s = scalar_text(v, path);
+      if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), lower(s)) == spec.choices.end())
+        fail(path, ": unknown value '", s, "'", did_you_mean(s, spec.choices));
+      return spec.choices.empty() ? s : lower(s);
+    }
+  }
+  return scalar_text(v, path);
+}
+
+void add_options(Named& out, const KindSpec& spec, const std::vector<std::pair<std::string, YAML::Node>>& kv,
+                 const std::string& path) {
+  for (const auto& [key, value] : kv) {
+    const std::string k = lower(key);
+    const auto it = std::find_if(spec.keys.begin(), spec.keys.end(), [&](const KeySpec& s) { return s.name == k; });
+    out.options[k] = option_value(*it, value, join(path, k));
+  }
+}
+
+std::vector<std::string> key_names(const KindSpec& spec) {
+  std::vector<std::string> v;
+  for (const auto& k : spec.keys) v.push_back(k.name);
+  return v;
+}
+
+// One named thing: `adam`, `{adam: {lr: 0.01}}`, `{dense: 512, activation: relu}`. `extra` are
+// sibling keys that belong to the caller (schedule's interval); they are returned, not options.
+Named parse_named(const YAML::Node& n, const std::string& path, const std::vector<KindSpec>& specs,
+                  const std::string& what, std::map<std::string, YAML::Node>* extra = nullptr,
+                  const std::vector<std::string>& extra_keys = {}) {
+  Named out;
+  out.path = path;
+  if (n.IsScalar()) {
+    const KindSpec* spec = find_kind(specs, n.Scalar());
+    if (!spec) fail(path, ": unknown ", what, " '", n.Scalar(), "'", did_you_mean(n.Scalar(), names_of(specs)));
+    out.kind = spec->kind;
+    return out;
+  }
+  check(n.IsMap(), path, ": expected a ", what, " name or {", what, ": options}", line_of(n));
+  // The kind key: the one naming a kind. A key that is also an option of that kind (dense's
+  // `activation`) only names the kind when nothing else does.
+  std::vector<std::string> kind_keys;
+  for (const auto& kv : n) {
+    const std::string key = kv.first.as<std::string>();
+    if (find_kind(specs, key)) kind_keys.push_back(key);
+  }
+  if (kind_keys.size() > 1) {
+    kind_keys.erase(std::remove_if(kind_keys.begin(), kind_keys.end(),
+                                   [&](const std::string& k) {
+                                     for (const auto& other : kind_keys) {
+                                       const auto keys = key_names(*find_kind(specs, other));
+                                       if (other != k && std::find(keys.begin(), keys.end(), lower(k)) != keys.end())
+                                         return true;
+                                     }
+                                     return false;
+                                   }),
+                    kind_keys.end());
+  }
+  if (kind_keys.empty()) {
+    const std::string first = n.begin()->first.as<std::string>();
+    fail(path, ": unknown ", what, " '", first, "'", did_you_mean(first, names_of(specs)));
+  }
+  if (kind_keys.size() > 1)
+    fail(path, ": '", kind_keys[0], "' and '", kind_keys[1], "' both name a ", what, "; write one per entry");
+  const KindSpec& spec = *find_kind(specs, kind_keys[0]);
+  out.kind = spec.kind;
+  const auto keys = key_names(spec);
+  const YAML::Node value = n[kind_keys[0]];
+  const std::string inner = join(path, kind_keys[0]);
+  if (value.IsScalar()) {
+    check(!spec.main_key.empty(), inner, ": expected options {", [&] {
+      std::string s;
+      for (const auto& k : keys) s += (s.empty() ? "" : ", ") + k + ": …";
+      return s;
+    }(), "}, got '", value.Scalar(), "'", line_of(value));
+    const auto it = std::find_if(spec.keys.begin(), spec.keys.end(), [&](const KeySpec& s) { return s.name == spec.main_key; });
+    out.options[spec.main_key] = option_value(*it, value, join(inner, spec.main_key));
+  } else if (value.IsSequence()) {
+    fail(inner, ": expected a value or options, got a list", line_of(value));
+  } else {
+    add_options(out, spec, entries(value, inner, keys), inner);
+  }
+  std::vector<std::string> siblings = keys;
+  siblings.insert(siblings.end(), extra_keys.begin(), extra_keys.end());
+  for (const auto& kv : n) {
+    const std::string key = kv.first.as<std::string>();
+    if (key == kind_keys[0]) continue;
+    if (std::find(siblings.begin(), siblings.end(), key) == siblings.end())
+      fail(path, ": unknown key '", key, "'", did_you_mean(key, siblings));
+    if (std::find(extra_keys.begin(), extra_keys.end(), key) != extra_keys.end()) {
+      (*extra)[key] = kv.second;
+      continue;
+    }
+    add_options(out, spec, {{key, kv.second}}, path);
+  }
+  return out;
+}
+
+// --- overrides and hparams ---------------------------------------------------------------------
+
+// "model.layers[0].dense" -> {"model", "layers", "[0]", "dense"}
+std::vector<std::string> key_parts(const std::string& key) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (char c : key) {
+    if (c == '.' || c == '[') {
+      if (!cur.empty()) parts.push_back(cur);
+      cur.clear();
+      if (c == '[') cur.push_back('[');
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) parts.push_back(cur);
+  return parts;
+}
+
+void set_key(YAML::Node node, const std::vector<std::string>& parts, size_t i, const YAML::Node& value,
+             const std::string& key) {
+  const std::string& part = parts[i];
+  const bool last = i + 1 == parts.size();
+  if (part.front() == '[') {
+    check(part.back() == ']', "--set ", key, ": bad index '", part, "'");
+    check(node.IsSequence(), "--set ", key, ": '", part, "' indexes something that is not a list");
+    const size_t idx = std::stoul(part.substr(1, part.size() - 2));
+    check(idx < node.size(), "--set ", key, ": index ", idx, " is past the end of a list of ", node.size());
+    if (last) node[idx] = value;
+    else set_key(node[idx], parts, i + 1, value, key);
+    return;
+  }
+  // `optimizer: adam` written as a name gains options: `optimizer: {adam: {lr: …}}`.
+  if (node.IsScalar()) {
+    const std::string name = node.Scalar();
+    node = YAML::Node(YAML::NodeType::Map);
+    node[name] = YAML::Node(YAML::NodeType::Map);
+  }
+  check(!node.IsSequence(), "--set ", key, ": '", part, "' names a key inside a list (use [index])");
+  if (last) {
+    node[part] = value;
+  } else {
+    YAML::Node child = node[part];
+    if (!child.IsDefined() || child.IsNull()) {
+      node[part] = YAML::Node(YAML::NodeType::Map);
+      child = node[part];
+    }
+    set_key(child, parts, i + 1, value, key);
+  }
+}
+
+void flatten(const YAML::Node& n, const std::string& path, std::map<std::string, io::HParamValue>& out) {
+  if (n.IsMap()) {
+    for (const auto& kv : n) flatten(kv.second, join(path, kv.first.as<std::string>()), out);
+  } else if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) flatten(n[i], join(path, std::to_string(i)), out);
+  } else if (n.IsScalar()) {
+    const std::string s = n.Scalar();
+    double d;
+    bool b;
+    if (YAML::convert<double>::decode(n, d)) out.emplace(path, d);
+    else if (YAML::convert<bool>::decode(n, b)) out.emplace(path, b);
+    else out.emplace(path, s);
+  }
+}
+
+// --- sections ----------------------------------------------------------------------------------
+
+void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
+  const std::string p = "data";
+  check(n && !n.IsNull(), "data: missing (where the samples come from: csv, idx, npy or synthetic)");
+  for (const auto& [key, v] : entries(n, p, {"csv", "val_csv", "test_csv", "idx", "npy", "synthetic", "target",
+                                            "features", "categorical", "missing", "task", "split", "scale", "limit"})) {
+    const std::string path = join(p, key);
+    if (key == "csv") d.csv = scalar_text(v, path);
+    else if (key == "val_csv") d.val_csv = scalar_text(v, path);
+    else if (key == "test_csv") d.test_csv = scalar_text(v, path);
+    else if (key == "idx") d.idx = scalar_text(v, path);
+    else if (key == "npy") {
+      for (const auto& [k, f] : entries(v, path, {"x", "y"})) (k == "x" ? d.npy_x : d.npy_y) = scalar_text(f, join(path, k));
+      check(!d.npy_x.empty(), path, ": needs x: path/to/features.npy");
+    } else if (key == "synthetic") {
+      d.synthetic = parse_named(v.IsMap() && v["kind"] ? [&] {
+        // {kind: spiral, n: 500} reads as {spiral: {n: 500}}
+        YAML::Node m(YAML::NodeType::Map);
+        YAML::Node opts(YAML::NodeType::Map);
+        for (const auto& kv : v)
+          if (kv.first.as<std::string>() != "kind") opts[kv.first] = kv.second;
+        m[scalar_text(v["kind"], join(path, "kind"))] = opts;
+        return m;
+      }() : v, path, synthetic_specs(), "data set");
+      if (!d.synthetic.has("seed")) d.synthetic.options["seed"] = std::to_string(seed);
+    } else if (key == "target") d.target = as_strings(v, path);
+    else if (key == "features") d.features = as_strings(v, path);
+    else if (key == "categorical") d.categorical = as_strings(v, path);
+    else if (key == "missing") d.missing = option_value({"", T::Text, {"error", "drop", "mean"}}, v, path);
+    else if (key == "task") d.task = option_value({"", T::Text, {"regression", "binary", "multiclass"}}, v, path);
+    else if (key == "limit") d.limit = as_int(v, path);
+    else if (key == "split") {
+      if (v.IsScalar()) {
+        const std::string s = lower(v.Scalar());
+        check(s == "none", path, ": expected none or {val: …, test: …, stratify: …, shuffle: …}, got '", v.Scalar(), "'");
+        d.split = false;
+        continue;
+      }
+      for (const auto& [k, x] : entries(v, path, {"val", "test", "stratify", "shuffle"})) {
+        const std::string kp = join(path, k);
+        if (k == "val") d.val = as_number(x, kp);
+        else if (k == "test") d.test = as_number(x, kp);
+        else if (k == "stratify") d.stratify = as_bool(x, kp);
+        else d.shuffle = as_bool(x, kp);
+      }
+      check(d.val >= 0 && d.test >= 0 && d.val + d.test < 1, path, ": val + test must be in [0, 1), got ", d.val,
+            " + ", d.test);
+    } else if (key == "scale") {
+      const KeySpec how{"", T::Text, {"none", "standard", "minmax"}};
+      if (v.IsScalar()) {
+        d.scale_features = option_value(how, v, path);
+        continue;
+      }
+      for (const auto& [k, x] : entries(v, path, {"features", "target"}))
+        (k == "features" ? d.scale_features : d.scale_target) = option_value(how, x, join(path, k));
+    }
+  }
+  const int sources = !d.csv.empty() + !d.idx.empty() + !d.npy_x.empty() + !d.synthetic.kind.empty();
+  check(sources == 1, "data: give exactly one of csv, idx, npy, synthetic (found ", sources, ")");
+  d.source = !d.csv.empty() ? "csv" : !d.idx.empty() ? "idx" : !d.npy_x.empty() ? "npy" : "synthetic";
+  if (d.source == "csv") check(!d.target.empty(), "data.target: missing (the column(s) to predict)");
+  check(d.source == "csv" || (d.val_csv.empty() && d.test_csv.empty()), "data: val_csv and test_csv go with csv");
+}
+
+void parse_compile(const YAML::Node& n, CompileConfig& c) {
+  check(n && !n.IsNull(), "compile: missing (optimizer and loss)");
+  for (const auto& [key, v] : entries(n, "compile", {"optimizer", "loss", "metrics", "schedule"})) {
+    const std::string path = join("compile", key);
+    if (key == "optimizer") c.optimizer = parse_named(v, path, optimizer_specs(), "optimizer");
+    else if (key == "loss") c.loss = parse_named(v, path, loss_specs(), "loss");
+    else if (key == "metrics") {
+      const auto valid = train::metric_names();
+      c.metrics = as_strings(v, path);
+      for (const auto& m : c.metrics)
+        if (std::find(valid.begin(), valid.end(), lower(m)) == valid.end())
+          fail(path, ": unknown metric '", m, "'", did_you_mean(m, valid));
+    } else {
+      std::map<std::string, YAML::Node> extra;
+      c.schedule = parse_named(v, path, schedule_specs(), "schedule", &extra, {"interval", "frequency", "monitor"});
+      if (extra.count("interval"))
+        c.interval = option_value({"", T::Text, {"epoch", "step"}}, extra["interval"], join(path, "interval"));
+      if (extra.count("frequency")) c.frequency = as_int(extra["frequency"], join(path, "frequency"));
+      if (extra.count("monitor")) c.monitor = scalar_text(extra["monitor"], join(path, "monitor"));
+    }
+  }
+  check(!c.optimizer.kind.empty(), "compile.optimizer: missing (e.g. adam or {sgd: {lr: 0.01}})");
+  check(!c.loss.kind.empty(), "compile.loss: missing (e.g. mae, mse, binary_crossentropy, cross_entropy)");
+}
+
+void parse_fit(const YAML::Node& n, FitConfig& f) {
+  for (const auto& [key, v] : entries(n, "fit", {"epochs", "batch_size", "shuffle", "verbose", "gradient_clip_val",
+                                                 "gradient_clip_algorithm", "accumulate_grad_batches", "min_epochs",
+                                                 "max_steps", "limit_train_batches", "deterministic"})) {
+    const std::string path = join("fit", key);
+    if (key == "epochs") f.epochs = as_int(v, path);
+    else if (key == "batch_size") f.batch_size = as_int(v, path);
+    else if (key == "shuffle") f.shuffle = as_bool(v, path);
+    else if (key == "verbose") f.verbose = static_cast<int>(as_int(v, path));
+    else if (key == "gradient_clip_val") f.gradient_clip_val = as_number(v, path);
+    else if (key == "gradient_clip_algorithm")
+      f.gradient_clip_algorithm = option_value({"", T::Text, {"norm", "value"}}, v, path);
+    else if (key == "accumulate_grad_batches") f.accumulate_grad_batches = as_int(v, path);
+    else if (key == "min_epochs") f.min_epochs = as_int(v, path);
+    else if (key == "max_steps") f.max_steps = as_int(v, path);
+    else if (key == "limit_train_batches") f.limit_train_batches = as_int(v, path);
+    else f.deterministic = as_bool(v, path);
+  }
+  check(f.epochs >= 1, "fit.epochs: must be at least 1, got ", f.epochs);
+  check(f.batch_size >= 1, "fit.batch_size: must be at least 1, got ", f.batch_size);
+}
+
+void parse_logging(const YAML::Node& n, LoggingConfig& l) {
+  if (n.IsScalar()) {  // `logging: runs`
+    l.dir = n.Scalar();
+    return;
+  }
+  for (const auto& [key, v] : entries(n, "logging", {"dir", "tensorboard", "mlflow", "csv", "log_every_n_steps",
+                                                     "histogram_every_n_epochs"})) {
+    const std::string path = join("logging", key);
+    if (key == "dir") l.dir = scalar_text(v, path);
+    else if (key == "tensorboard") l.tensorboard = as_bool(v, path);
+    else if (key == "mlflow") l.mlflow = as_bool(v, path);
+    else if (key == "csv") l.csv = as_bool(v, path);
+    else if (key == "log_every_n_steps") l.log_every_n_steps = as_int(v, path);
+    else l.histogram_every_n_epochs = as_int(v, path);
+  }
+  check(!l.dir.empty(), "logging.dir: missing (where run directories go, e.g. runs)");
+}
+
+}  // namespace
+
+// --- Named accessors ---------------------------------------------------------------------------
+
+double Named::number(const std::string& key, double fallback) const {
+  auto it = options.find(key);
+  return it == options.end() ? fallback : std::stod(it->second);
+}
+int64_t Named::integer(const std::string& key, int64_t fallback) const {
+  auto it = options.find(key);
+  return it == options.end() ? fallback : std::stoll(it->second);
+}
+bool Named::flag(const std::string& key, bool fallback) const {
+  auto it = options.find(key);
+  return it == options.end() ? fallback : it->second == "true";
+}
+std::string Named::text(const std::string& key, const std::string& fallback) const {
+  auto it = options.find(key);
+  return it == options.end() ? fallback : it->second;
+}
+std::vector<double> Named::numbers(const std::string& key) const {
+  std::vector<double> v;
+  std::stringstream ss(text(key, ""));
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) v.push_back(std::stod(item));
+  return v;
+}
+
+std::vector<std::string> layer_names() { return names_of(layer_specs()); }
+std::vector<std::string> schedule_names() { return names_of(schedule_specs()); }
+std::vector<std::string> callback_names() { return names_of(callback_specs()); }
+
+Config parse_config(const std::string& text, const std::string& file_name, const std::vector<std::string>& overrides) {
+  const std::string where = file_name.empty() ? "config" : file_name;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    fail(where, ":", e.mark.line + 1, ":", e.mark.column + 1, ": bad YAML: ", e.msg);
+  }
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  check(root.IsMap(), where, ": expected keys and values at the top (name, data, model, compile, fit, …)");
+
+  Config c;
+  c.file = file_name;
+  c.text = text;
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    check(eq != std::string::npos && eq > 0, "--set ", o, ": expected key=value (e.g. fit.epochs=20)");
+    const std::string key = o.substr(0, eq);
+    YAML::Node value;
+    try {
+      value = YAML::Load(o.substr(eq + 1));
+    } catch (const YAML::ParserException& e) {
+      fail("--set ", key, ": bad value '", o.substr(eq + 1), "': ", e.msg);
+    }
+    set_key(root, key_parts(key), 0, value, key);
+  }
+  if (!overrides.empty()) {
+    YAML::Emitter out;
+    out << root;
+    c.text = std::string(out.c_str()) + "\n";
+  }
+
+  std::map<std::string, YAML::Node> sections;
+  for (const auto& [key, v] : entries(root, "", {"name", "seed", "data", "model", "compile", "fit", "callbacks",
+                                                 "logging", "restarts", "lr_find"}))
+    sections[key] = v;
+  if (sections.count("name")) c.name = scalar_text(sections["name"], "name");
+  if (sections.count("seed")) c.seed = static_cast<uint64_t>(as_int(sections["seed"], "seed"));
+  parse_data(sections["data"], c.data, c.seed);
+
+  const YAML::Node model = sections["model"];
+  check(model && !model.IsNull(), "model: missing (model.layers lists the layers)");
+  const auto model_keys = entries(model, "model", {"layers"});
+  check(!model_keys.empty() && model_keys[0].second.IsSequence() && model_keys[0].second.size() > 0,
+        "model.layers: expected a list of layers, e.g. - {dense: 64, activation: relu}");
+  const YAML::Node layers = model_keys[0].second;
+  for (size_t i = 0; i < layers.size(); ++i)
+    c.layers.push_back(parse_named(layers[i], "model.layers[" + std::to_string(i) + "]", layer_specs(), "layer"));
+
+  parse_compile(sections["compile"], c.compile);
+  if (sections.count("fit")) parse_fit(sections["fit"], c.fit);
+  if (sections.count("callbacks")) {
+    const YAML::Node cbs = sections["callbacks"];
+    check(cbs.IsSequence() || cbs.IsNull(), "callbacks: expected a list, e.g. - {early_stopping: {patience: 5}}");
+    for (size_t i = 0; cbs.IsSequence() && i < cbs.size(); ++i)
+      c.callbacks.push_back(parse_named(cbs[i], "callbacks[" + std::to_string(i) + "]", callback_specs(), "callback"));
+  }
+  if (sections.count("logging") && !sections["logging"].IsNull()) parse_logging(sections["logging"], c.logging);
+  if (sections.count("restarts")) {
+    const YAML::Node r = sections["restarts"];
+    if (r.IsScalar()) {
+      c.restarts = as_int(r, "restarts");
+    } else {
+      for (const auto& [k, v] : entries(r, "restarts", {"count", "monitor"})) {
+        if (k == "count") c.restarts = as_int(v, "restarts.count");
+        else c.restart_monitor = scalar_text(v, "restarts.monitor");
+      }
+    }
+    check(c.restarts >= 0, "restarts: must be 0 or more, got ", c.restarts);
+  }
+  static const std::vector<KindSpec> lr_find_spec = {
+      {"lr_find", "", {{"min_lr", T::Number}, {"max_lr", T::Number}, {"num_training", T::Int}}}};
+  c.lr_find.kind = "lr_find";
+  c.lr_find.path = "lr_find";
+  if (sections.count("lr_find")) add_options(c.lr_find, lr_find_spec[0], entries(sections["lr_find"], "lr_find", key_names(lr_find_spec[0])), "lr_find");
+
+  flatten(root, "", c.hparams);
+  return c;
+}
+
+Config load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  std::string text;
+  try {
+    text = io::read_file(path);
+  } catch (const Error& e) {
+    fail("cannot read config ", path.string(), ": ", e.what());
+  }
+  return parse_config(text, path.string(), overrides);
+}
+
+}  // namespace neurona::app

@@ -1,0 +1,347 @@
+// The `neurona` command end to end: every example config trains (few epochs) and summarises,
+// config errors read as documented, weights round-trip through predict/evaluate, and the
+// weights file is a plain safetensors file that PyTorch loads with strict names.
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "test_util.hpp"
+
+namespace {
+
+using neurona::testing::ExampleRun;
+using neurona::testing::run_cli;
+
+std::filesystem::path temp_dir(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path() / ("neurona_cli_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+ExampleRun cli(const std::string& args) {
+  ExampleRun r;
+  if (!run_cli(args, r)) r.status = -2;
+  return r;
+}
+
+#define REQUIRE_CLI(r)                                   \
+  do {                                                   \
+    if ((r).status == -2) GTEST_SKIP() << "neurona not built"; \
+  } while (0)
+
+void write(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The number after `key=` on the first line starting with `prefix`.
+double value_in(const std::string& out, const std::string& prefix, const std::string& key) {
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const auto at = line.find(" " + key + "=");
+    if (at == std::string::npos) continue;
+    return std::stod(line.substr(at + key.size() + 2));
+  }
+  ADD_FAILURE() << "no '" << key << "' on a line starting with '" << prefix << "' in:\n" << out;
+  return NAN;
+}
+
+const std::vector<std::string> kExamples = {
+    "wine", "fashion_mnist", "optimizer_sgd", "optimizer_adam", "binary_classification", "dropout", "batchnorm",
+    "dropout_batchnorm", "underfitting", "overfitting", "random_restarts"};
+
+// Quick settings per example: two epochs, and a slice of Fashion-MNIST.
+std::string quick(const std::string& name, const std::filesystem::path& runs) {
+  std::string s = " --quiet --set fit.epochs=2 --set logging.dir=" + runs.string();
+  if (name == "fashion_mnist") s += " --set data.limit=2000";
+  if (name == "random_restarts") s += " --set restarts.count=2";
+  return s;
+}
+
+TEST(Cli, EveryExampleTrainsAndPrintsItsMetrics) {
+  const auto runs = temp_dir("examples");
+  for (const auto& name : kExamples) {
+    if (name == "fashion_mnist" && neurona::data::fashion_mnist_default_dir().empty()) continue;
+    SCOPED_TRACE(name);
+    const ExampleRun r = cli("train examples/" + name + ".yaml" + quick(name, runs));
+    REQUIRE_CLI(r);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("epochs run: 2 of 2"), std::string::npos) << r.output;
+    const double loss = value_in(r.output, "final:", "loss");
+    EXPECT_TRUE(std::isfinite(loss)) << r.output;
+    EXPECT_NE(r.output.find("run directory: " + runs.string()), std::string::npos) << r.output;
+    if (name == "fashion_mnist" || name == "binary_classification") {
+      const double acc = value_in(r.output, "final:", "val_accuracy");
+      EXPECT_GT(acc, 0.3) << r.output;
+    }
+    if (name == "fashion_mnist") {
+      EXPECT_NE(r.output.find("test: "), std::string::npos) << r.output;
+    }
+    if (name == "random_restarts") {
+      EXPECT_NE(r.output.find("restart 2 (seed 1)"), std::string::npos) << r.output;
+      EXPECT_NE(r.output.find("<- kept"), std::string::npos) << r.output;
+    }
+  }
+  // The run directory has what the loggers wrote.
+  const auto wine = runs / "wine" / "version_0";
+  EXPECT_TRUE(std::filesystem::exists(wine / "config.yaml"));
+  EXPECT_TRUE(std::filesystem::exists(wine / "model.safetensors"));
+  bool events = false;
+  for (const auto& e : std::filesystem::directory_iterator(wine))
+    events |= e.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+  EXPECT_TRUE(events) << "no TensorBoard event file in " << wine;
+  std::filesystem::remove_all(runs);
+}
+
+TEST(Cli, EveryExampleConfigSummarises) {
+  for (const auto& name : kExamples) {
+    if (name == "fashion_mnist" && neurona::data::fashion_mnist_default_dir().empty()) continue;
+    SCOPED_TRACE(name);
+    const ExampleRun r = cli("summary examples/" + name + ".yaml");
+    REQUIRE_CLI(r);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("Total params"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(" (Linear)"), std::string::npos) << r.output;
+  }
+  const ExampleRun w = cli("summary examples/wine.yaml");
+  REQUIRE_CLI(w);
+  // 11*512+512 + 2*(512*512+512) + 512+1 parameters.
+  EXPECT_NE(w.output.find("Total params: 531,969"), std::string::npos) << w.output;
+  EXPECT_NE(w.output.find("early_stopping"), std::string::npos) << w.output;
+}
+
+TEST(Cli, TypoNamesTheKeyAndSuggests) {
+  const auto dir = temp_dir("typo");
+  const std::string wine = slurp(std::string(NEURONA_SOURCE_DIR) + "/examples/wine.yaml");
+  std::string bad = wine;
+  bad.replace(bad.find("{dense: 512, activation: relu}"), 30, "{dense: 512, activaton: relu}");
+  write(dir / "bad.yaml", bad);
+  const ExampleRun r = cli("summary " + (dir / "bad.yaml").string());
+  REQUIRE_CLI(r);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "neurona: error: model.layers[0]: unknown key 'activaton' (did you mean 'activation'?)\n");
+
+  const ExampleRun v = cli("summary examples/wine.yaml --set compile.loss=maee");
+  EXPECT_EQ(v.status, 1);
+  EXPECT_EQ(v.output, "neurona: error: compile.loss: unknown loss 'maee' (did you mean 'mae'?)\n");
+
+  const ExampleRun k = cli("summary examples/wine.yaml --set fit.epoch=3");
+  EXPECT_EQ(k.status, 1);
+  EXPECT_EQ(k.output, "neurona: error: fit: unknown key 'epoch' (did you mean 'epochs'?)\n");
+
+  write(dir / "broken.yaml", "name: x\ndata: {csv: a.csv\nmodel: []\n");
+  const ExampleRun y = cli("summary " + (dir / "broken.yaml").string());
+  EXPECT_EQ(y.status, 1);
+  EXPECT_NE(y.output.find("broken.yaml:3:"), std::string::npos) << y.output;
+  EXPECT_NE(y.output.find("bad YAML"), std::string::npos) << y.output;
+
+  // JSON is YAML: the same model as a JSON file.
+  write(dir / "tiny.json",
+        R"({"data": {"synthetic": {"kind": "xor", "n": 40}}, "model": {"layers": [{"dense": 4, "activation": "tanh"},)"
+        R"( {"dense": 1, "activation": "sigmoid"}]}, "compile": {"optimizer": "sgd", "loss": "bce"}})");
+  const ExampleRun j = cli("summary " + (dir / "tiny.json").string());
+  EXPECT_EQ(j.status, 0) << j.output;
+  EXPECT_NE(j.output.find("Total params: 17"), std::string::npos) << j.output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, SetOverridesAnyKey) {
+  const ExampleRun r =
+      cli("summary examples/wine.yaml --set compile.optimizer.adam.lr=0.01 --set model.layers[0].dense=64");
+  REQUIRE_CLI(r);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("optimizer: adam (lr=0.01)"), std::string::npos) << r.output;
+  // 11*64+64 + 64*512+512 + 512*512+512 + 512+1
+  EXPECT_NE(r.output.find("Total params: 297,217"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UsageErrorsAndHelp) {
+  const ExampleRun h = cli("train --help");
+  REQUIRE_CLI(h);
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.output.find("--save-weights FILE"), std::string::npos);
+  const ExampleRun v = cli("--version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.output.rfind("neurona ", 0), 0u);
+  const ExampleRun u = cli("trian examples/wine.yaml");
+  EXPECT_EQ(u.status, 1);
+  EXPECT_NE(u.output.find("neurona: error: unknown command 'trian' (did you mean 'train'?)"), std::string::npos) << u.output;
+  const ExampleRun m = cli("predict examples/wine.yaml --input x.csv --output y.csv");
+  EXPECT_EQ(m.status, 1);
+  EXPECT_NE(m.output.find("neurona: error: predict: missing --weights FILE"), std::string::npos) << m.output;
+  const ExampleRun f = cli("train no/such.yaml");
+  EXPECT_EQ(f.status, 1);
+  EXPECT_NE(f.output.find("no/such.yaml"), std::string::npos) << f.output;
+}
+
+// A small independent safetensors reader: 8-byte little-endian header length, JSON header, data.
+struct RawTensor {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+struct RawFile {
+  std::map<std::string, RawTensor> tensors;
+  std::map<std::string, std::string> metadata;
+};
+RawFile read_raw_safetensors(const std::filesystem::path& path) {
+  const std::string bytes = slurp(path);
+  RawFile f;
+  EXPECT_GE(bytes.size(), 8u);
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  const auto header = nlohmann::json::parse(bytes.substr(8, n));
+  const size_t base = 8 + n;
+  for (const auto& [name, v] : header.items()) {
+    if (name == "__metadata__") {
+      for (const auto& [k, s] : v.items()) f.metadata[k] = s.get<std::string>();
+      continue;
+    }
+    EXPECT_EQ(v.at("dtype"), "F32") << name;
+    RawTensor t;
+    t.shape = v.at("shape").get<std::vector<int64_t>>();
+    const auto off = v.at("data_offsets").get<std::vector<size_t>>();
+    t.values.resize((off[1] - off[0]) / 4);
+    for (size_t i = 0; i < t.values.size(); ++i) {
+      uint32_t u = 0;
+      for (int b = 3; b >= 0; --b) u = (u << 8) | static_cast<unsigned char>(bytes[base + off[0] + 4 * i + static_cast<size_t>(b)]);
+      std::memcpy(&t.values[i], &u, 4);
+    }
+    f.tensors[name] = t;
+  }
+  return f;
+}
+
+// A wine model with every kind of saved tensor: dense (fused and unfused activation), dropout,
+// both batch norms. Features standard-scaled, target min-max scaled.
+const char* kMixedModel = R"(name: mixed
+seed: 3
+data:
+  csv: data/winequality-red.csv
+  target: quality
+  split: {val: 0.2}
+  scale: {features: standard, target: minmax}
+model:
+  layers:
+    - {dense: 32, activation: relu}
+    - {dropout: 0.3}
+    - {batchnorm: {}}
+    - {dense: 16, activation: gelu}
+    - batch_normalization
+    - {dense: 8, activation: tanh}
+    - {dense: 1}
+compile:
+  optimizer: {adam: {lr: 0.01}}
+  loss: mse
+  metrics: [mae]
+fit: {batch_size: 64, epochs: 3}
+)";
+
+TEST(Cli, WeightsArePyTorchStateDictAndPredictMatchesEvaluate) {
+  const auto dir = temp_dir("weights");
+  write(dir / "mixed.yaml", kMixedModel);
+  const std::string cfg = (dir / "mixed.yaml").string(), w = (dir / "w.safetensors").string();
+  const ExampleRun t = cli("train " + cfg + " --quiet --save-weights " + w);
+  REQUIRE_CLI(t);
+  ASSERT_EQ(t.status, 0) << t.output;
+
+  const RawFile f = read_raw_safetensors(w);
+  const std::map<std::string, std::vector<int64_t>> expected = {
+      {"0.weight", {32, 11}}, {"0.bias", {32}}, {"2.weight", {32}}, {"2.bias", {32}}, {"2.running_mean", {32}},
+      {"2.running_var", {32}}, {"2.num_batches_tracked", {}}, {"3.weight", {16, 32}}, {"3.bias", {16}},
+      {"4.weight", {16}}, {"4.bias", {16}}, {"4.running_mean", {16}}, {"4.running_var", {16}},
+      {"4.num_batches_tracked", {}}, {"5.weight", {8, 16}}, {"5.bias", {8}}, {"6.weight", {1, 8}}, {"6.bias", {1}}};
+  ASSERT_EQ(f.tensors.size(), expected.size());
+  for (const auto& [name, shape] : expected) {
+    ASSERT_TRUE(f.tensors.count(name)) << name;
+    EXPECT_EQ(f.tensors.at(name).shape, shape) << name;
+  }
+  // 3 epochs of ceil(1280 / 64) = 20 batches.
+  EXPECT_EQ(f.tensors.at("2.num_batches_tracked").values[0], 60.f);
+  EXPECT_TRUE(f.metadata.count("neurona.x_scaler"));
+  EXPECT_TRUE(f.metadata.count("neurona.y_scaler"));
+  EXPECT_TRUE(f.metadata.count("neurona.csv_schema"));
+
+  // predict on the training CSV reproduces evaluate's metric (target in its own units: no target scaling).
+  const std::string unscaled = " --set data.scale.target=none";
+  const std::string w2 = (dir / "w2.safetensors").string(), out = (dir / "out.csv").string();
+  ASSERT_EQ(cli("train " + cfg + unscaled + " --quiet --save-weights " + w2).status, 0);
+  const ExampleRun e = cli("evaluate " + cfg + unscaled + " --weights " + w2 + " --csv data/winequality-red.csv");
+  ASSERT_EQ(e.status, 0) << e.output;
+  const double mae = value_in(e.output, "data/winequality-red.csv:", "mae");
+  const double mse = value_in(e.output, "data/winequality-red.csv:", "loss");
+  const ExampleRun p = cli("predict " + cfg + unscaled + " --weights " + w2 + " --input data/winequality-red.csv --output " + out);
+  ASSERT_EQ(p.status, 0) << p.output;
+  const auto wine = neurona::data::read_csv(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv", {.target = {"quality"}});
+  const auto pred = neurona::data::read_csv(out, {.target = {"quality"}, .delimiter = ','});
+  ASSERT_EQ(pred.y.numel(), wine.y.numel());
+  double abs_sum = 0, sq_sum = 0;
+  for (int64_t i = 0; i < wine.y.numel(); ++i) {
+    const double d = double(pred.y.data()[i]) - double(wine.y.data()[i]);
+    abs_sum += std::abs(d), sq_sum += d * d;
+  }
+  EXPECT_NEAR(abs_sum / double(wine.y.numel()), mae, 1e-4 * std::max(1.0, mae));
+  EXPECT_NEAR(sq_sum / double(wine.y.numel()), mse, 1e-4 * std::max(1.0, mse));
+
+  // --init-weights refuses weights of another model, naming the tensors.
+  const ExampleRun bad = cli("train " + cfg + " --quiet --set model.layers[0].dense=8 --init-weights " + w);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find("0.weight"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("neurona: error: "), std::string::npos) << bad.output;
+  const ExampleRun extra = cli("train " + cfg + " --quiet --set 'model.layers[6]={dense: 1, use_bias: false}' --init-weights " + w);
+  EXPECT_EQ(extra.status, 1);
+  EXPECT_NE(extra.output.find("6.bias"), std::string::npos) << extra.output;
+  const ExampleRun good = cli("train " + cfg + " --quiet --set fit.epochs=1 --init-weights " + w);
+  EXPECT_EQ(good.status, 0) << good.output;
+
+  // PyTorch loads the same file with strict names and predicts the same numbers.
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    std::filesystem::remove_all(dir);
+    GTEST_SKIP() << "python3-torch is not installed: PyTorch comparison skipped";
+  }
+  const std::string tout = (dir / "neurona_pred.csv").string();
+  ASSERT_EQ(cli("predict " + cfg + " --weights " + w + " --input - --output " + tout + " < data/winequality-red.csv").status, 0);
+  const std::string script = std::string(NEURONA_SOURCE_DIR) + "/tests/app/torch_compare.py";
+  const std::string report = (dir / "torch.txt").string();
+  const int rc = std::system(("/usr/bin/python3 '" + script + "' '" + w + "' '" + std::string(NEURONA_SOURCE_DIR) +
+                              "/data/winequality-red.csv' '" + tout + "' > '" + report + "' 2>&1")
+                                 .c_str());
+  const std::string text = slurp(report);
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_NE(text.find("max abs diff"), std::string::npos) << text;
+  std::printf("%s", text.c_str());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
+namespace {
+
+// Seed 004's MyDenseLayer trained by its hand-written loop: the loss falls and the pass/fail rule
+// (linear in the two features) is learned.
+TEST(Examples, MyDenseLayerLearnsByHandWrittenGradientDescent) {
+  ExampleRun r;
+  if (!neurona::testing::run_example("my_dense_layer", "300", r)) GTEST_SKIP() << "examples not built";
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto first = r.output.find("step    0  loss "), last = r.output.find("step  300  loss ");
+  ASSERT_NE(first, std::string::npos) << r.output;
+  ASSERT_NE(last, std::string::npos) << r.output;
+  EXPECT_LT(std::stod(r.output.substr(last + 16)), 0.5 * std::stod(r.output.substr(first + 16))) << r.output;
+  const auto acc = r.output.find("training accuracy: ");
+  ASSERT_NE(acc, std::string::npos) << r.output;
+  EXPECT_GT(std::stod(r.output.substr(acc + 19)), 0.9) << r.output;
+}
+
+}  // namespace
