@@ -155,6 +155,7 @@ struct WebServer::Impl {
     http.Get(R"(/static/([A-Za-z0-9_.-]{1,64}))",
              guard([this](const auto& req, auto& res) { serve_asset(req.matches[1], res); }));
 
+    http.Get("/favicon.ico", [](const auto&, auto& res) { res.status = 204; });
     http.Get("/api/health", guard([this](const auto& req, auto& res) {
                allow_params(req, {});
                send_json(res, {{"ok", true}, {"sessions", sessions.size()}});
