@@ -171,3 +171,22 @@ test("Dashboard: lists the two runs of the logdir and draws their loss curves", 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("Explorer: STEP moves the point along the loss curve and counts steps", async () => {
+  const { page, errors } = await openPage("/explorer");
+  await page.waitForFunction(() => window.neuronaExplorer.path !== null);
+  await page.fill("#lr", "0.1");
+  await page.dispatchEvent("#lr", "change");
+  await page.waitForTimeout(300);
+  for (let i = 0; i < 3; i++) await page.click("#step1d");
+  assert.equal(await page.textContent("#steps1d"), "3");
+  // (w − 1)² from −4 with lr 0.1: w = 1 − 5·0.8³ after three steps.
+  assert.match(await page.textContent("#verdict"), new RegExp(`w = ${(1 - 5 * 0.8 ** 3).toFixed(4)}`));
+  await page.click("#reset1d");
+  await page.waitForFunction(() => document.getElementById("steps1d").textContent === "0");
+  await page.waitForFunction(() => /adam/.test(document.getElementById("raceLegend").textContent));
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: path.join(images, "explorer.png") });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
