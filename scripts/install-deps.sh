@@ -10,6 +10,7 @@ packages=(
   libgtest-dev                   # the test suite
   protobuf-compiler              # tests decode event files with `protoc --decode`
   dataset-fashion-mnist          # Fashion-MNIST for the image examples
+  libcpp-httplib-dev pkg-config  # the web app's HTTP server (`neurona serve`)
 )
 missing=()
 for p in "${packages[@]}"; do
