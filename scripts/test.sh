@@ -16,3 +16,6 @@ cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$jobs")
 
 bash scripts/check-install.sh
+
+# The web app in a real browser (headless Chromium driven by playwright-core).
+bash scripts/test-web.sh

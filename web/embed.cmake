@@ -16,7 +16,3 @@ target_sources(neurona PRIVATE ${NEURONA_WEB_ASSETS_CPP})
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 target_link_libraries(neurona PRIVATE $<BUILD_INTERFACE:PkgConfig::HTTPLIB>)
-
-# `neurona_serve`: the web server alone, for manual and end-to-end testing before `neurona serve`.
-add_executable(neurona_serve ${CMAKE_CURRENT_SOURCE_DIR}/web/serve_main.cpp)
-target_link_libraries(neurona_serve PRIVATE neurona neurona_warnings)

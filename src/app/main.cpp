@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "neurona/app/config.hpp"
+#include "neurona/app/serve.hpp"
 #include "neurona/neurona.hpp"
 
 namespace {
@@ -24,6 +25,7 @@ const char* kUsage =
     "  predict CONFIG    predictions of saved weights for a CSV file\n"
     "  summary CONFIG    the model's layers, output shapes and parameter counts\n"
     "  lr-find CONFIG    the learning-rate range test: loss per learning rate and a suggestion\n"
+    "  serve             the web app: Playground, learning-rate explorer, run dashboard (--port, --logdir, --host)\n"
     "  devices           what this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM library\n"
     "\n"
     "options:\n"
@@ -282,6 +284,7 @@ int run(int argc, char** argv) {
   if (command == "predict") return cmd_predict(argc, argv);
   if (command == "summary") return cmd_summary(argc, argv);
   if (command == "lr-find") return cmd_lr_find(argc, argv);
+  if (command == "serve") return neurona::app::serve_main(argc - 1, argv + 1);
   std::vector<std::string> commands;
   for (const auto& [name, usage] : kCommandUsage) commands.push_back(name);
   neurona::fail("unknown command '", command, "'", neurona::train::did_you_mean(command, commands),

@@ -1,5 +1,5 @@
 // End-to-end tests of `neurona serve` in Debian's headless Chromium, driven by playwright-core.
-// Run by scripts/test-web.sh; NEURONA_SERVE names the server binary (default build/neurona_serve).
+// Run by scripts/test-web.sh; NEURONA_BIN names the neurona command (default build/neurona).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const serveBin = process.env.NEURONA_SERVE || path.join(root, "build/neurona_serve");
+const serveBin = process.env.NEURONA_BIN || path.join(root, "build/neurona");
 const images = path.join(root, "docs/images");
 let server, base, browser, logdir, profile;
 
@@ -33,7 +33,7 @@ before(async () => {
   logdir = fs.mkdtempSync(path.join(os.tmpdir(), "neurona-e2e-runs-"));
   writeRun(path.join(logdir, "moons/version_0"), 0.01, 4);
   writeRun(path.join(logdir, "moons/version_1"), 0.001, 12);
-  server = spawn(serveBin, ["--port", "0", "--logdir", logdir], { stdio: ["ignore", "pipe", "inherit"] });
+  server = spawn(serveBin, ["serve", "--port", "0", "--logdir", logdir], { stdio: ["ignore", "pipe", "inherit"] });
   base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the server did not start in 10 s")), 10000);
     let out = "";
