@@ -26,8 +26,22 @@ constexpr int64_t kSplitLimit = int64_t(1) << 20;
 
 std::atomic<bool> g_bf16{false};
 
+// Loop orders chosen so the innermost loop runs over contiguous memory in every case.
 void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (!ta && tb) {  // x·Wᵀ (a layer's forward): each C element is a dot product of two rows
+    for (int64_t i = 0; i < M; ++i) {
+      const float* a = A + i * lda;
+      float* c = C + i * ldc;
+      for (int64_t j = 0; j < N; ++j) {
+        const float* b = B + j * ldb;
+        float acc = 0.f;
+        for (int64_t k = 0; k < K; ++k) acc += a[k] * b[k];
+        c[j] = alpha * acc + (beta == 0.f ? 0.f : beta * c[j]);
+      }
+    }
+    return;
+  }
   for (int64_t i = 0; i < M; ++i) {
     float* c = C + i * ldc;
     if (beta == 0.f) {
@@ -35,6 +49,21 @@ void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
     } else if (beta != 1.f) {
       for (int64_t j = 0; j < N; ++j) c[j] *= beta;
     }
+  }
+  if (ta && !tb) {  // Gᵀ·X (a weight gradient): rank-1 updates, row k of A and of B at a time
+    for (int64_t k = 0; k < K; ++k) {
+      const float* a = A + k * lda;
+      const float* b = B + k * ldb;
+      for (int64_t i = 0; i < M; ++i) {
+        const float s = alpha * a[i];
+        float* c = C + i * ldc;
+        for (int64_t j = 0; j < N; ++j) c[j] += s * b[j];
+      }
+    }
+    return;
+  }
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
     for (int64_t k = 0; k < K; ++k) {
       const float a = alpha * (ta ? A[k * lda + i] : A[i * lda + k]);
       if (!tb) {
