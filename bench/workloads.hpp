@@ -1,5 +1,5 @@
 #pragma once
-// The benchmark workloads of bench/README.md, built through the public API a user would write
+// The benchmark workloads (README, "Benchmarks"), built through the public API a user would write
 // (nn::Sequential of Linear/Dropout/BatchNorm1d, an nn loss, an optim optimizer). The PyTorch
 // twin of each is in bench/torch_workloads.py; tests/bench/ checks both compute the same loss.
 #include <memory>
