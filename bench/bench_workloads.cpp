@@ -104,7 +104,7 @@ int run_workload(const Args& a) {
     opt->step();
   };
   // Warm-up (fills the buffer pool and optimizer state), also sizing a repetition to ~`seconds`.
-  const int warm = std::max<int64_t>(5, starts);
+  const int warm = std::clamp<int64_t>(starts, 5, 200);
   auto t0 = Clock::now();
   for (int k = 0; k < warm; ++k) step();
   const double per_step = seconds_since(t0) / warm;

@@ -75,7 +75,7 @@ def run(name, batch, threads, seconds, repeats):
         return loss
 
     # Warm-up (allocator, optimizer state), also sizing a repetition to about `seconds`.
-    warm = max(5, len(starts))
+    warm = min(200, max(5, len(starts)))
     t0 = time.perf_counter()
     for i in range(warm):
         step(i)
