@@ -1,9 +1,10 @@
 """PyTorch side of Neurona's side-by-side benchmark.
 
-Runs each workload of bench/README.md with the data already in memory, excludes warm-up steps and
-prints one JSON object per line: workload, batch, threads, min and median microseconds per training
-step (forward + loss + backward + optimizer step). bench/run.py starts this script and Neurona's
-bench_workloads with the same arguments and prints the ratios.
+Runs one workload (see bench/run.py) with the data already in memory, excludes warm-up steps and
+prints one JSON object: workload, batch, threads, min and median microseconds per training step
+(zero_grad + forward + loss + backward + optimizer step). bench/run.py starts this script and
+Neurona's bench_workloads with the same arguments, under several thread settings, and prints the
+ratios. --threads 0 keeps PyTorch's default thread count (no torch.set_num_threads call).
 """
 import argparse
 import json
@@ -56,8 +57,9 @@ def workload(name, batch):
     raise SystemExit(f"unknown workload {name}")
 
 
-def run(name, batch, threads, steps, repeats):
-    torch.set_num_threads(threads)
+def run(name, batch, threads, seconds, repeats):
+    if threads > 0:
+        torch.set_num_threads(threads)
     torch.manual_seed(0)
     model, loss_fn, opt, x, y, rows = workload(name, batch)
     model.train()
@@ -72,16 +74,21 @@ def run(name, batch, threads, steps, repeats):
         opt.step()
         return loss
 
-    for i in range(max(5, steps // 10)):
+    # Warm-up (allocator, optimizer state), also sizing a repetition to about `seconds`.
+    warm = min(200, max(5, len(starts)))
+    t0 = time.perf_counter()
+    for i in range(warm):
         step(i)
+    per_step = (time.perf_counter() - t0) / warm
+    steps = min(200000, max(3, int(seconds / per_step)))
     times = []
     for r in range(repeats):
         t0 = time.perf_counter()
         for i in range(steps):
             step(i)
         times.append((time.perf_counter() - t0) / steps * 1e6)
-    return {"impl": "pytorch", "workload": name, "batch": batch, "threads": threads,
-            "us_min": min(times), "us_median": statistics.median(times)}
+    return {"impl": "pytorch", "workload": name, "batch": batch, "threads": torch.get_num_threads(),
+            "steps": steps, "us_min": min(times), "us_median": statistics.median(times)}
 
 
 def main():
@@ -89,10 +96,10 @@ def main():
     p.add_argument("--workload", required=True)
     p.add_argument("--batch", type=int, required=True)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--seconds", type=float, default=0.3)
     p.add_argument("--repeats", type=int, default=5)
     a = p.parse_args()
-    print(json.dumps(run(a.workload, a.batch, a.threads, a.steps, a.repeats)), flush=True)
+    print(json.dumps(run(a.workload, a.batch, a.threads, a.seconds, a.repeats)), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include "neurona/core/error.hpp"
 #include "neurona/core/kernels.hpp"
 #include "neurona/core/pool.hpp"
+#include "neurona/core/precision.hpp"
 #include "neurona/core/random.hpp"
 #include "neurona/core/shape.hpp"
 #include "neurona/core/tensor.hpp"

@@ -1,16 +1,47 @@
+// GEMM dispatch: tiny products run a direct loop, bf16 mode goes to the AVX-512 BF16 kernel
+// (gemm_bf16.cpp), the rest to single-threaded OpenBLAS calls that Neurona's own thread pool
+// splits by blocks of C. One pool for everything: OpenBLAS's threads spin after each call and
+// fought the pool for the two cores (see docs/ARCHITECTURE.md, "Performance").
 #include <cblas.h>
 
-#include "neurona/core/kernels.hpp"
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
 
-namespace neurona::kernels {
+#include "gemm_bf16.hpp"
+#include "neurona/core/error.hpp"
+#include "neurona/core/kernels.hpp"
+#include "neurona/core/precision.hpp"
+#include "neurona/core/threads.hpp"
+
+namespace neurona {
+namespace kernels {
 namespace {
 
 // Below this many multiply-adds a plain loop beats the BLAS call's fixed overhead
-// (measured with bench/bench_gemm on the Playground and small-batch shapes).
+// (measured with bench/gemm_libraries on the Playground and small-batch shapes).
 constexpr int64_t kDirectLimit = 4096;
+// Products smaller than this stay on one thread: waking the pool costs more than it saves.
+constexpr int64_t kSplitLimit = int64_t(1) << 20;
 
+std::atomic<bool> g_bf16{false};
+
+// Loop orders chosen so the innermost loop runs over contiguous memory in every case.
 void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (!ta && tb) {  // x·Wᵀ (a layer's forward): each C element is a dot product of two rows
+    for (int64_t i = 0; i < M; ++i) {
+      const float* a = A + i * lda;
+      float* c = C + i * ldc;
+      for (int64_t j = 0; j < N; ++j) {
+        const float* b = B + j * ldb;
+        float acc = 0.f;
+        for (int64_t k = 0; k < K; ++k) acc += a[k] * b[k];
+        c[j] = alpha * acc + (beta == 0.f ? 0.f : beta * c[j]);
+      }
+    }
+    return;
+  }
   for (int64_t i = 0; i < M; ++i) {
     float* c = C + i * ldc;
     if (beta == 0.f) {
@@ -18,6 +49,21 @@ void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
     } else if (beta != 1.f) {
       for (int64_t j = 0; j < N; ++j) c[j] *= beta;
     }
+  }
+  if (ta && !tb) {  // Gᵀ·X (a weight gradient): rank-1 updates, row k of A and of B at a time
+    for (int64_t k = 0; k < K; ++k) {
+      const float* a = A + k * lda;
+      const float* b = B + k * ldb;
+      for (int64_t i = 0; i < M; ++i) {
+        const float s = alpha * a[i];
+        float* c = C + i * ldc;
+        for (int64_t j = 0; j < N; ++j) c[j] += s * b[j];
+      }
+    }
+    return;
+  }
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
     for (int64_t k = 0; k < K; ++k) {
       const float a = alpha * (ta ? A[k * lda + i] : A[i * lda + k]);
       if (!tb) {
@@ -30,22 +76,73 @@ void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
   }
 }
 
+void blas(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+              static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
+              beta, C, static_cast<int>(ldc));
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  if (K == 0 || M * N * K <= kDirectLimit) {
+  const int64_t work = M * N * K;
+  if (K == 0 || work <= kDirectLimit) {
     gemm_direct(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A,
-              static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+  if (g_bf16.load(std::memory_order_relaxed) &&
+      gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+    return;
+  if (work < kSplitLimit || num_threads() == 1) {
+    blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  // Split the larger of C's two dimensions into one block per thread (multiples of 16).
+  const int parts = num_threads();
+  const bool by_rows = M >= N;
+  const int64_t len = by_rows ? M : N;
+  const int64_t block = std::max<int64_t>(16, (len / parts + 15) / 16 * 16);
+  parallel_for(0, (len + block - 1) / block, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) {
+      const int64_t s = b * block, n = std::min(block, len - s);
+      if (by_rows)
+        blas(trans_a, trans_b, n, N, K, alpha, trans_a ? A + s : A + s * lda, lda, B, ldb, beta, C + s * ldc, ldc);
+      else
+        blas(trans_a, trans_b, M, n, K, alpha, A, lda, trans_b ? B + s * ldb : B + s, ldb, beta, C + s, ldc);
+    }
+  });
 }
 
-const char* gemm_library() { return "OpenBLAS"; }
+const char* gemm_library() { return "OpenBLAS (one thread per call, split over Neurona's pool)"; }
 
-void set_gemm_threads(int n) { openblas_set_num_threads(n); }
+// OpenBLAS always runs single-threaded inside Neurona; the pool provides the parallelism.
+void set_gemm_threads(int) { openblas_set_num_threads(1); }
 
-}  // namespace neurona::kernels
+}  // namespace kernels
+
+bool cpu_has_bf16() { return kernels::bf16_supported(); }
+
+bool set_matmul_precision(const std::string& p) {
+  if (p == "fp32" || p == "32" || p == "32-true" || p == "highest" || p == "float32") {
+    kernels::g_bf16 = false;
+    return true;
+  }
+  check(p == "bf16" || p == "bf16-mixed" || p == "medium" || p == "bfloat16", "set_matmul_precision: '", p,
+        "' is not one of fp32, bf16 (bf16-mixed)");
+  if (!kernels::bf16_supported()) {
+    std::fprintf(stderr,
+                 "neurona: bf16 matmuls need a CPU with AVX-512 BF16 (and a build with -march=native); "
+                 "continuing in fp32\n");
+    kernels::g_bf16 = false;
+    return false;
+  }
+  kernels::g_bf16 = true;
+  return true;
+}
+
+std::string matmul_precision() { return kernels::g_bf16 ? "bf16" : "fp32"; }
+
+}  // namespace neurona

@@ -15,7 +15,7 @@ int64_t Shape::numel() const {
 int64_t Shape::normalize(int64_t d, const char* op) const {
   const int64_t r = rank();
   const int64_t n = d < 0 ? d + r : d;
-  check(n >= 0 && n < r, op, ": dimension ", d, " is out of range for shape ", str());
+  check(n >= 0 && n < r, op, ": dimension ", d, " is out of range for shape ", *this);
   return n;
 }
 

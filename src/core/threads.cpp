@@ -127,10 +127,16 @@ void set_num_threads(int n) {
   kernels::set_gemm_threads(n);
 }
 
+namespace detail {
+bool parallel_for_inline(int64_t n, int64_t grain) {
+  return t_inside_worker || n < 2 * std::max<int64_t>(grain, 1) || num_threads() == 1;
+}
+}  // namespace detail
+
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn) {
   if (end <= begin) return;
-  if (t_inside_worker || end - begin < 2 * std::max<int64_t>(grain, 1) || num_threads() == 1) {
+  if (detail::parallel_for_inline(end - begin, grain)) {
     fn(begin, end);
     return;
   }

@@ -195,12 +195,20 @@ void adam_update(const AdamFamilyOptions<Decoupled>& o, float* w, const float* g
   float* m = s.buffers[0].data();
   float* v = s.buffers[1].data();
   float* vmax = o.amsgrad ? s.buffers[2].data() : nullptr;
+  if (!vmax) {  // the common case, kept free of branches so it vectorises
+    for (int64_t i = 0; i < n; ++i) {
+      const float d = grad_at(g, w, i, sign, wd);
+      m[i] = m[i] * fb1 + fb1c * d;
+      v[i] = v[i] * fb2 + fb2c * d * d;
+      w[i] -= step_size * (m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps));
+    }
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) {
     const float d = grad_at(g, w, i, sign, wd);
     m[i] = m[i] * fb1 + fb1c * d;
     v[i] = v[i] * fb2 + fb2c * d * d;
-    float vi = v[i];
-    if (vmax) vi = vmax[i] = std::max(vmax[i], v[i]);
+    const float vi = vmax[i] = std::max(vmax[i], v[i]);
     w[i] -= step_size * (m[i] / (std::sqrt(vi) / bc2_sqrt + eps));
   }
 }

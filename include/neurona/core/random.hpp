@@ -9,7 +9,18 @@ class Generator {
 public:
   explicit Generator(uint64_t seed = 0x5eed) { seed_(seed); }
   void seed_(uint64_t seed);
-  uint64_t next_u64();           // xoshiro256** step
+  // xoshiro256** step (inline: dropout draws one per element)
+  uint64_t next_u64() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
   uint32_t next_u32() { return static_cast<uint32_t>(next_u64() >> 32); }
   double uniform();              // [0, 1)
   float uniform(float low, float high);
@@ -25,6 +36,7 @@ public:
   void set_state(const State& st);
 
 private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4]{};
   bool has_spare_ = false;
   double spare_ = 0.0;

@@ -2,6 +2,12 @@
 // The backward turns the output gradient into the pre-activation gradient in one pass, then
 // dX = G·W and dW = Gᵀ·X are GEMMs and db is a column sum of G.
 #include <cmath>
+#include <type_traits>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+// glibc's vectorised tanhf (libmvec, x86-64 vector ABI name), within a few ulp like tanhf itself.
+extern "C" __m512 _ZGVeN16v_tanhf(__m512);
+#endif
 
 #include "../detail.hpp"
 #include "neurona/autograd/node.hpp"
@@ -53,8 +59,33 @@ struct SigmoidOp {
 };
 
 // y[r, :] = act(y[r, :] + b) for every row.
+// tanh over a row, 16 lanes at a time; the tail goes through the same vector call (masked), so
+// an element's value does not depend on its position.
+void tanh_row(float* p, int64_t n) {
+#if defined(__AVX512F__)
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = n - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - j)) - 1);
+    _mm512_mask_storeu_ps(p + j, m, _ZGVeN16v_tanhf(_mm512_maskz_loadu_ps(m, p + j)));
+  }
+#else
+  for (int64_t j = 0; j < n; ++j) p[j] = std::tanh(p[j]);
+#endif
+}
+
 template <class Op>
 void bias_act(float* y, const float* b, int64_t rows, int64_t cols) {
+  if constexpr (std::is_same_v<Op, struct TanhOp>) {
+    parallel_for(0, rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(cols, 1)),
+                 [&](int64_t lo, int64_t hi) {
+                   for (int64_t r = lo; r < hi; ++r) {
+                     float* row = y + r * cols;
+                     if (b)
+                       for (int64_t j = 0; j < cols; ++j) row[j] += b[j];
+                     tanh_row(row, cols);
+                   }
+                 });
+    return;
+  }
   parallel_for(0, rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(cols, 1)),
                [&](int64_t lo, int64_t hi) {
                  for (int64_t r = lo; r < hi; ++r) {
@@ -113,8 +144,8 @@ Tensor pre_activation_grad(Activation a, const Tensor& g, const Tensor& y) {
 }  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act) {
-  check(weight.defined() && weight.dim() == 2, "linear: weight must be [out, in], got ",
-        weight.defined() ? weight.shape().str() : "undefined");
+  if (!weight.defined()) fail("linear: weight must be [out, in], got an undefined tensor");
+  check(weight.dim() == 2, "linear: weight must be [out, in], got ", weight.shape());
   const int64_t out_f = weight.size(0), in_f = weight.size(1);
   check(x.dim() >= 1 && x.size(-1) == in_f, "linear: input ", x.shape(), " does not match weight ",
         weight.shape(), " (expected last dimension ", in_f, ")");

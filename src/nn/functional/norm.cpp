@@ -34,32 +34,58 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   std::vector<float> mean(c), invstd(c);
   const float* xp = x.data();
   auto at = [c, l](int64_t i, int64_t ch, int64_t j) { return (i * c + ch) * l + j; };
-  for (int64_t ch = 0; ch < c; ++ch) {
-    if (use_batch) {
-      double s = 0;
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < l; ++j) s += xp[at(i, ch, j)];
-      const double mu = s / m;
-      double ss = 0;
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < l; ++j) {
-          const double d = xp[at(i, ch, j)] - mu;
-          ss += d * d;
+  if (use_batch) {
+    // Per-channel sums in double, walking x in memory order (rows of channels) so the loops
+    // vectorise over channels; each channel still adds its values in the same order.
+    std::vector<double> s(c, 0.0), ss(c, 0.0);
+    for (int64_t i = 0; i < n; ++i) {
+      if (l == 1) {  // [N, C]: vectorises over channels
+        for (int64_t ch = 0; ch < c; ++ch) s[ch] += xp[i * c + ch];
+        continue;
+      }
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const float* xr = xp + at(i, ch, 0);
+        double acc = s[ch];
+        for (int64_t j = 0; j < l; ++j) acc += xr[j];
+        s[ch] = acc;
+      }
+    }
+    for (int64_t ch = 0; ch < c; ++ch) s[ch] /= m;  // now the means
+    for (int64_t i = 0; i < n; ++i) {
+      if (l == 1) {
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const double d = xp[i * c + ch] - s[ch];
+          ss[ch] += d * d;
         }
-      const double var = ss / m;
+        continue;
+      }
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const float* xr = xp + at(i, ch, 0);
+        double acc = ss[ch];
+        for (int64_t j = 0; j < l; ++j) {
+          const double d = xr[j] - s[ch];
+          acc += d * d;
+        }
+        ss[ch] = acc;
+      }
+    }
+    float momentum = opt.momentum;
+    if (opt.cumulative && num_batches_tracked.defined()) momentum = 1.f / (num_batches_tracked.data()[0] + 1.f);
+    const bool update_running = training && running_mean.defined();
+    float* rm = update_running ? running_mean.data() : nullptr;
+    float* rv = update_running ? running_var.data() : nullptr;
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double mu = s[ch], var = ss[ch] / m;
       mean[ch] = static_cast<float>(mu);
       invstd[ch] = static_cast<float>(1.0 / std::sqrt(var + opt.eps));
-      if (training && running_mean.defined()) {
-        float momentum = opt.momentum;
-        if (opt.cumulative && num_batches_tracked.defined())
-          momentum = 1.f / (num_batches_tracked.data()[0] + 1.f);
-        const double fed_var = opt.unbiased_running_var ? ss / (m - 1) : var;
-        float* rm = running_mean.data();
-        float* rv = running_var.data();
+      if (update_running) {
+        const double fed_var = opt.unbiased_running_var ? ss[ch] / (m - 1) : var;
         rm[ch] = (1.f - momentum) * rm[ch] + momentum * static_cast<float>(mu);
         rv[ch] = (1.f - momentum) * rv[ch] + momentum * static_cast<float>(fed_var);
       }
-    } else {
+    }
+  } else {
+    for (int64_t ch = 0; ch < c; ++ch) {
       mean[ch] = running_mean.data()[ch];
       invstd[ch] = 1.f / std::sqrt(running_var.data()[ch] + opt.eps);
     }
@@ -70,10 +96,12 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   Tensor xhat = Tensor::empty(x.shape());
   Tensor y = Tensor::empty(x.shape());
   float *hp = xhat.data(), *yp = y.data();
+  const float* wp = weight.defined() ? weight.data() : nullptr;
+  const float* bp = bias.defined() ? bias.data() : nullptr;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch) {
-      const float g = weight.defined() ? weight.data()[ch] : 1.f;
-      const float b = bias.defined() ? bias.data()[ch] : 0.f;
+      const float g = wp ? wp[ch] : 1.f;
+      const float b = bp ? bp[ch] : 0.f;
       for (int64_t j = 0; j < l; ++j) {
         const int64_t k = at(i, ch, j);
         hp[k] = (xp[k] - mean[ch]) * invstd[ch];
@@ -88,7 +116,12 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   return record(y, "batch_norm", std::move(inputs), [=](const Tensor& g, Grads& gr) {
     const float *gp = g.data(), *hp = xhat.data();
     std::vector<double> sum_g(c, 0.0), sum_gh(c, 0.0);
-    for (int64_t i = 0; i < n; ++i)
+    for (int64_t i = 0; i < n && l == 1; ++i)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        sum_g[ch] += gp[i * c + ch];
+        sum_gh[ch] += static_cast<double>(gp[i * c + ch]) * hp[i * c + ch];
+      }
+    for (int64_t i = 0; i < n && l != 1; ++i)
       for (int64_t ch = 0; ch < c; ++ch)
         for (int64_t j = 0; j < l; ++j) {
           const int64_t k = at(i, ch, j);
@@ -98,16 +131,20 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     if (gr.needs(0)) {
       Tensor gx = Tensor::empty(x.shape());
       float* o = gx.data();
+      // Per-channel factors first, so the pass over the batch is a plain multiply-add.
+      std::vector<float> scale(c), mg(c), mgh(c);
+      const float* wp = has_w ? weight.data() : nullptr;
+      for (int64_t ch = 0; ch < c; ++ch) {
+        scale[ch] = (wp ? wp[ch] : 1.f) * invstd[ch];
+        mg[ch] = use_batch ? static_cast<float>(sum_g[ch] / m) : 0.f;
+        mgh[ch] = use_batch ? static_cast<float>(sum_gh[ch] / m) : 0.f;
+      }
       for (int64_t i = 0; i < n; ++i)
-        for (int64_t ch = 0; ch < c; ++ch) {
-          const float w = has_w ? weight.data()[ch] : 1.f;
-          const float mg = static_cast<float>(sum_g[ch] / m);
-          const float mgh = static_cast<float>(sum_gh[ch] / m);
+        for (int64_t ch = 0; ch < c; ++ch)
           for (int64_t j = 0; j < l; ++j) {
             const int64_t k = at(i, ch, j);
-            o[k] = use_batch ? w * invstd[ch] * (gp[k] - mg - hp[k] * mgh) : w * invstd[ch] * gp[k];
+            o[k] = use_batch ? scale[ch] * (gp[k] - mg[ch] - hp[k] * mgh[ch]) : scale[ch] * gp[k];
           }
-        }
       gr[0] = gx;
     }
     int slot = 1;
