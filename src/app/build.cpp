@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "neurona/app/config.hpp"
+#include "neurona/core/precision.hpp"
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/random.hpp"
@@ -576,6 +577,8 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
   const PreparedData& d = out.data;
   Config run = c;
   run.fit.verbose = r.verbose;
+  // bf16 falls back to fp32 with a message on a CPU without AVX-512 BF16.
+  set_matmul_precision(c.fit.precision);
 
   // One fit with the config's seed; random restarts repeat it with seeds seed, seed+1, … and keep
   // the best by restart_monitor.

@@ -511,7 +511,8 @@ void parse_compile(const YAML::Node& n, CompileConfig& c) {
 void parse_fit(const YAML::Node& n, FitConfig& f) {
   for (const auto& [key, v] : entries(n, "fit", {"epochs", "batch_size", "shuffle", "verbose", "gradient_clip_val",
                                                  "gradient_clip_algorithm", "accumulate_grad_batches", "min_epochs",
-                                                 "max_steps", "limit_train_batches", "deterministic"})) {
+                                                 "max_steps", "limit_train_batches", "deterministic",
+                                                 "precision"})) {
     const std::string path = join("fit", key);
     if (key == "epochs") f.epochs = as_int(v, path);
     else if (key == "batch_size") f.batch_size = as_int(v, path);
@@ -524,6 +525,8 @@ void parse_fit(const YAML::Node& n, FitConfig& f) {
     else if (key == "min_epochs") f.min_epochs = as_int(v, path);
     else if (key == "max_steps") f.max_steps = as_int(v, path);
     else if (key == "limit_train_batches") f.limit_train_batches = as_int(v, path);
+    else if (key == "precision")
+      f.precision = option_value({"", T::Text, {"32-true", "fp32", "bf16-mixed", "bf16"}}, v, path);
     else f.deterministic = as_bool(v, path);
   }
   check(f.epochs >= 1, "fit.epochs: must be at least 1, got ", f.epochs);

@@ -345,3 +345,16 @@ TEST(Examples, MyDenseLayerLearnsByHandWrittenGradientDescent) {
 }
 
 }  // namespace
+
+TEST(Cli, Bf16MixedPrecisionTrainsTheWineModel) {
+  // Lightning's precision flag: bf16 matmuls with fp32 weights; on a CPU without AVX-512 BF16 it
+  // says so and trains in fp32. Either way the run completes with a finite loss.
+  const auto runs = temp_dir("bf16");
+  const ExampleRun r = cli("train examples/wine.yaml --set fit.precision=bf16-mixed" + quick("wine", runs));
+  REQUIRE_CLI(r);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("epochs run: 2 of 2"), std::string::npos) << r.output;
+  const ExampleRun bad = cli("train examples/wine.yaml --set fit.precision=bf17");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find("fit.precision"), std::string::npos) << bad.output;
+}

@@ -78,6 +78,7 @@ struct FitConfig {
   std::string gradient_clip_algorithm = "norm";
   int64_t accumulate_grad_batches = 1, min_epochs = 0, max_steps = -1, limit_train_batches = -1;
   bool deterministic = false;
+  std::string precision = "32-true";  // or "bf16-mixed" (Lightning's words): bf16 matmuls, fp32 weights
 };
 
 struct LoggingConfig {
