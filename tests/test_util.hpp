@@ -8,6 +8,7 @@
 
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include "neurona/neurona.hpp"
@@ -38,6 +39,14 @@ inline void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor
       EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();     \
     }                                                                                     \
   } while (0)
+
+// An empty directory of its own under the system's temporary folder (removed first if present).
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path() / ("neurona_test_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
 
 // Runs build/examples/<name> with `args` (stderr joined to stdout) from the source tree, so
 // relative paths such as data/winequality-red.csv resolve. Returns false when the example was

@@ -14,14 +14,8 @@
 namespace {
 
 using neurona::testing::ExampleRun;
+using neurona::testing::fresh_dir;
 using neurona::testing::run_cli;
-
-std::filesystem::path temp_dir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("neurona_cli_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
-}
 
 ExampleRun cli(const std::string& args) {
   ExampleRun r;
@@ -72,7 +66,7 @@ std::string quick(const std::string& name, const std::filesystem::path& runs) {
 }
 
 TEST(Cli, EveryExampleTrainsAndPrintsItsMetrics) {
-  const auto runs = temp_dir("examples");
+  const auto runs = fresh_dir("examples");
   for (const auto& name : kExamples) {
     if (name == "fashion_mnist" && neurona::data::fashion_mnist_default_dir().empty()) continue;
     SCOPED_TRACE(name);
@@ -124,7 +118,7 @@ TEST(Cli, EveryExampleConfigSummarises) {
 }
 
 TEST(Cli, TypoNamesTheKeyAndSuggests) {
-  const auto dir = temp_dir("typo");
+  const auto dir = fresh_dir("typo");
   const std::string wine = slurp(std::string(NEURONA_SOURCE_DIR) + "/examples/wine.yaml");
   std::string bad = wine;
   bad.replace(bad.find("{dense: 512, activation: relu}"), 30, "{dense: 512, activaton: relu}");
@@ -250,7 +244,7 @@ fit: {batch_size: 64, epochs: 3}
 )";
 
 TEST(Cli, WeightsArePyTorchStateDictAndPredictMatchesEvaluate) {
-  const auto dir = temp_dir("weights");
+  const auto dir = fresh_dir("weights");
   write(dir / "mixed.yaml", kMixedModel);
   const std::string cfg = (dir / "mixed.yaml").string(), w = (dir / "w.safetensors").string();
   const ExampleRun t = cli("train " + cfg + " --quiet --save-weights " + w);
@@ -349,7 +343,7 @@ TEST(Examples, MyDenseLayerLearnsByHandWrittenGradientDescent) {
 TEST(Cli, Bf16MixedPrecisionTrainsTheWineModel) {
   // Lightning's precision flag: bf16 matmuls with fp32 weights; on a CPU without AVX-512 BF16 it
   // says so and trains in fp32. Either way the run completes with a finite loss.
-  const auto runs = temp_dir("bf16");
+  const auto runs = fresh_dir("bf16");
   const ExampleRun r = cli("train examples/wine.yaml --set fit.precision=bf16-mixed" + quick("wine", runs));
   REQUIRE_CLI(r);
   ASSERT_EQ(r.status, 0) << r.output;

@@ -1,5 +1,4 @@
 // What the Trainer sends to TensorBoard and MLflow, read back from the files.
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -11,16 +10,10 @@
 #include "test_util.hpp"
 
 using namespace neurona;
+using neurona::testing::fresh_dir;
 using namespace neurona::train;
 
 namespace {
-
-std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("neurona_log_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 data::TensorDataset toy_data() {
   Generator g(3);

@@ -1,7 +1,6 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
-#include <unistd.h>
 
 #include "neurona/nn/layers.hpp"
 #include "neurona/optim/optimizers.hpp"
@@ -14,13 +13,6 @@ using namespace neurona::testing;
 using namespace neurona::train;
 
 namespace {
-
-std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("neurona_test_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 // y = sum of the features plus noise: something a small network learns quickly.
 data::TensorDataset regression_data(int64_t n, uint64_t seed) {
