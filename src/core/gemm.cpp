@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 
 #include "gemm_bf16.hpp"
 #include "neurona/core/error.hpp"
@@ -26,52 +27,47 @@ constexpr int64_t kSplitLimit = int64_t(1) << 20;
 
 std::atomic<bool> g_bf16{false};
 
-// Loop orders chosen so the innermost loop runs over contiguous memory in every case.
+// Eight floats as one value (GCC/Clang vector extension): one AVX register, or two SSE ones.
+typedef float Float8 __attribute__((vector_size(32)));
+
+// The direct loop for tiny products (Playground layers: K or N of 1, 2 or 8). Each row of C is
+// built 8 columns at a time in a Float8 accumulator: acc[j] += A(i,k)·B(k,j) for k = 0, 1, …,
+// K-1, the order of a plain dot product, whatever the transposes. A transposed B is first copied
+// into Bᵀ (K·N floats, at most kDirectLimit since M ≥ 1) so those 8 columns are contiguous.
+// α and β are applied once per element at the store, not inside the loop.
 void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (!ta && tb) {  // x·Wᵀ (a layer's forward): each C element is a dot product of two rows
-    for (int64_t i = 0; i < M; ++i) {
-      const float* a = A + i * lda;
-      float* c = C + i * ldc;
-      for (int64_t j = 0; j < N; ++j) {
-        const float* b = B + j * ldb;
-        float acc = 0.f;
-        for (int64_t k = 0; k < K; ++k) acc += a[k] * b[k];
-        c[j] = alpha * acc + (beta == 0.f ? 0.f : beta * c[j]);
-      }
-    }
-    return;
+  float packed[kDirectLimit];
+  if (tb) {
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < N; ++j) packed[k * N + j] = B[j * ldb + k];
+    B = packed;
+    ldb = N;
   }
+  const int64_t a_step = ta ? lda : 1;  // distance between A(i,k) and A(i,k+1)
+  const bool plain = alpha == 1.f && beta == 0.f;
+  auto store = [&](float* c, const float* acc, int64_t n) {
+    for (int64_t j = 0; j < n; ++j) c[j] = plain ? acc[j] : alpha * acc[j] + (beta == 0.f ? 0.f : beta * c[j]);
+  };
+  const int64_t n8 = N / 8 * 8;
   for (int64_t i = 0; i < M; ++i) {
+    const float* a = ta ? A + i : A + i * lda;
     float* c = C + i * ldc;
-    if (beta == 0.f) {
-      for (int64_t j = 0; j < N; ++j) c[j] = 0.f;
-    } else if (beta != 1.f) {
-      for (int64_t j = 0; j < N; ++j) c[j] *= beta;
-    }
-  }
-  if (ta && !tb) {  // Gᵀ·X (a weight gradient): rank-1 updates, row k of A and of B at a time
-    for (int64_t k = 0; k < K; ++k) {
-      const float* a = A + k * lda;
-      const float* b = B + k * ldb;
-      for (int64_t i = 0; i < M; ++i) {
-        const float s = alpha * a[i];
-        float* c = C + i * ldc;
-        for (int64_t j = 0; j < N; ++j) c[j] += s * b[j];
+    for (int64_t j0 = 0; j0 < n8; j0 += 8) {
+      Float8 acc = {};
+      for (int64_t k = 0; k < K; ++k) {
+        Float8 b;
+        std::memcpy(&b, B + k * ldb + j0, sizeof b);
+        acc += a[k * a_step] * b;
       }
+      float out[8];
+      std::memcpy(out, &acc, sizeof out);
+      store(c + j0, out, 8);
     }
-    return;
-  }
-  for (int64_t i = 0; i < M; ++i) {
-    float* c = C + i * ldc;
-    for (int64_t k = 0; k < K; ++k) {
-      const float a = alpha * (ta ? A[k * lda + i] : A[i * lda + k]);
-      if (!tb) {
-        const float* b = B + k * ldb;
-        for (int64_t j = 0; j < N; ++j) c[j] += a * b[j];
-      } else {
-        for (int64_t j = 0; j < N; ++j) c[j] += a * B[j * ldb + k];
-      }
+    for (int64_t j = n8; j < N; ++j) {  // the last N mod 8 columns (all of them when N < 8)
+      float acc = 0.f;
+      for (int64_t k = 0; k < K; ++k) acc += a[k * a_step] * B[k * ldb + j];
+      store(c + j, &acc, 1);
     }
   }
 }
