@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "neurona/core/pool.hpp"
 #include "neurona/core/tensor.hpp"
 
 namespace neurona::autograd {
@@ -64,7 +65,7 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, F fn) {
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.defined() && t.requires_grad());
   if (!any) return out;
-  auto node = std::make_shared<FunctionNode<F>>(std::move(fn));
+  auto node = std::allocate_shared<FunctionNode<F>>(PoolAllocator<FunctionNode<F>>(), std::move(fn));
   node->name = name;
   node->inputs = std::move(inputs);
   out.impl()->requires_grad = true;
