@@ -61,8 +61,8 @@ void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
         acc += a[k * a_step] * b;
       }
       float out[8];
-      std::memcpy(out, &acc, sizeof out);
-      store(c + j0, out, 8);
+      std::memcpy(plain ? c + j0 : out, &acc, sizeof out);  // one vector store: the next op's
+      if (!plain) store(c + j0, out, 8);                    // vector load of C can forward from it
     }
     for (int64_t j = n8; j < N; ++j) {  // the last N mod 8 columns (all of them when N < 8)
       float acc = 0.f;
