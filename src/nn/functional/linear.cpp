@@ -124,18 +124,19 @@ void apply_bias_act(Activation a, float* y, const float* b, int64_t rows, int64_
   }
 }
 
-Tensor pre_activation_grad(Activation a, const Tensor& g, const Tensor& y) {
+// The gradient before the activation, from the output gradient g and the output values y.
+Tensor pre_activation_grad(Activation a, const Tensor& g, const float* y) {
   if (a == Activation::Identity) return g;
   Tensor gz = Tensor::empty(g.shape());
   switch (a) {
     case Activation::ReLU:
-      act_backward<ReluOp>(g.data(), y.data(), gz.data(), g.numel());
+      act_backward<ReluOp>(g.data(), y, gz.data(), g.numel());
       break;
     case Activation::Tanh:
-      act_backward<TanhOp>(g.data(), y.data(), gz.data(), g.numel());
+      act_backward<TanhOp>(g.data(), y, gz.data(), g.numel());
       break;
     case Activation::Sigmoid:
-      act_backward<SigmoidOp>(g.data(), y.data(), gz.data(), g.numel());
+      act_backward<SigmoidOp>(g.data(), y, gz.data(), g.numel());
       break;
     default:
       break;
@@ -156,9 +157,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     check(bias.dim() == 1 && bias.size(0) == out_f, "linear: bias ", bias.shape(), " does not match weight ",
           weight.shape(), " (expected [", out_f, "])");
   const int64_t rows = in_f == 0 ? 0 : x.numel() / in_f;
-  std::vector<int64_t> dims = x.shape().dims();
-  dims.back() = out_f;
-  Tensor y = Tensor::empty(Shape(dims));
+  Shape out_shape = x.shape();
+  out_shape[-1] = out_f;
+  Tensor y = Tensor::empty(out_shape);
   if (rows > 0 && out_f > 0) {
     if (in_f > 0)
       kernels::gemm(false, true, rows, out_f, in_f, 1.f, x.data(), in_f, weight.data(), in_f, 0.f, y.data(),
@@ -168,25 +169,33 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     apply_bias_act(act, y.data(), has_bias ? bias.data() : nullptr, rows, out_f);
   }
 
-  std::vector<Tensor> inputs{x, weight};
+  autograd::Inputs inputs{x, weight};
   if (has_bias) inputs.push_back(bias);
+  // The backward reads x and W through gr.input() and y through its buffer (captured, not y itself:
+  // y owns this node), so the capture costs one reference count and no tensor.
   return autograd::record(
       y, "linear", std::move(inputs),
-      [x, weight, has_bias, yv = y.detach(), act, rows, in_f, out_f](const Tensor& g, autograd::Grads& gr) {
-        Tensor gz = pre_activation_grad(act, g, yv);
+      [y_values = y.impl()->storage, has_bias, act, rows, in_f, out_f](const Tensor& g, autograd::Grads& gr) {
+        const Tensor& x = gr.input(0);
+        const Tensor& weight = gr.input(1);
+        Tensor gz = pre_activation_grad(act, g, y_values.get());
         if (gr.needs(0)) {
-          Tensor gx = Tensor::zeros(x.shape());
-          if (rows > 0 && in_f > 0 && out_f > 0)
+          Tensor gx = Tensor::empty(x.shape());
+          if (rows > 0 && in_f > 0)
             kernels::gemm(false, false, rows, in_f, out_f, 1.f, gz.data(), out_f, weight.data(), in_f, 0.f,
                           gx.data(), in_f);
-          gr[0] = gx;
+          else
+            std::fill(gx.data(), gx.data() + gx.numel(), 0.f);
+          gr[0] = std::move(gx);
         }
         if (gr.needs(1)) {
-          Tensor gw = Tensor::zeros(weight.shape());
+          Tensor gw = Tensor::empty(weight.shape());
           if (rows > 0 && in_f > 0 && out_f > 0)
             kernels::gemm(true, false, out_f, in_f, rows, 1.f, gz.data(), out_f, x.data(), in_f, 0.f,
                           gw.data(), in_f);
-          gr[1] = gw;
+          else
+            std::fill(gw.data(), gw.data() + gw.numel(), 0.f);
+          gr[1] = std::move(gw);
         }
         if (has_bias && gr.needs(2)) {
           Tensor gb = Tensor::zeros({out_f});
@@ -194,7 +203,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
           const float* gp = gz.data();
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t j = 0; j < out_f; ++j) b[j] += gp[r * out_f + j];
-          gr[2] = gb;
+          gr[2] = std::move(gb);
         }
       });
 }
