@@ -21,9 +21,12 @@ namespace {
 // Bucket b holds buffers of 2^b floats; requests round up to the next power of two (at least 16).
 constexpr int kBuckets = 48;
 constexpr int64_t kMaxCachedBytes = int64_t(4) << 30;
-// Buffers of up to 2^14 floats (64 KiB) have a per-thread cache, of at most 4 MiB per thread.
+// Buffers of up to 2^14 floats (64 KiB) have a per-thread cache, of at most 4 MiB and 64 buffers
+// per bucket, so a thread that only frees (the consumer of the DataLoader's prefetch thread)
+// soon passes buffers on to the shared lists.
 constexpr int kThreadBuckets = 15;
 constexpr int64_t kThreadCacheBytes = int64_t(4) << 20;
+constexpr int64_t kThreadBuffersPerBucket = 64;
 // Small objects: classes in steps of 16 bytes up to 512, at most 4096 cached blocks per class.
 constexpr size_t kObjectStep = 16, kMaxObjectBytes = 512;
 constexpr int kObjectClasses = kMaxObjectBytes / kObjectStep;
@@ -54,7 +57,9 @@ struct FreeList {
 };
 
 // Adds to a counter only its owning thread writes; pool_stats() reads it from any thread.
-void bump(std::atomic<int64_t>& c, int64_t d) { c.store(c.load(std::memory_order_relaxed) + d, std::memory_order_relaxed); }
+void bump(std::atomic<int64_t>& c, int64_t d) {
+  c.store(c.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+}
 
 struct ThreadCache {
   ThreadCache();
@@ -155,7 +160,8 @@ float* take(int b) {
 
 void give(float* p, int b) {
   ThreadCache* tc = b < kThreadBuckets ? thread_cache() : nullptr;
-  if (tc && tc->buffer_bytes + bucket_bytes(b) <= kThreadCacheBytes) {
+  if (tc && tc->buffers[b].count < kThreadBuffersPerBucket &&
+      tc->buffer_bytes + bucket_bytes(b) <= kThreadCacheBytes) {
     tc->buffers[b].push(p, size_t(bucket_bytes(b)));
     tc->buffer_bytes += bucket_bytes(b);
     bump(tc->cached_bytes, bucket_bytes(b));

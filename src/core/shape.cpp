@@ -7,7 +7,8 @@
 namespace neurona {
 
 void Shape::assign(const int64_t* dims, size_t n) {
-  check(n <= static_cast<size_t>(kMaxRank), "Shape: ", n, " dimensions given; tensors have at most ", kMaxRank);
+  check(n <= static_cast<size_t>(kMaxRank), "Shape: ", n, " dimensions given; tensors have at most ",
+        kMaxRank);
   for (size_t i = 0; i < n; ++i) dims_[i] = dims[i];
   rank_ = static_cast<int64_t>(n);
 }

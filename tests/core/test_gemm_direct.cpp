@@ -27,7 +27,8 @@ void check_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
     for (int64_t j = 0; j < N; ++j) {
       double ref = 0, mag = 0;
       for (int64_t k = 0; k < K; ++k) {
-        const double p = double(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+        const double p =
+            double(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
         ref += p;
         mag += std::abs(p);
       }

@@ -40,7 +40,8 @@ private:
 // needs(i) says whether input i wants one.
 class Grads {
 public:
-  Grads(const Inputs& inputs, Tensor* slots, const char* needs) : inputs_(inputs), slots_(slots), needs_(needs) {}
+  Grads(const Inputs& inputs, Tensor* slots, const char* needs)
+      : inputs_(inputs), slots_(slots), needs_(needs) {}
   bool needs(int i) const { return needs_[i] != 0; }
   Tensor& operator[](int i) { return slots_[i]; }
   // Input i of the op (the node keeps it alive, so a backward need not capture it).
