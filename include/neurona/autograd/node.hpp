@@ -2,6 +2,7 @@
 // Node: one recorded operation in the define-by-run graph. An op computes its result, then calls
 // record() with its inputs and a backward function that turns the gradient of the result into
 // gradients of the inputs. backward() walks the nodes in reverse topological order.
+#include <initializer_list>
 #include <utility>
 #include <vector>
 
@@ -18,7 +19,7 @@ public:
   Inputs(std::initializer_list<Tensor> inputs) {
     for (const Tensor& t : inputs) push_back(t);
   }
-  Inputs(const std::vector<Tensor>& inputs) {  // NOLINT: ops that build their list as a vector
+  Inputs(const std::vector<Tensor>& inputs) {  // implicit: some ops build their list as a vector
     for (const Tensor& t : inputs) push_back(t);
   }
   void push_back(Tensor t) {
@@ -89,7 +90,7 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 
 // Attaches a node to `out` when any input requires a gradient (and recording is on).
 // `fn(const Tensor& grad_out, Grads& grads)` must fill grads[i] with a tensor of inputs[i]'s shape
-// for each i where grads.needs(i).
+// for each i where grads.needs(i); grads.input(i) gives the inputs back.
 template <class F>
 Tensor record(Tensor out, const char* name, Inputs inputs, F fn) {
   if (!grad_enabled()) return out;
