@@ -6,8 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#if defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 #include "gemm_bf16.hpp"
 #include "neurona/core/error.hpp"
@@ -30,6 +34,25 @@ std::atomic<bool> g_bf16{false};
 // Eight floats as one value (GCC/Clang vector extension): one AVX register, or two SSE ones.
 typedef float Float8 __attribute__((vector_size(32)));
 
+// acc + a·b. With FMA hardware both forms round once (fused), without it both round twice: the
+// compiler fuses scalar code on its own but not vector-extension code, and a C element must get
+// the same bits whichever path (vector block, scalar tail, row group) computes it — a row's
+// prediction must not depend on the batch it is in.
+inline float madd(float acc, float a, float b) {
+#if defined(__FMA__)
+  return std::fma(a, b, acc);
+#else
+  return acc + a * b;
+#endif
+}
+inline Float8 madd(Float8 acc, float a, Float8 b) {
+#if defined(__FMA__)
+  return _mm256_fmadd_ps(_mm256_set1_ps(a), b, acc);
+#else
+  return acc + a * b;
+#endif
+}
+
 // Rows i0 … i0+R-1 of the direct product (see gemm_direct). R independent sums per column block
 // keep the adder busy: one running sum alone waits on the previous addition at every k.
 template <int R>
@@ -44,7 +67,7 @@ void direct_rows(int64_t i0, int64_t N, int64_t K, float alpha, const float* A, 
     for (int64_t k = 0; k < K; ++k) {
       Float8 b;
       std::memcpy(&b, B + k * ldb + j0, sizeof b);
-      for (int r = 0; r < R; ++r) acc[r] += a[r * a_row + k * a_k] * b;
+      for (int r = 0; r < R; ++r) acc[r] = madd(acc[r], a[r * a_row + k * a_k], b);
     }
     for (int r = 0; r < R; ++r) {
       float* c = C + (i0 + r) * ldc + j0;
@@ -61,7 +84,7 @@ void direct_rows(int64_t i0, int64_t N, int64_t K, float alpha, const float* A, 
     float acc[R] = {};
     for (int64_t k = 0; k < K; ++k) {
       const float b = B[k * ldb + j];
-      for (int r = 0; r < R; ++r) acc[r] += a[r * a_row + k * a_k] * b;
+      for (int r = 0; r < R; ++r) acc[r] = madd(acc[r], a[r * a_row + k * a_k], b);
     }
     for (int r = 0; r < R; ++r) store(C + (i0 + r) * ldc + j, acc[r]);
   }
