@@ -36,20 +36,22 @@ int bucket_for(int64_t count) { return count <= 16 ? 4 : int(std::bit_width(uint
 int64_t bucket_bytes(int b) { return (int64_t(1) << b) * int64_t(sizeof(float)); }
 
 // A stack of free blocks linked through their first bytes. Under AddressSanitizer a block is
-// poisoned while it waits here, so a use after its release is reported.
+// poisoned while it waits here, so a use after its release is reported — all but the link, which
+// LeakSanitizer must be able to read to see that the blocks further down are still owned.
 struct FreeList {
+  static constexpr size_t kLink = 16;  // a multiple of ASan's 8-byte granule; every block is larger
   void* head = nullptr;
   int64_t count = 0;
   void push(void* p, size_t bytes) {
     *static_cast<void**>(p) = head;
     head = p;
     ++count;
-    ASAN_POISON_MEMORY_REGION(p, bytes);
+    ASAN_POISON_MEMORY_REGION(static_cast<char*>(p) + kLink, bytes - kLink);
   }
   void* pop(size_t bytes) {
     void* p = head;
     if (!p) return nullptr;
-    ASAN_UNPOISON_MEMORY_REGION(p, bytes);
+    ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(p) + kLink, bytes - kLink);
     head = *static_cast<void**>(p);
     --count;
     return p;
