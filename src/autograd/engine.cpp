@@ -35,6 +35,8 @@ void accumulate(Tensor& slot, Tensor g) {
 
 }  // namespace
 
+void Inputs::too_many() { fail("autograd: an op recorded more than ", kMax, " inputs"); }
+
 bool grad_enabled() { return t_grad_enabled; }
 void set_grad_enabled(bool on) { t_grad_enabled = on; }
 
@@ -88,7 +90,7 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
     slots.assign(n, Tensor());
     needs.assign(n, 0);
     for (size_t i = 0; i < n; ++i) needs[i] = node->inputs[i].requires_grad();
-    Grads grads(slots.data(), needs.data());
+    Grads grads(node->inputs, slots.data(), needs.data());
     Tensor g = std::move(node->grad);
     node->grad = Tensor();
     node->backward(g, grads);

@@ -13,7 +13,7 @@ using autograd::record;
 namespace {
 
 Tensor share_storage(const Tensor& src, const Shape& shape, int64_t extra_offset) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_tensor_impl();
   impl->shape = shape;
   impl->storage = src.impl()->storage;
   impl->offset = src.impl()->offset + extra_offset;

@@ -6,7 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#if defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 #include "gemm_bf16.hpp"
 #include "neurona/core/error.hpp"
@@ -26,54 +31,83 @@ constexpr int64_t kSplitLimit = int64_t(1) << 20;
 
 std::atomic<bool> g_bf16{false};
 
-// Loop orders chosen so the innermost loop runs over contiguous memory in every case.
+// Eight floats as one value (GCC/Clang vector extension): one AVX register, or two SSE ones.
+typedef float Float8 __attribute__((vector_size(32)));
+
+// acc + a·b. With FMA hardware both forms round once (fused), without it both round twice: the
+// compiler fuses scalar code on its own but not vector-extension code, and a C element must get
+// the same bits whichever path (vector block, scalar tail, row group) computes it — a row's
+// prediction must not depend on the batch it is in.
+inline float madd(float acc, float a, float b) {
+#if defined(__FMA__)
+  return std::fma(a, b, acc);
+#else
+  return acc + a * b;
+#endif
+}
+inline Float8 madd(Float8 acc, float a, Float8 b) {
+#if defined(__FMA__)
+  return _mm256_fmadd_ps(_mm256_set1_ps(a), b, acc);
+#else
+  return acc + a * b;
+#endif
+}
+
+// Rows i0 … i0+R-1 of the direct product (see gemm_direct). R independent sums per column block
+// keep the adder busy: one running sum alone waits on the previous addition at every k.
+template <int R>
+void direct_rows(int64_t i0, int64_t N, int64_t K, float alpha, const float* A, int64_t a_row, int64_t a_k,
+                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const bool plain = alpha == 1.f && beta == 0.f;
+  auto store = [&](float* c, float acc) { *c = plain ? acc : alpha * acc + (beta == 0.f ? 0.f : beta * *c); };
+  const float* a = A + i0 * a_row;  // A(i0+r, k) = a[r * a_row + k * a_k]
+  const int64_t n8 = N / 8 * 8;
+  for (int64_t j0 = 0; j0 < n8; j0 += 8) {
+    Float8 acc[R] = {};
+    for (int64_t k = 0; k < K; ++k) {
+      Float8 b;
+      std::memcpy(&b, B + k * ldb + j0, sizeof b);
+      for (int r = 0; r < R; ++r) acc[r] = madd(acc[r], a[r * a_row + k * a_k], b);
+    }
+    for (int r = 0; r < R; ++r) {
+      float* c = C + (i0 + r) * ldc + j0;
+      if (plain) {
+        std::memcpy(c, &acc[r], sizeof acc[r]);  // one vector store, so the next op's vector load
+        continue;                                // of C can forward from it
+      }
+      float out[8];
+      std::memcpy(out, &acc[r], sizeof out);
+      for (int j = 0; j < 8; ++j) store(c + j, out[j]);
+    }
+  }
+  for (int64_t j = n8; j < N; ++j) {  // the last N mod 8 columns (all of them when N < 8)
+    float acc[R] = {};
+    for (int64_t k = 0; k < K; ++k) {
+      const float b = B[k * ldb + j];
+      for (int r = 0; r < R; ++r) acc[r] = madd(acc[r], a[r * a_row + k * a_k], b);
+    }
+    for (int r = 0; r < R; ++r) store(C + (i0 + r) * ldc + j, acc[r]);
+  }
+}
+
+// The direct loop for tiny products (Playground layers: K or N of 1, 2 or 8). C is built 8
+// columns at a time in Float8 accumulators, 4 rows at once: acc[j] += A(i,k)·B(k,j) for k = 0,
+// 1, …, K-1, the order of a plain dot product, whatever the transposes. A transposed B is first
+// copied into Bᵀ (K·N floats, at most kDirectLimit since M ≥ 1) so those 8 columns are
+// contiguous. α and β are applied once per element at the store, not inside the loop.
 void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (!ta && tb) {  // x·Wᵀ (a layer's forward): each C element is a dot product of two rows
-    for (int64_t i = 0; i < M; ++i) {
-      const float* a = A + i * lda;
-      float* c = C + i * ldc;
-      for (int64_t j = 0; j < N; ++j) {
-        const float* b = B + j * ldb;
-        float acc = 0.f;
-        for (int64_t k = 0; k < K; ++k) acc += a[k] * b[k];
-        c[j] = alpha * acc + (beta == 0.f ? 0.f : beta * c[j]);
-      }
-    }
-    return;
+  float packed[kDirectLimit];
+  if (tb) {
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < N; ++j) packed[k * N + j] = B[j * ldb + k];
+    B = packed;
+    ldb = N;
   }
-  for (int64_t i = 0; i < M; ++i) {
-    float* c = C + i * ldc;
-    if (beta == 0.f) {
-      for (int64_t j = 0; j < N; ++j) c[j] = 0.f;
-    } else if (beta != 1.f) {
-      for (int64_t j = 0; j < N; ++j) c[j] *= beta;
-    }
-  }
-  if (ta && !tb) {  // Gᵀ·X (a weight gradient): rank-1 updates, row k of A and of B at a time
-    for (int64_t k = 0; k < K; ++k) {
-      const float* a = A + k * lda;
-      const float* b = B + k * ldb;
-      for (int64_t i = 0; i < M; ++i) {
-        const float s = alpha * a[i];
-        float* c = C + i * ldc;
-        for (int64_t j = 0; j < N; ++j) c[j] += s * b[j];
-      }
-    }
-    return;
-  }
-  for (int64_t i = 0; i < M; ++i) {
-    float* c = C + i * ldc;
-    for (int64_t k = 0; k < K; ++k) {
-      const float a = alpha * (ta ? A[k * lda + i] : A[i * lda + k]);
-      if (!tb) {
-        const float* b = B + k * ldb;
-        for (int64_t j = 0; j < N; ++j) c[j] += a * b[j];
-      } else {
-        for (int64_t j = 0; j < N; ++j) c[j] += a * B[j * ldb + k];
-      }
-    }
-  }
+  const int64_t a_row = ta ? 1 : lda, a_k = ta ? lda : 1;  // A(i,k) = A[i * a_row + k * a_k]
+  int64_t i = 0;
+  for (; i + 4 <= M; i += 4) direct_rows<4>(i, N, K, alpha, A, a_row, a_k, B, ldb, beta, C, ldc);
+  for (; i < M; ++i) direct_rows<1>(i, N, K, alpha, A, a_row, a_k, B, ldb, beta, C, ldc);
 }
 
 void blas(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

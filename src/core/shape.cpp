@@ -6,29 +6,27 @@
 
 namespace neurona {
 
-int64_t Shape::numel() const {
-  int64_t n = 1;
-  for (int64_t d : dims_) n *= d;
-  return n;
+void Shape::assign(const int64_t* dims, size_t n) {
+  check(n <= static_cast<size_t>(kMaxRank), "Shape: ", n, " dimensions given; tensors have at most ",
+        kMaxRank);
+  for (size_t i = 0; i < n; ++i) dims_[i] = dims[i];
+  rank_ = static_cast<int64_t>(n);
 }
 
-int64_t Shape::normalize(int64_t d, const char* op) const {
-  const int64_t r = rank();
-  const int64_t n = d < 0 ? d + r : d;
-  check(n >= 0 && n < r, op, ": dimension ", d, " is out of range for shape ", *this);
-  return n;
+void Shape::out_of_range(int64_t d, const char* op) const {
+  fail(op, ": dimension ", d, " is out of range for shape ", *this);
 }
 
 std::vector<int64_t> Shape::strides() const {
-  std::vector<int64_t> s(dims_.size(), 1);
-  for (int64_t i = rank() - 2; i >= 0; --i) s[i] = s[i + 1] * dims_[i + 1];
+  std::vector<int64_t> s(static_cast<size_t>(rank_), 1);
+  for (int64_t i = rank_ - 2; i >= 0; --i) s[i] = s[i + 1] * dims_[i + 1];
   return s;
 }
 
 std::string Shape::str() const {
   std::ostringstream os;
   os << '[';
-  for (size_t i = 0; i < dims_.size(); ++i) os << (i ? "," : "") << dims_[i];
+  for (int64_t i = 0; i < rank_; ++i) os << (i ? "," : "") << dims_[i];
   os << ']';
   return os.str();
 }
@@ -46,7 +44,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
           " cannot be broadcast (dimension ", i, ": ", da, " vs ", db, ")");
     out[i] = da == 1 ? db : da;
   }
-  return Shape(std::move(out));
+  return Shape(out);
 }
 
 }  // namespace neurona

@@ -21,9 +21,13 @@ void require_defined(const Tensor& t, const char* op) {
 
 // --- creation ------------------------------------------------------------------------------------
 
+std::shared_ptr<TensorImpl> make_tensor_impl() {
+  return std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>());
+}
+
 Tensor Tensor::empty(const Shape& shape) {
   for (int64_t d : shape.dims()) check(d >= 0, "empty: negative dimension in shape ", shape);
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_tensor_impl();
   impl->shape = shape;
   impl->storage = pool_allocate(shape.numel());
   return Tensor(std::move(impl));
@@ -200,7 +204,7 @@ void Tensor::zero_grad() {
 
 Tensor Tensor::detach() const {
   require_defined(*this, "detach");
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_tensor_impl();
   impl->shape = impl_->shape;
   impl->storage = impl_->storage;
   impl->offset = impl_->offset;

@@ -1,5 +1,7 @@
 #pragma once
-// Shape: the sizes of a tensor's dimensions, row-major.
+// Shape: the sizes of a tensor's dimensions, row-major. The sizes are stored inline (at most
+// kMaxRank of them), so making, copying and comparing a shape never touches the heap — every op
+// builds one or more.
 #include <cstdint>
 #include <initializer_list>
 #include <ostream>
@@ -8,29 +10,70 @@
 
 namespace neurona {
 
+// A shape's sizes as a read-only contiguous range; converts to std::vector where one is needed.
+// It points into its Shape, so it must not outlive it.
+class Dims {
+public:
+  using value_type = int64_t;
+  using iterator = const int64_t*;
+  using const_iterator = const int64_t*;
+  Dims(const int64_t* p, size_t n) : p_(p), n_(n) {}
+  const int64_t* begin() const { return p_; }
+  const int64_t* end() const { return p_ + n_; }
+  const int64_t* data() const { return p_; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  int64_t operator[](size_t i) const { return p_[i]; }
+  int64_t front() const { return p_[0]; }
+  int64_t back() const { return p_[n_ - 1]; }
+  operator std::vector<int64_t>() const { return std::vector<int64_t>(p_, p_ + n_); }
+
+private:
+  const int64_t* p_;
+  size_t n_;
+};
+
 class Shape {
 public:
+  static constexpr int64_t kMaxRank = 8;
+
   Shape() = default;
-  Shape(std::initializer_list<int64_t> dims) : dims_(dims) {}
-  explicit Shape(std::vector<int64_t> dims) : dims_(std::move(dims)) {}
+  Shape(std::initializer_list<int64_t> dims) { assign(dims.begin(), dims.size()); }
+  explicit Shape(const std::vector<int64_t>& dims) { assign(dims.data(), dims.size()); }
 
-  int64_t rank() const { return static_cast<int64_t>(dims_.size()); }
-  int64_t numel() const;
+  int64_t rank() const { return rank_; }
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t i = 0; i < rank_; ++i) n *= dims_[i];
+    return n;
+  }
   // Size of dimension d; negative d counts from the end (-1 is the last).
-  int64_t operator[](int64_t d) const { return dims_[static_cast<size_t>(normalize(d))]; }
-  int64_t& operator[](int64_t d) { return dims_[static_cast<size_t>(normalize(d))]; }
+  int64_t operator[](int64_t d) const { return dims_[normalize(d)]; }
+  int64_t& operator[](int64_t d) { return dims_[normalize(d)]; }
   // Turns a possibly negative dimension index into 0..rank-1, or throws naming `op`.
-  int64_t normalize(int64_t d, const char* op = "dim") const;
+  int64_t normalize(int64_t d, const char* op = "dim") const {
+    const int64_t n = d < 0 ? d + rank_ : d;
+    if (n < 0 || n >= rank_) out_of_range(d, op);
+    return n;
+  }
 
-  const std::vector<int64_t>& dims() const { return dims_; }
+  Dims dims() const { return Dims(dims_, static_cast<size_t>(rank_)); }
   std::vector<int64_t> strides() const;  // contiguous row-major strides in elements
   std::string str() const;               // "[32,784]"
 
-  bool operator==(const Shape& o) const { return dims_ == o.dims_; }
-  bool operator!=(const Shape& o) const { return dims_ != o.dims_; }
+  bool operator==(const Shape& o) const {
+    if (rank_ != o.rank_) return false;
+    for (int64_t i = 0; i < rank_; ++i)
+      if (dims_[i] != o.dims_[i]) return false;
+    return true;
+  }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
 
 private:
-  std::vector<int64_t> dims_;
+  void assign(const int64_t* dims, size_t n);  // throws beyond kMaxRank
+  [[noreturn]] void out_of_range(int64_t d, const char* op) const;
+  int64_t dims_[kMaxRank] = {};
+  int64_t rank_ = 0;
 };
 
 std::ostream& operator<<(std::ostream& os, const Shape& s);

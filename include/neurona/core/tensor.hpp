@@ -29,6 +29,9 @@ struct TensorImpl {
   std::shared_ptr<autograd::Node> grad_fn;       // the op that produced this tensor, if recorded
 };
 
+// A new, empty TensorImpl; it and its shared_ptr control block come from the pool's object cache.
+std::shared_ptr<TensorImpl> make_tensor_impl();
+
 class Tensor {
 public:
   Tensor() = default;  // undefined tensor (no storage)

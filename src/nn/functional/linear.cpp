@@ -59,9 +59,9 @@ struct SigmoidOp {
 };
 
 // y[r, :] = act(y[r, :] + b) for every row.
-// tanh over a row, 16 lanes at a time; the tail goes through the same vector call (masked), so
+// tanh over n contiguous values, 16 lanes at a time; the tail goes through the same vector call (masked), so
 // an element's value does not depend on its position.
-void tanh_row(float* p, int64_t n) {
+void tanh_flat(float* p, int64_t n) {
 #if defined(__AVX512F__)
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 m = n - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - j)) - 1);
@@ -75,14 +75,16 @@ void tanh_row(float* p, int64_t n) {
 template <class Op>
 void bias_act(float* y, const float* b, int64_t rows, int64_t cols) {
   if constexpr (std::is_same_v<Op, struct TanhOp>) {
+    // Bias over each row, then tanh over the chunk as one flat array: whole 16-lane calls instead
+    // of a masked partial call per row (a Playground layer has rows of 8).
     parallel_for(0, rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(cols, 1)),
                  [&](int64_t lo, int64_t hi) {
-                   for (int64_t r = lo; r < hi; ++r) {
-                     float* row = y + r * cols;
-                     if (b)
+                   if (b)
+                     for (int64_t r = lo; r < hi; ++r) {
+                       float* row = y + r * cols;
                        for (int64_t j = 0; j < cols; ++j) row[j] += b[j];
-                     tanh_row(row, cols);
-                   }
+                     }
+                   tanh_flat(y + lo * cols, (hi - lo) * cols);
                  });
     return;
   }
@@ -122,18 +124,19 @@ void apply_bias_act(Activation a, float* y, const float* b, int64_t rows, int64_
   }
 }
 
-Tensor pre_activation_grad(Activation a, const Tensor& g, const Tensor& y) {
+// The gradient before the activation, from the output gradient g and the output values y.
+Tensor pre_activation_grad(Activation a, const Tensor& g, const float* y) {
   if (a == Activation::Identity) return g;
   Tensor gz = Tensor::empty(g.shape());
   switch (a) {
     case Activation::ReLU:
-      act_backward<ReluOp>(g.data(), y.data(), gz.data(), g.numel());
+      act_backward<ReluOp>(g.data(), y, gz.data(), g.numel());
       break;
     case Activation::Tanh:
-      act_backward<TanhOp>(g.data(), y.data(), gz.data(), g.numel());
+      act_backward<TanhOp>(g.data(), y, gz.data(), g.numel());
       break;
     case Activation::Sigmoid:
-      act_backward<SigmoidOp>(g.data(), y.data(), gz.data(), g.numel());
+      act_backward<SigmoidOp>(g.data(), y, gz.data(), g.numel());
       break;
     default:
       break;
@@ -154,9 +157,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     check(bias.dim() == 1 && bias.size(0) == out_f, "linear: bias ", bias.shape(), " does not match weight ",
           weight.shape(), " (expected [", out_f, "])");
   const int64_t rows = in_f == 0 ? 0 : x.numel() / in_f;
-  std::vector<int64_t> dims = x.shape().dims();
-  dims.back() = out_f;
-  Tensor y = Tensor::empty(Shape(dims));
+  Shape out_shape = x.shape();
+  out_shape[-1] = out_f;
+  Tensor y = Tensor::empty(out_shape);
   if (rows > 0 && out_f > 0) {
     if (in_f > 0)
       kernels::gemm(false, true, rows, out_f, in_f, 1.f, x.data(), in_f, weight.data(), in_f, 0.f, y.data(),
@@ -166,25 +169,33 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     apply_bias_act(act, y.data(), has_bias ? bias.data() : nullptr, rows, out_f);
   }
 
-  std::vector<Tensor> inputs{x, weight};
+  autograd::Inputs inputs{x, weight};
   if (has_bias) inputs.push_back(bias);
+  // The backward reads x and W through gr.input() and y through its buffer (captured, not y itself:
+  // y owns this node), so the capture costs one reference count and no tensor.
   return autograd::record(
       y, "linear", std::move(inputs),
-      [x, weight, has_bias, yv = y.detach(), act, rows, in_f, out_f](const Tensor& g, autograd::Grads& gr) {
-        Tensor gz = pre_activation_grad(act, g, yv);
+      [y_values = y.impl()->storage, has_bias, act, rows, in_f, out_f](const Tensor& g, autograd::Grads& gr) {
+        const Tensor& x = gr.input(0);
+        const Tensor& weight = gr.input(1);
+        Tensor gz = pre_activation_grad(act, g, y_values.get());
         if (gr.needs(0)) {
-          Tensor gx = Tensor::zeros(x.shape());
-          if (rows > 0 && in_f > 0 && out_f > 0)
+          Tensor gx = Tensor::empty(x.shape());
+          if (rows > 0 && in_f > 0)
             kernels::gemm(false, false, rows, in_f, out_f, 1.f, gz.data(), out_f, weight.data(), in_f, 0.f,
                           gx.data(), in_f);
-          gr[0] = gx;
+          else
+            std::fill(gx.data(), gx.data() + gx.numel(), 0.f);
+          gr[0] = std::move(gx);
         }
         if (gr.needs(1)) {
-          Tensor gw = Tensor::zeros(weight.shape());
+          Tensor gw = Tensor::empty(weight.shape());
           if (rows > 0 && in_f > 0 && out_f > 0)
             kernels::gemm(true, false, out_f, in_f, rows, 1.f, gz.data(), out_f, x.data(), in_f, 0.f,
                           gw.data(), in_f);
-          gr[1] = gw;
+          else
+            std::fill(gw.data(), gw.data() + gw.numel(), 0.f);
+          gr[1] = std::move(gw);
         }
         if (has_bias && gr.needs(2)) {
           Tensor gb = Tensor::zeros({out_f});
@@ -192,7 +203,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
           const float* gp = gz.data();
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t j = 0; j < out_f; ++j) b[j] += gp[r * out_f + j];
-          gr[2] = gb;
+          gr[2] = std::move(gb);
         }
       });
 }

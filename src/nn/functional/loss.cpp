@@ -37,32 +37,32 @@ namespace {
 // loss(i) and dloss(i) read the captured inputs by flat index.
 template <class L, class D>
 Tensor elementwise_loss(const char* name, const Tensor& x, const Tensor& y, Reduction r, bool target_grad,
-                        std::vector<Tensor> keep, L loss, D dloss) {
+                        autograd::Inputs keep, L loss, D dloss) {
   check(x.shape() == y.shape(), name, ": input ", x.shape(), " and target ", y.shape(),
         " must have the same shape");
   const int64_t n = x.numel();
-  Tensor per = Tensor::empty(x.shape());
   double total = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double v = loss(i);
-    per.data()[i] = static_cast<float>(v);
-    total += v;
+  Tensor out;
+  if (r == Reduction::None) {
+    out = Tensor::empty(x.shape());
+    float* per = out.data();
+    for (int64_t i = 0; i < n; ++i) per[i] = static_cast<float>(loss(i));
+  } else {
+    for (int64_t i = 0; i < n; ++i) total += loss(i);
+    out = Tensor::scalar(static_cast<float>(r == Reduction::Sum ? total : total / static_cast<double>(n)));
   }
-  Tensor out =
-      r == Reduction::None
-          ? per
-          : Tensor::scalar(static_cast<float>(r == Reduction::Sum ? total : total / static_cast<double>(n)));
-  std::vector<Tensor> inputs{x};
+  autograd::Inputs inputs{x};
   if (target_grad) inputs.push_back(y);
   return record(out, name, std::move(inputs), [=](const Tensor& g, Grads& gr) {
-    (void)keep;
-    Tensor gx = Tensor::empty(x.shape());
+    (void)keep;  // keeps the tensors that loss/dloss read through raw pointers alive
+    Tensor gx = Tensor::empty(gr.input(0).shape());
     const float scale =
         r == Reduction::None ? 1.f : (r == Reduction::Sum ? g.item() : g.item() / static_cast<float>(n));
     const float* gp = r == Reduction::None ? g.data() : nullptr;
-    for (int64_t i = 0; i < n; ++i) gx.data()[i] = dloss(i) * (gp ? gp[i] : scale);
-    if (gr.needs(0)) gr[0] = gx;
+    float* gxp = gx.data();
+    for (int64_t i = 0; i < n; ++i) gxp[i] = dloss(i) * (gp ? gp[i] : scale);
     if (target_grad && gr.needs(1)) gr[1] = neg(gx);
+    if (gr.needs(0)) gr[0] = std::move(gx);
   });
 }
 
