@@ -146,6 +146,10 @@ int run_gemm(const Args& a) {
   const int64_t M = 256, N = 512, K = 512;
   std::vector<float> x(M * K, 0.5f), wt(N * K, 0.25f), y(M * N), gx(M * K), gw(N * K);
   std::vector<std::pair<std::string, double>> layer;  // precision, GFLOP/s
+  // OpenBLAS starts its own threads when the library loads, and they spin for ≈ 0.1 s before
+  // sleeping: let them settle before timing Neurona's path.
+  for (const auto t0 = Clock::now(); seconds_since(t0) < 0.3;)
+    kernels::gemm(false, true, M, N, K, 1.f, x.data(), K, wt.data(), K, 0.f, y.data(), N);
   for (const char* prec : {"fp32", "bf16"}) {
     if (std::string(prec) == "bf16" && !set_matmul_precision("bf16")) continue;
     const double t_layer = best_time(
