@@ -84,6 +84,64 @@ using Kernel = void (*)(const uint16_t*, int64_t, int64_t, const uint16_t*, floa
 constexpr Kernel kKernels[kMR + 1] = {nullptr,          micro_kernel<1>, micro_kernel<2>, micro_kernel<3>,
                                       micro_kernel<4>, micro_kernel<5>, micro_kernel<6>};
 
+// Rows [i0, i1) of A -> bf16 rows of kp2 values (the last one 0 when K is odd).
+void pack_a(bool ta, const float* A, int64_t lda, int64_t K, int64_t kp2, int64_t i0, int64_t i1, uint16_t* abf) {
+  if (!ta) {
+    for (int64_t i = i0; i < i1; ++i) {
+      round_row(A + i * lda, K, abf + i * kp2);
+      if (kp2 != K) abf[i * kp2 + K] = 0;
+    }
+    return;
+  }
+  // A[i, k] = A[k * lda + i]: walk A's rows, writing columns of abf, 64 rows of abf at a time so
+  // the cache lines being filled stay in L1.
+  for (int64_t b0 = i0; b0 < i1; b0 += 64) {
+    const int64_t b1 = std::min(i1, b0 + 64);
+    for (int64_t k = 0; k < K; ++k) {
+      const float* src = A + k * lda;
+      for (int64_t i = b0; i < b1; ++i) abf[i * kp2 + k] = to_bf16(src[i]);
+    }
+    if (kp2 != K)
+      for (int64_t i = b0; i < b1; ++i) abf[i * kp2 + K] = 0;
+  }
+}
+
+// Panels [p0, p1) of B -> [panel][pair][64 columns][2] bf16, zero-padded past N and K.
+void pack_b(bool tb, const float* B, int64_t ldb, int64_t N, int64_t K, int64_t pairs, int64_t p0, int64_t p1,
+            uint16_t* bp) {
+  const int64_t kp2 = 2 * pairs;
+  if (p1 * kPanel > N)  // the last panel is partly padding
+    std::fill(bp + (p1 - 1) * pairs * kPanel * 2, bp + p1 * pairs * kPanel * 2, uint16_t(0));
+  if (tb) {  // B[k, j] = B[j * ldb + k]: each row of the stored matrix is one column of B
+    thread_local std::vector<uint16_t> row;
+    if (row.size() < size_t(kp2)) row.resize(kp2);
+    for (int64_t j = p0 * kPanel; j < std::min(N, p1 * kPanel); ++j) {
+      round_row(B + j * ldb, K, row.data());
+      if (kp2 != K) row[K] = 0;
+      uint16_t* dst = bp + ((j / kPanel) * pairs * kPanel + j % kPanel) * 2;
+      for (int64_t p = 0; p < pairs; ++p) std::memcpy(dst + p * kPanel * 2, row.data() + 2 * p, 4);
+    }
+    return;
+  }
+  // Interleave rows 2p and 2p+1, 16 columns at a time.
+  alignas(64) static const uint16_t order[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                                 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_load_si512(order);
+  const int64_t j1 = std::min(N, p1 * kPanel);
+  for (int64_t p = 0; p < pairs; ++p) {
+    const float* r0 = B + (2 * p) * ldb;
+    const float* r1 = 2 * p + 1 < K ? B + (2 * p + 1) * ldb : nullptr;
+    for (int64_t j = p0 * kPanel; j < j1; j += 16) {
+      const __mmask16 m = j1 - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (j1 - j)) - 1);
+      const __m512 lo = _mm512_maskz_loadu_ps(m, r0 + j);
+      const __m512 hi = r1 ? _mm512_maskz_loadu_ps(m, r1 + j) : _mm512_setzero_ps();
+      const __m512bh v = _mm512_cvtne2ps_pbh(hi, lo);
+      const __m512i w = _mm512_permutexvar_epi16(idx, reinterpret_cast<const __m512i&>(v));
+      _mm512_storeu_si512(bp + ((j / kPanel) * pairs * kPanel + p * kPanel + j % kPanel) * 2, w);
+    }
+  }
+}
+
 }  // namespace
 
 bool bf16_supported() { return __builtin_cpu_supports("avx512bf16"); }
@@ -95,56 +153,16 @@ bool gemm_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, c
   const int64_t pairs = kp2 / 2;
   const int64_t panels = (N + kPanel - 1) / kPanel;
   // Scratch reused across calls, so the steady state does not allocate.
-  thread_local std::vector<uint16_t> abf, bpack, row;
+  thread_local std::vector<uint16_t> abf, bpack;
   if (abf.size() < size_t(M * kp2)) abf.resize(M * kp2);
   if (bpack.size() < size_t(panels * pairs * kPanel * 2)) bpack.resize(panels * pairs * kPanel * 2);
 
-  // A -> bf16 rows of kp2 values.
-  if (!ta) {
-    for (int64_t i = 0; i < M; ++i) {
-      round_row(A + i * lda, K, abf.data() + i * kp2);
-      if (kp2 != K) abf[i * kp2 + K] = 0;
-    }
-  } else {  // A[i, k] = A[k * lda + i]: walk A's rows, write columns of abf
-    for (int64_t k = 0; k < kp2; ++k) {
-      uint16_t* dst = abf.data() + k;
-      if (k == K) {
-        for (int64_t i = 0; i < M; ++i) dst[i * kp2] = 0;
-        break;
-      }
-      const float* src = A + k * lda;
-      for (int64_t i = 0; i < M; ++i) dst[i * kp2] = to_bf16(src[i]);
-    }
-  }
-
-  // B -> panels [panel][pair][64 columns][2].
+  // Rounding and packing the operands is split over the pool too (by rows of A, by panels of B):
+  // serial, it was a third of the call's time on two threads.
+  uint16_t* ap = abf.data();
+  parallel_for(0, M, 64, [&](int64_t lo, int64_t hi) { pack_a(ta, A, lda, K, kp2, lo, hi, ap); });
   uint16_t* bp = bpack.data();
-  std::fill(bp + (panels - 1) * pairs * kPanel * 2, bp + panels * pairs * kPanel * 2, uint16_t(0));
-  if (tb) {  // B[k, j] = B[j * ldb + k]: each row of the stored matrix is one column of B
-    if (row.size() < size_t(kp2)) row.resize(kp2);
-    for (int64_t j = 0; j < N; ++j) {
-      round_row(B + j * ldb, K, row.data());
-      if (kp2 != K) row[K] = 0;
-      uint16_t* dst = bp + ((j / kPanel) * pairs * kPanel + j % kPanel) * 2;
-      for (int64_t p = 0; p < pairs; ++p) std::memcpy(dst + p * kPanel * 2, row.data() + 2 * p, 4);
-    }
-  } else {  // interleave rows 2p and 2p+1, 16 columns at a time
-    alignas(64) static const uint16_t order[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                                   8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    const __m512i idx = _mm512_load_si512(order);
-    for (int64_t p = 0; p < pairs; ++p) {
-      const float* r0 = B + (2 * p) * ldb;
-      const float* r1 = 2 * p + 1 < K ? B + (2 * p + 1) * ldb : nullptr;
-      for (int64_t j = 0; j < N; j += 16) {
-        const __mmask16 m = N - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (N - j)) - 1);
-        const __m512 lo = _mm512_maskz_loadu_ps(m, r0 + j);
-        const __m512 hi = r1 ? _mm512_maskz_loadu_ps(m, r1 + j) : _mm512_setzero_ps();
-        const __m512bh v = _mm512_cvtne2ps_pbh(hi, lo);
-        const __m512i w = _mm512_permutexvar_epi16(idx, reinterpret_cast<const __m512i&>(v));
-        _mm512_storeu_si512(bp + ((j / kPanel) * pairs * kPanel + p * kPanel + j % kPanel) * 2, w);
-      }
-    }
-  }
+  parallel_for(0, panels, 1, [&](int64_t lo, int64_t hi) { pack_b(tb, B, ldb, N, K, pairs, lo, hi, bp); });
 
   const int64_t chunks = (M + kRowChunk - 1) / kRowChunk;
   const uint16_t* a = abf.data();

@@ -3,18 +3,8 @@
 #include <cmath>
 
 namespace neurona {
-namespace {
-uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
 void Generator::seed_(uint64_t seed) {
-  uint64_t x = seed;
-  for (auto& s : s_) s = splitmix64(x);
+  for (int i = 0; i < 4; ++i) s_[i] = splitmix64_at(seed, i);
   has_spare_ = false;
   spare_ = 0.0;
 }

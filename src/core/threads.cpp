@@ -1,6 +1,8 @@
 #include "neurona/core/threads.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -15,6 +17,12 @@ namespace {
 
 thread_local bool t_inside_worker = false;
 
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 int threads_from_environment() {
   if (const char* env = std::getenv("NEURONA_NUM_THREADS")) {
     char* end = nullptr;
@@ -25,8 +33,11 @@ int threads_from_environment() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// Workers sleep on a condition variable; each parallel_for hands every worker one chunk and the
-// caller runs chunk 0, then waits for the others.
+// Each parallel_for hands every worker one chunk; the caller runs chunk 0, then waits for the
+// others. Between jobs, workers spin for a short while before sleeping on a condition variable:
+// a training step runs dozens of jobs separated by short serial stretches, and waking a
+// sleeping thread cost ≈ 70 µs on average here (measured after a 200 µs pause), as much as a
+// small job itself. The caller likewise spins briefly before sleeping while workers finish.
 class ThreadPool {
 public:
   explicit ThreadPool(int n) { resize(n); }
@@ -37,7 +48,8 @@ public:
   void resize(int n) {
     stop_workers();
     stopping_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, g = generation_] { work(i, g); });
+    for (int i = 1; i < n; ++i)
+      workers_.emplace_back([this, i, g = generation_.load()] { work(i, g); });
   }
 
   void run(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)>& fn) {
@@ -50,18 +62,32 @@ public:
       end_ = end;
       parts_ = parts;
       pending_ = parts - 1;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     t_inside_worker = true;  // a nested parallel_for from chunk 0 runs inline
     run_chunk(0);
     t_inside_worker = false;
-    std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_cv_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+    }
     fn_ = nullptr;
   }
 
 private:
+  // Spins up to kSpin while `ready()` is false; returns whether it became true.
+  static constexpr std::chrono::microseconds kSpin{200};
+  template <class Ready>
+  static bool spin_until(Ready ready) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 1;; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return ready();
+    }
+  }
+
   void run_chunk(int i) {
     const int64_t n = end_ - begin_;
     const int64_t lo = begin_ + n * i / parts_;
@@ -73,16 +99,17 @@ private:
   void work(int index, uint64_t seen) {
     t_inside_worker = true;
     for (;;) {
-      {
+      auto new_job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+      if (!spin_until([&] { return new_job() || stopping_.load(); })) {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
+        cv_.wait(lock, [&] { return stopping_.load() || new_job(); });
       }
+      if (stopping_.load()) return;
+      seen = generation_.load(std::memory_order_acquire);
       run_chunk(index);
       {
         std::lock_guard<std::mutex> lock(mu_);
-        --pending_;
+        pending_.fetch_sub(1, std::memory_order_release);
       }
       done_cv_.notify_one();
     }
@@ -101,11 +128,13 @@ private:
   std::vector<std::thread> workers_;
   std::mutex mu_, job_mu_;
   std::condition_variable cv_, done_cv_;
+  // The job: written under mu_ before generation_ is bumped, read by workers after they see it.
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t begin_ = 0, end_ = 0;
-  int parts_ = 1, pending_ = 0;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
+  int parts_ = 1;
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 ThreadPool& thread_pool() {

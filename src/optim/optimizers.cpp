@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/threads.hpp"
 
 namespace neurona::optim {
 
@@ -180,37 +181,47 @@ void validate_adam(const char* opt, const AdamFamilyOptions<Decoupled>& o) {
   check_unit(opt, "betas[0]", o.betas[0]), check_unit(opt, "betas[1]", o.betas[1]);
 }
 
+// The elementwise part of Adam over [lo, hi). A plain function with its scalars by value, so the
+// loop vectorises also when a pool worker runs it through std::function.
+struct AdamScalars {
+  float step_size, bc2_sqrt, b1, b1c, b2, b2c, eps, sign, wd, keep;  // keep: decoupled decay factor
+};
+void adam_range(AdamScalars k, float* w, const float* g, float* m, float* v, float* vmax, int64_t lo, int64_t hi) {
+  if (k.keep != 1.f)
+    for (int64_t i = lo; i < hi; ++i) w[i] *= k.keep;
+  if (!vmax) {  // the common case, kept free of branches so it vectorises
+    for (int64_t i = lo; i < hi; ++i) {
+      const float d = grad_at(g, w, i, k.sign, k.wd);
+      m[i] = m[i] * k.b1 + k.b1c * d;
+      v[i] = v[i] * k.b2 + k.b2c * d * d;
+      w[i] -= k.step_size * (m[i] / (std::sqrt(v[i]) / k.bc2_sqrt + k.eps));
+    }
+    return;
+  }
+  for (int64_t i = lo; i < hi; ++i) {
+    const float d = grad_at(g, w, i, k.sign, k.wd);
+    m[i] = m[i] * k.b1 + k.b1c * d;
+    v[i] = v[i] * k.b2 + k.b2c * d * d;
+    const float vi = vmax[i] = std::max(vmax[i], v[i]);
+    w[i] -= k.step_size * (m[i] / (std::sqrt(vi) / k.bc2_sqrt + k.eps));
+  }
+}
+
 template <bool Decoupled>
 void adam_update(const AdamFamilyOptions<Decoupled>& o, float* w, const float* g, int64_t n, ParamState& s) {
   const double b1 = o.betas[0], b2 = o.betas[1];
   const double bc1 = 1.0 - std::pow(b1, double(s.step)), bc2 = 1.0 - std::pow(b2, double(s.step));
-  const float step_size = float(o.lr / bc1), bc2_sqrt = float(std::sqrt(bc2));
-  const float fb1 = float(b1), fb1c = float(1.0 - b1), fb2 = float(b2), fb2c = float(1.0 - b2);
-  const float eps = float(o.eps), sign = o.maximize ? -1.f : 1.f;
-  const float wd = Decoupled ? 0.f : float(o.weight_decay);
-  if (Decoupled && o.weight_decay != 0) {
-    const float keep = float(1.0 - o.lr * o.weight_decay);
-    for (int64_t i = 0; i < n; ++i) w[i] *= keep;
-  }
+  AdamScalars k;
+  k.step_size = float(o.lr / bc1), k.bc2_sqrt = float(std::sqrt(bc2));
+  k.b1 = float(b1), k.b1c = float(1.0 - b1), k.b2 = float(b2), k.b2c = float(1.0 - b2);
+  k.eps = float(o.eps), k.sign = o.maximize ? -1.f : 1.f;
+  k.wd = Decoupled ? 0.f : float(o.weight_decay);
+  k.keep = Decoupled && o.weight_decay != 0 ? float(1.0 - o.lr * o.weight_decay) : 1.f;
   float* m = s.buffers[0].data();
   float* v = s.buffers[1].data();
   float* vmax = o.amsgrad ? s.buffers[2].data() : nullptr;
-  if (!vmax) {  // the common case, kept free of branches so it vectorises
-    for (int64_t i = 0; i < n; ++i) {
-      const float d = grad_at(g, w, i, sign, wd);
-      m[i] = m[i] * fb1 + fb1c * d;
-      v[i] = v[i] * fb2 + fb2c * d * d;
-      w[i] -= step_size * (m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps));
-    }
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    const float d = grad_at(g, w, i, sign, wd);
-    m[i] = m[i] * fb1 + fb1c * d;
-    v[i] = v[i] * fb2 + fb2c * d * d;
-    const float vi = vmax[i] = std::max(vmax[i], v[i]);
-    w[i] -= step_size * (m[i] / (std::sqrt(vi) / bc2_sqrt + eps));
-  }
+  // Elementwise, so splitting the buffer over the pool gives the same values.
+  parallel_for(0, n, kParallelGrain, [&](int64_t lo, int64_t hi) { adam_range(k, w, g, m, v, vmax, lo, hi); });
 }
 
 std::vector<std::string> adam_buffers(bool amsgrad) {

@@ -43,6 +43,7 @@ TEST(GemmPrecision, Fp32AndBf16MatchDoubleReference) {
       for (bool tb : {false, true}) {
         check_gemm(ta, tb, 70, 100, 257, 0.f, rel);  // odd K, partial panels and row blocks
         check_gemm(ta, tb, 64, 130, 200, 1.f, rel);  // accumulate into C
+        check_gemm(ta, tb, 200, 130, 65, 0.f, rel);  // operands packed by several pool threads
         check_gemm(ta, tb, 5, 7, 3, 0.f, rel);       // the direct loop
       }
   }

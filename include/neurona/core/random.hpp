@@ -42,6 +42,16 @@ private:
   double spare_ = 0.0;
 };
 
+// Output number i (0, 1, ...) of the SplitMix64 sequence seeded with `key`. Each value depends
+// only on (key, i), so a kernel can draw element i on any thread, in any order, vectorised, and
+// get the same values.
+inline uint64_t splitmix64_at(uint64_t key, uint64_t i) {
+  uint64_t z = key + (i + 1) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 Generator& default_generator();
 void manual_seed(uint64_t seed);
 

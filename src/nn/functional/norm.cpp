@@ -2,22 +2,155 @@
 // y = γ·x̂ + β; their backward is the closed form
 //   dx = (1/√(σ²+ε)) · (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)),  dx̂ = dy·γ,
 // with the means over the normalised elements (batch statistics only).
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "../detail.hpp"
 #include "neurona/autograd/node.hpp"
+#include "neurona/core/threads.hpp"
 
 namespace neurona::nn::functional {
 
 using autograd::Grads;
 using autograd::record;
 
+namespace {
+
+// batch_norm's kernels. x is [n, c, l] (l = 1 for [N, C]); each kernel handles the channels
+// [c0, c1) and walks the rows in memory order, so the pool splits the work by blocks of channels
+// and every channel adds its values in the same order whatever the split (results do not depend
+// on the thread count). [N, C] has its own loops so they vectorise over channels. The kernels
+// take scalars by value and write through plain pointers, so they vectorise when a pool worker
+// calls them too.
+struct Dims {
+  int64_t n, c, l;
+};
+
+// s[ch] = mean of the channel, ss[ch] = Σ (x − mean)², both in double.
+void channel_moments(const float* x, Dims d, int64_t c0, int64_t c1, double* s, double* ss) {
+  const int64_t m = d.n * d.l;
+  for (int64_t ch = c0; ch < c1; ++ch) s[ch] = ss[ch] = 0.0;
+  for (int64_t i = 0; i < d.n; ++i) {
+    const float* row = x + i * d.c * d.l;
+    if (d.l == 1) {
+      for (int64_t ch = c0; ch < c1; ++ch) s[ch] += row[ch];
+      continue;
+    }
+    for (int64_t ch = c0; ch < c1; ++ch) {
+      double acc = s[ch];
+      for (int64_t j = 0; j < d.l; ++j) acc += row[ch * d.l + j];
+      s[ch] = acc;
+    }
+  }
+  for (int64_t ch = c0; ch < c1; ++ch) s[ch] /= m;
+  for (int64_t i = 0; i < d.n; ++i) {
+    const float* row = x + i * d.c * d.l;
+    if (d.l == 1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const double dev = row[ch] - s[ch];
+        ss[ch] += dev * dev;
+      }
+      continue;
+    }
+    for (int64_t ch = c0; ch < c1; ++ch) {
+      double acc = ss[ch];
+      for (int64_t j = 0; j < d.l; ++j) {
+        const double dev = row[ch * d.l + j] - s[ch];
+        acc += dev * dev;
+      }
+      ss[ch] = acc;
+    }
+  }
+}
+
+// y = γ·x̂ + β with x̂ = (x − mean)·invstd; scale = γ, shift = β (1 and 0 without affine).
+void normalize(const float* x, Dims d, int64_t c0, int64_t c1, const float* mean, const float* invstd,
+               const float* scale, const float* shift, float* y) {
+  for (int64_t i = 0; i < d.n; ++i) {
+    const int64_t row = i * d.c * d.l;
+    if (d.l == 1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const float h = (x[row + ch] - mean[ch]) * invstd[ch];
+        y[row + ch] = scale[ch] * h + shift[ch];
+      }
+      continue;
+    }
+    for (int64_t ch = c0; ch < c1; ++ch)
+      for (int64_t j = 0; j < d.l; ++j) {
+        const int64_t k = row + ch * d.l + j;
+        const float h = (x[k] - mean[ch]) * invstd[ch];
+        y[k] = scale[ch] * h + shift[ch];
+      }
+  }
+}
+
+// sg[ch] = Σ g, sgh[ch] = Σ g·x̂ in double (x̂ recomputed from x, the same float as forward's).
+void grad_sums(const float* g, const float* x, Dims d, int64_t c0, int64_t c1, const float* mean,
+               const float* invstd, double* sg, double* sgh) {
+  for (int64_t ch = c0; ch < c1; ++ch) sg[ch] = sgh[ch] = 0.0;
+  for (int64_t i = 0; i < d.n; ++i) {
+    const int64_t row = i * d.c * d.l;
+    if (d.l == 1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const float h = (x[row + ch] - mean[ch]) * invstd[ch];
+        sg[ch] += g[row + ch];
+        sgh[ch] += static_cast<double>(g[row + ch]) * h;
+      }
+      continue;
+    }
+    for (int64_t ch = c0; ch < c1; ++ch)
+      for (int64_t j = 0; j < d.l; ++j) {
+        const int64_t k = row + ch * d.l + j;
+        const float h = (x[k] - mean[ch]) * invstd[ch];
+        sg[ch] += g[k];
+        sgh[ch] += static_cast<double>(g[k]) * h;
+      }
+  }
+}
+
+// dx = scale·(g − mg − x̂·mgh) with scale = γ·invstd, mg = mean(g), mgh = mean(g·x̂).
+void grad_input(const float* g, const float* x, Dims d, int64_t c0, int64_t c1, const float* mean,
+                const float* invstd, const float* scale, const float* mg, const float* mgh, float* dx) {
+  for (int64_t i = 0; i < d.n; ++i) {
+    const int64_t row = i * d.c * d.l;
+    if (d.l == 1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const float h = (x[row + ch] - mean[ch]) * invstd[ch];
+        dx[row + ch] = scale[ch] * (g[row + ch] - mg[ch] - h * mgh[ch]);
+      }
+      continue;
+    }
+    for (int64_t ch = c0; ch < c1; ++ch)
+      for (int64_t j = 0; j < d.l; ++j) {
+        const int64_t k = row + ch * d.l + j;
+        const float h = (x[k] - mean[ch]) * invstd[ch];
+        dx[k] = scale[ch] * (g[k] - mg[ch] - h * mgh[ch]);
+      }
+  }
+}
+
+// With running statistics x̂ is an affine map of x: dx = scale·g.
+void grad_input_fixed(const float* g, Dims d, int64_t c0, int64_t c1, const float* scale, float* dx) {
+  for (int64_t i = 0; i < d.n; ++i)
+    for (int64_t ch = c0; ch < c1; ++ch)
+      for (int64_t j = 0; j < d.l; ++j) {
+        const int64_t k = (i * d.c + ch) * d.l + j;
+        dx[k] = scale[ch] * g[k];
+      }
+}
+
+// Channels per pool chunk: enough values to repay a split.
+int64_t channel_grain(Dims d) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(d.n * d.l, 1)); }
+
+}  // namespace
+
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
                   const Tensor& bias, bool training, const BatchNormOptions& opt,
                   Tensor num_batches_tracked) {
   check(x.dim() == 2 || x.dim() == 3, "batch_norm: expected input [N, C] or [N, C, L], got ", x.shape());
-  const int64_t n = x.size(0), c = x.size(1), l = x.dim() == 3 ? x.size(2) : 1;
-  const int64_t m = n * l;  // values per channel
+  const Dims d{x.size(0), x.size(1), x.dim() == 3 ? x.size(2) : 1};
+  const int64_t c = d.c, m = d.n * d.l;  // values per channel
   auto check_vec = [c](const Tensor& t, const char* what) {
     if (t.defined())
       check(t.numel() == c, "batch_norm: ", what, " has shape ", t.shape(), " but the input has ", c,
@@ -31,134 +164,86 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   if (use_batch)
     check(m > 1, "batch_norm: expected more than 1 value per channel when training, got input ", x.shape());
 
-  std::vector<float> mean(c), invstd(c);
-  const float* xp = x.data();
-  auto at = [c, l](int64_t i, int64_t ch, int64_t j) { return (i * c + ch) * l + j; };
-  if (use_batch) {
-    // Per-channel sums in double, walking x in memory order (rows of channels) so the loops
-    // vectorise over channels; each channel still adds its values in the same order.
-    std::vector<double> s(c, 0.0), ss(c, 0.0);
-    for (int64_t i = 0; i < n; ++i) {
-      if (l == 1) {  // [N, C]: vectorises over channels
-        for (int64_t ch = 0; ch < c; ++ch) s[ch] += xp[i * c + ch];
-        continue;
-      }
-      for (int64_t ch = 0; ch < c; ++ch) {
-        const float* xr = xp + at(i, ch, 0);
-        double acc = s[ch];
-        for (int64_t j = 0; j < l; ++j) acc += xr[j];
-        s[ch] = acc;
-      }
-    }
-    for (int64_t ch = 0; ch < c; ++ch) s[ch] /= m;  // now the means
-    for (int64_t i = 0; i < n; ++i) {
-      if (l == 1) {
-        for (int64_t ch = 0; ch < c; ++ch) {
-          const double d = xp[i * c + ch] - s[ch];
-          ss[ch] += d * d;
-        }
-        continue;
-      }
-      for (int64_t ch = 0; ch < c; ++ch) {
-        const float* xr = xp + at(i, ch, 0);
-        double acc = ss[ch];
-        for (int64_t j = 0; j < l; ++j) {
-          const double d = xr[j] - s[ch];
-          acc += d * d;
-        }
-        ss[ch] = acc;
-      }
-    }
-    float momentum = opt.momentum;
-    if (opt.cumulative && num_batches_tracked.defined()) momentum = 1.f / (num_batches_tracked.data()[0] + 1.f);
-    const bool update_running = training && running_mean.defined();
-    float* rm = update_running ? running_mean.data() : nullptr;
-    float* rv = update_running ? running_var.data() : nullptr;
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const double mu = s[ch], var = ss[ch] / m;
-      mean[ch] = static_cast<float>(mu);
-      invstd[ch] = static_cast<float>(1.0 / std::sqrt(var + opt.eps));
-      if (update_running) {
-        const double fed_var = opt.unbiased_running_var ? ss[ch] / (m - 1) : var;
-        rm[ch] = (1.f - momentum) * rm[ch] + momentum * static_cast<float>(mu);
-        rv[ch] = (1.f - momentum) * rv[ch] + momentum * static_cast<float>(fed_var);
-      }
-    }
-  } else {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      mean[ch] = running_mean.data()[ch];
-      invstd[ch] = 1.f / std::sqrt(running_var.data()[ch] + opt.eps);
-    }
+  // Per channel: mean, invstd, γ, β (kept for backward).
+  std::vector<float> stats(4 * c);
+  float *mean = stats.data(), *invstd = mean + c, *scale = invstd + c, *shift = scale + c;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    scale[ch] = weight.defined() ? weight.data()[ch] : 1.f;
+    shift[ch] = bias.defined() ? bias.data()[ch] : 0.f;
   }
+  float momentum = opt.momentum;
+  if (opt.cumulative && num_batches_tracked.defined()) momentum = 1.f / (num_batches_tracked.data()[0] + 1.f);
+  const bool update_running = training && running_mean.defined();
+  float* rm = running_mean.defined() ? running_mean.data() : nullptr;
+  float* rv = running_var.defined() ? running_var.data() : nullptr;
+  std::vector<double> moments(use_batch ? 2 * c : 0);
+  const float* xp = x.data();
+  Tensor y = Tensor::empty(x.shape());
+  float* yp = y.data();
+  parallel_for(0, c, channel_grain(d), [&](int64_t c0, int64_t c1) {
+    if (use_batch) {
+      double *s = moments.data(), *ss = s + c;
+      channel_moments(xp, d, c0, c1, s, ss);
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const double mu = s[ch], var = ss[ch] / m;
+        mean[ch] = static_cast<float>(mu);
+        invstd[ch] = static_cast<float>(1.0 / std::sqrt(var + opt.eps));
+        if (update_running) {
+          const double fed_var = opt.unbiased_running_var ? ss[ch] / (m - 1) : var;
+          rm[ch] = (1.f - momentum) * rm[ch] + momentum * static_cast<float>(mu);
+          rv[ch] = (1.f - momentum) * rv[ch] + momentum * static_cast<float>(fed_var);
+        }
+      }
+    } else {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        mean[ch] = rm[ch];
+        invstd[ch] = 1.f / std::sqrt(rv[ch] + opt.eps);
+      }
+    }
+    normalize(xp, d, c0, c1, mean, invstd, scale, shift, yp);
+  });
   if (training && running_mean.defined() && num_batches_tracked.defined())
     num_batches_tracked.data()[0] += 1.f;
-
-  Tensor xhat = Tensor::empty(x.shape());
-  Tensor y = Tensor::empty(x.shape());
-  float *hp = xhat.data(), *yp = y.data();
-  const float* wp = weight.defined() ? weight.data() : nullptr;
-  const float* bp = bias.defined() ? bias.data() : nullptr;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const float g = wp ? wp[ch] : 1.f;
-      const float b = bp ? bp[ch] : 0.f;
-      for (int64_t j = 0; j < l; ++j) {
-        const int64_t k = at(i, ch, j);
-        hp[k] = (xp[k] - mean[ch]) * invstd[ch];
-        yp[k] = g * hp[k] + b;
-      }
-    }
 
   std::vector<Tensor> inputs{x};
   const bool has_w = weight.defined(), has_b = bias.defined();
   if (has_w) inputs.push_back(weight);
   if (has_b) inputs.push_back(bias);
-  return record(y, "batch_norm", std::move(inputs), [=](const Tensor& g, Grads& gr) {
-    const float *gp = g.data(), *hp = xhat.data();
-    std::vector<double> sum_g(c, 0.0), sum_gh(c, 0.0);
-    for (int64_t i = 0; i < n && l == 1; ++i)
-      for (int64_t ch = 0; ch < c; ++ch) {
-        sum_g[ch] += gp[i * c + ch];
-        sum_gh[ch] += static_cast<double>(gp[i * c + ch]) * hp[i * c + ch];
+  return record(y, "batch_norm", std::move(inputs), [=, stats = std::move(stats)](const Tensor& g, Grads& gr) {
+    const float *gp = g.data(), *xp = x.data();
+    const float *mean = stats.data(), *invstd = mean + c, *gamma = invstd + c;
+    // sg, sgh, then the per-channel factors of dx: γ·invstd, mean(g), mean(g·x̂).
+    std::vector<double> sums(2 * c);
+    std::vector<float> factors(3 * c);
+    Tensor gx = gr.needs(0) ? Tensor::empty(x.shape()) : Tensor();
+    parallel_for(0, c, channel_grain(d), [&](int64_t c0, int64_t c1) {
+      double *sg = sums.data(), *sgh = sg + c;
+      grad_sums(gp, xp, d, c0, c1, mean, invstd, sg, sgh);
+      if (!gx.defined()) return;
+      float *k_scale = factors.data(), *mg = k_scale + c, *mgh = mg + c;
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        k_scale[ch] = gamma[ch] * invstd[ch];
+        mg[ch] = static_cast<float>(sg[ch] / m);
+        mgh[ch] = static_cast<float>(sgh[ch] / m);
       }
-    for (int64_t i = 0; i < n && l != 1; ++i)
-      for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t j = 0; j < l; ++j) {
-          const int64_t k = at(i, ch, j);
-          sum_g[ch] += gp[k];
-          sum_gh[ch] += static_cast<double>(gp[k]) * hp[k];
-        }
-    if (gr.needs(0)) {
-      Tensor gx = Tensor::empty(x.shape());
-      float* o = gx.data();
-      // Per-channel factors first, so the pass over the batch is a plain multiply-add.
-      std::vector<float> scale(c), mg(c), mgh(c);
-      const float* wp = has_w ? weight.data() : nullptr;
-      for (int64_t ch = 0; ch < c; ++ch) {
-        scale[ch] = (wp ? wp[ch] : 1.f) * invstd[ch];
-        mg[ch] = use_batch ? static_cast<float>(sum_g[ch] / m) : 0.f;
-        mgh[ch] = use_batch ? static_cast<float>(sum_gh[ch] / m) : 0.f;
-      }
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t ch = 0; ch < c; ++ch)
-          for (int64_t j = 0; j < l; ++j) {
-            const int64_t k = at(i, ch, j);
-            o[k] = use_batch ? scale[ch] * (gp[k] - mg[ch] - hp[k] * mgh[ch]) : scale[ch] * gp[k];
-          }
-      gr[0] = gx;
-    }
+      if (use_batch)
+        grad_input(gp, xp, d, c0, c1, mean, invstd, k_scale, mg, mgh, gx.data());
+      else
+        grad_input_fixed(gp, d, c0, c1, k_scale, gx.data());
+    });
+    if (gx.defined()) gr[0] = gx;
     int slot = 1;
     if (has_w) {
       if (gr.needs(slot)) {
         Tensor gw = Tensor::empty(weight.shape());
-        for (int64_t ch = 0; ch < c; ++ch) gw.data()[ch] = static_cast<float>(sum_gh[ch]);
+        for (int64_t ch = 0; ch < c; ++ch) gw.data()[ch] = static_cast<float>(sums[c + ch]);
         gr[slot] = gw;
       }
       ++slot;
     }
     if (has_b && gr.needs(slot)) {
       Tensor gb = Tensor::empty(bias.shape());
-      for (int64_t ch = 0; ch < c; ++ch) gb.data()[ch] = static_cast<float>(sum_g[ch]);
+      for (int64_t ch = 0; ch < c; ++ch) gb.data()[ch] = static_cast<float>(sums[ch]);
       gr[slot] = gb;
     }
   });
