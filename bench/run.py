@@ -149,8 +149,8 @@ def main():
     import torch
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write(f"# Neurona vs PyTorch: results\n\n{now}, `bash bench/run.sh`; PyTorch {torch.__version__}; "
-                f"load average before the summary {' '.join(load)} on {os.cpu_count()} cores (other builds were "
-                f"running when it is above ~0.5: treat the figures as noisy).\n\n")
+                f"load average at the end {' '.join(load)} on {os.cpu_count()} cores (the benchmark itself keeps it "
+                f"near 1.5; well above 2 means other work was running: treat the figures as noisy).\n\n")
         f.write("```\n$ neurona devices\n" + devices + "```\n\n")
         f.write("µs per training step (zero_grad + forward + loss + backward + optimizer step), min (median) over "
                 f"{a.repeats} repetitions of ~{a.seconds} s after warm-up. Ratio = PyTorch's best min / Neurona's min "
