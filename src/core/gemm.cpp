@@ -152,8 +152,16 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 
 const char* gemm_library() { return "OpenBLAS (one thread per call, split over Neurona's pool)"; }
 
-// OpenBLAS always runs single-threaded inside Neurona; the pool provides the parallelism.
-void set_gemm_threads(int) { openblas_set_num_threads(1); }
+// OpenBLAS's own thread server (absent from its serial build, hence the weak reference): the
+// threads it starts when the library loads keep calling sched_yield for a while.
+extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
+
+// OpenBLAS always runs single-threaded inside Neurona; the pool provides the parallelism, so
+// OpenBLAS's idle threads are stopped (it starts them again itself if a caller asks it for more).
+void set_gemm_threads(int) {
+  openblas_set_num_threads(1);
+  if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
 
 }  // namespace kernels
 
