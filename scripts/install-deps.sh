@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything Neurona needs to build, test and run its examples on Debian 12 (as root).
+# Installs everything Neurona needs to build, test and run its examples and web tests on Debian 12
+# (as root). Only what is missing is installed, so it is quick on a machine that already has it all.
 set -euo pipefail
 packages=(
   build-essential cmake          # g++ 12, CMake 3.25
@@ -8,10 +9,17 @@ packages=(
   nlohmann-json3-dev             # JSON headers of safetensors files
   libyaml-cpp-dev                # config files of the neurona command
   libgtest-dev                   # the test suite
-  protobuf-compiler              # tests decode event files with `protoc --decode`
+  protobuf-compiler              # tests decode event files with `protoc --decode` ...
+  libprotobuf-dev                # ... which needs google/protobuf/*.proto from here
+  python3-torch python3-numpy    # the tests that compare against PyTorch
   dataset-fashion-mnist          # Fashion-MNIST for the image examples
   libcpp-httplib-dev pkg-config  # the web app's HTTP server (`neurona serve`)
+  chromium                       # the web app's browser tests (scripts/test-web.sh)
 )
+# The browser tests run on Node.js with npm. A machine may already have both from another source
+# (Debian's npm would conflict with that nodejs), so Debian's are installed only when missing.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

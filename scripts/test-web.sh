@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
-# The web app's end-to-end tests: installs Debian's chromium and playwright-core (npm ci), builds
-# the neurona command, then drives the Playground and the dashboard in headless Chromium (tests/e2e).
+# The web app's end-to-end tests: installs Debian's chromium (install-deps.sh) and playwright-core
+# (npm ci), builds the neurona command, then drives the Playground and the dashboard in headless Chromium (tests/e2e).
 # Idempotent; screenshots land in docs/images/. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends chromium nodejs npm
-fi
 build="${BUILD_DIR:-build}"
 [ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)" --target neurona_cli

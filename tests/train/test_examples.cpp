@@ -24,7 +24,8 @@ TEST(Examples, EarlyStoppingReportsABadFile) {
 }
 
 TEST(Examples, LitClassifierOnFashionMnist) {
-  if (neurona::data::fashion_mnist_default_dir().empty()) GTEST_SKIP() << "Fashion-MNIST is not installed";
+  ASSERT_FALSE(neurona::data::fashion_mnist_default_dir().empty())
+      << "dataset-fashion-mnist is not installed (bash scripts/install-deps.sh installs it)";
   ExampleRun r;
   if (!run_example("lit_classifier", "--limit-batches 100", r)) GTEST_SKIP() << "examples not built";
   ASSERT_EQ(r.status, 0) << r.output;
