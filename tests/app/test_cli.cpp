@@ -205,10 +205,21 @@ RawFile read_raw_safetensors(const std::filesystem::path& path) {
       for (const auto& [k, s] : v.items()) f.metadata[k] = s.get<std::string>();
       continue;
     }
-    EXPECT_EQ(v.at("dtype"), "F32") << name;
+    // Counts are I64 as PyTorch writes them; everything else F32.
+    const bool count = name.size() >= 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
+    EXPECT_EQ(v.at("dtype"), count ? "I64" : "F32") << name;
     RawTensor t;
     t.shape = v.at("shape").get<std::vector<int64_t>>();
     const auto off = v.at("data_offsets").get<std::vector<size_t>>();
+    if (count) {
+      for (size_t at = off[0]; at < off[1]; at += 8) {
+        int64_t c = 0;
+        std::memcpy(&c, bytes.data() + base + at, 8);  // little-endian host
+        t.values.push_back(static_cast<float>(c));
+      }
+      f.tensors[name] = t;
+      continue;
+    }
     t.values.resize((off[1] - off[0]) / 4);
     for (size_t i = 0; i < t.values.size(); ++i) {
       uint32_t u = 0;
