@@ -164,9 +164,13 @@ class DeferredLogger : public io::Logger {
  public:
   explicit DeferredLogger(std::function<std::unique_ptr<io::Logger>()> make) : make_(std::move(make)) {}
   void log_metrics(const io::Metrics& m, int64_t step) override { get().log_metrics(m, step); }
+  void log_epoch_metrics(const io::Metrics& m, int64_t epoch, int64_t global_step) override {
+    get().log_epoch_metrics(m, epoch, global_step);
+  }
   void log_hyperparams(const io::HParams& p) override { get().log_hyperparams(p); }
   void log_histogram(const std::string& tag, const Tensor& v, int64_t step) override { get().log_histogram(tag, v, step); }
   void log_text(const std::string& tag, const std::string& md, int64_t step) override { get().log_text(tag, md, step); }
+  void log_artifact(const std::filesystem::path& file) override { get().log_artifact(file); }
   void finalize(io::RunStatus status) override {
     if (real_) real_->finalize(status);
   }
@@ -459,6 +463,7 @@ train::CompileOptions compile_options(const Config& c) {
       return std::make_shared<optim::ReduceLROnPlateau>(opt, ro);
     };
     o.schedule_interval = cc.interval;
+    o.schedule_frequency = cc.frequency;
     o.schedule_monitor = cc.monitor;
   }
   return o;
@@ -658,8 +663,7 @@ optim::LRFinderResult run_lr_find(const Config& c) {
 // --- weights -----------------------------------------------------------------------------------
 
 void save_weights(const std::filesystem::path& path, nn::Module& net, const PreparedData& d, const std::string& config_text) {
-  std::vector<io::NamedTensor> tensors;
-  for (const auto& [name, t] : net.state_dict()) tensors.push_back({name, t});
+  const std::vector<io::NamedTensor> tensors = train::weight_tensors(net);
   std::map<std::string, std::string> meta = {{"format", "pt"}, {"neurona.task", d.task}};
   if (d.x_scaler) meta["neurona.x_scaler"] = scaler_json(*d.x_scaler).dump();
   if (d.y_scaler) meta["neurona.y_scaler"] = scaler_json(*d.y_scaler).dump();

@@ -6,7 +6,7 @@
 namespace neurona::io {
 
 TensorBoardLogger::TensorBoardLogger(const std::filesystem::path& logdir, double flush_secs)
-    : writer_(logdir, flush_secs) {}
+    : logdir_(logdir), writer_(logdir, flush_secs) {}
 
 void TensorBoardLogger::log_metrics(const Metrics& metrics, int64_t step) {
   for (const auto& [tag, value] : metrics) {
@@ -56,6 +56,12 @@ CsvLogger::CsvLogger(const std::filesystem::path& dir) : dir_(dir), csv_(dir / "
 
 void CsvLogger::log_metrics(const Metrics& metrics, int64_t step) {
   CsvRow row{{"step", static_cast<double>(step)}};
+  for (const auto& kv : metrics) row.push_back(kv);
+  csv_.write_row(row);
+}
+
+void CsvLogger::log_epoch_metrics(const Metrics& metrics, int64_t epoch, int64_t global_step) {
+  CsvRow row{{"step", static_cast<double>(global_step)}, {"epoch", static_cast<double>(epoch)}};
   for (const auto& kv : metrics) row.push_back(kv);
   csv_.write_row(row);
 }

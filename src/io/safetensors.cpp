@@ -82,15 +82,15 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<Named
   Json header = Json::object();
   std::set<std::string> seen;
   uint64_t offset = 0;
-  for (const auto& [name, t] : tensors) {
+  for (const auto& [name, t, integer] : tensors) {
     check(!name.empty(), "cannot save '", path.string(), "': a tensor has an empty name");
     check(name != "__metadata__", "cannot save '", path.string(), "': '__metadata__' is reserved");
     check(seen.insert(name).second, "cannot save '", path.string(), "': tensor name '", name,
           "' appears twice");
     check(t.defined(), "cannot save '", path.string(), "': tensor '", name, "' is undefined");
-    uint64_t bytes = static_cast<uint64_t>(t.numel()) * 4;
+    uint64_t bytes = static_cast<uint64_t>(t.numel()) * (integer ? 8 : 4);
     header[name] = {
-        {"dtype", "F32"}, {"shape", t.shape().dims()}, {"data_offsets", {offset, offset + bytes}}};
+        {"dtype", integer ? "I64" : "F32"}, {"shape", t.shape().dims()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   if (!metadata.empty()) header["__metadata__"] = metadata;
@@ -102,8 +102,16 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<Named
   uint64_t n = json.size();
   out.append(reinterpret_cast<const char*>(&n), 8);
   out += json;
-  for (const auto& nt : tensors)
-    out.append(reinterpret_cast<const char*>(nt.tensor.data()), static_cast<size_t>(nt.tensor.numel()) * 4);
+  for (const auto& nt : tensors) {
+    if (!nt.integer) {
+      out.append(reinterpret_cast<const char*>(nt.tensor.data()), static_cast<size_t>(nt.tensor.numel()) * 4);
+      continue;
+    }
+    for (int64_t i = 0; i < nt.tensor.numel(); ++i) {
+      const int64_t v = std::llround(nt.tensor.data()[i]);
+      out.append(reinterpret_cast<const char*>(&v), 8);
+    }
+  }
   write_file_atomic(path, out);
 }
 
@@ -173,7 +181,7 @@ SafetensorsContent load_safetensors(const std::filesystem::path& path) {
     Tensor t = Tensor::empty(Shape(dims));
     convert(dtype, data + begin, static_cast<int64_t>(numel), t.data());
     if (dtype != "F32") out.conversions.push_back(name + ": " + dtype + " converted to float32");
-    out.tensors.push_back({name, t});
+    out.tensors.push_back({name, t, dtype == "I64" || dtype == "I32"});
     spans.push_back({begin, end, name});
   }
 

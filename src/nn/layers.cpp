@@ -85,7 +85,7 @@ void BatchNorm1d::reset() {
   }
   running_mean = register_buffer("running_mean", Tensor::zeros({num_features}));
   running_var = register_buffer("running_var", Tensor::ones({num_features}));
-  num_batches_tracked = register_buffer("num_batches_tracked", Tensor::scalar(0.f));
+  num_batches_tracked = register_buffer("num_batches_tracked", Tensor::scalar(0.f), true);
 }
 
 Tensor BatchNorm1d::forward(const Tensor& x) {

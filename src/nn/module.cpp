@@ -78,11 +78,12 @@ Tensor Module::register_parameter(const std::string& name, Tensor value, bool re
   return value;
 }
 
-Tensor Module::register_buffer(const std::string& name, Tensor value) {
+Tensor Module::register_buffer(const std::string& name, Tensor value, bool integer) {
   check_name(*this, "buffer", name);
   check(!has_key(params_, name) && !has_key(buffers_, name) && !has_key(children_, name), type_name(), ": '",
         name, "' is already registered");
   buffers_.emplace_back(name, value);
+  if (integer) integer_buffers_.insert(name);
   return value;
 }
 
@@ -97,6 +98,7 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
 void Module::clear_registrations() {
   params_.clear();
   buffers_.clear();
+  integer_buffers_.clear();
   children_.clear();
 }
 
@@ -164,10 +166,16 @@ int64_t Module::num_parameters(bool trainable_only) const {
   return n;
 }
 
+void Module::mark_integers(const Module& m, const std::string& prefix, StateDict& out) {
+  for (const auto& n : m.integer_buffers_) out.mark_integer(prefix + n);
+  for (const auto& [cname, child] : m.children_) mark_integers(*child, prefix + cname + ".", out);
+}
+
 StateDict Module::state_dict() const {
   StateDict out;
   for (auto& [n, t] : named_parameters()) out.insert(n, t.detach());
   for (auto& [n, t] : named_buffers()) out.insert(n, t.detach());
+  mark_integers(*this, "", out);
   return out;
 }
 
@@ -180,7 +188,8 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     const Tensor* src = state.find(n);
     if (!src) {
       missing.push_back(n);
-    } else if (src->shape() != t.shape()) {
+    } else if (src->shape() != t.shape() && !(t.dim() == 0 && src->shape() == Shape({1}))) {
+      // A one-element [1] tensor loads into a 0-d one, as PyTorch's load_state_dict allows.
       mismatched.push_back(n + " (expected " + t.shape().str() + ", got " + src->shape().str() + ")");
     }
   }

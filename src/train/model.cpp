@@ -86,6 +86,7 @@ public:
     if (c_.schedule) {
       cfg.scheduler = c_.schedule(*cfg.optimizer, steps_per_epoch);
       cfg.interval = c_.schedule_interval;
+      cfg.frequency = c_.schedule_frequency;
       cfg.monitor = c_.schedule_monitor;
     }
     return cfg;

@@ -31,9 +31,10 @@ void ProgressBar::epoch_begin(int64_t epoch, int64_t batches) {
   steps_timed_ = 0;
   loss_sum_ = 0;
   loss_n_ = 0;
-  if (verbose_ == 1 && epochs_ > 1 && epochs_ < INT64_MAX)
+  // Keras prints the epoch header at every verbosity but 0.
+  if (verbose_ >= 1 && epochs_ > 1 && epochs_ < INT64_MAX)
     std::printf("Epoch %lld/%lld\n", static_cast<long long>(epoch + 1), static_cast<long long>(epochs_));
-  else if (verbose_ == 1 && epochs_ > 1)
+  else if (verbose_ >= 1 && epochs_ > 1)
     std::printf("Epoch %lld\n", static_cast<long long>(epoch + 1));
 }
 

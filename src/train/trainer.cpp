@@ -137,11 +137,17 @@ std::filesystem::path Trainer::checkpoint_dir() const {
 }
 
 void Trainer::setup_run_dir() {
-  if (options_.default_root_dir.empty()) return;
-  const auto base = options_.default_root_dir / options_.name;
-  int version = 0;
-  while (std::filesystem::exists(base / ("version_" + std::to_string(version)))) ++version;
-  log_dir_ = base / ("version_" + std::to_string(version));
+  log_dir_.clear();
+  // A logger created with its own run directory decides the trainer's, as in Lightning.
+  for (const auto& lg : options_.loggers)
+    if (log_dir_.empty()) log_dir_ = lg->log_dir();
+  if (log_dir_.empty()) {
+    if (options_.default_root_dir.empty()) return;
+    const auto base = options_.default_root_dir / options_.name;
+    int version = 0;
+    while (std::filesystem::exists(base / ("version_" + std::to_string(version)))) ++version;
+    log_dir_ = base / ("version_" + std::to_string(version));
+  }
   io::make_directories(log_dir_);
   if (!options_.config_text.empty()) io::write_file_atomic(log_dir_ / "config.yaml", options_.config_text);
 }
@@ -242,6 +248,10 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
 
   for (epoch_ = start_epoch_; epoch_ < options_.max_epochs; ++epoch_) {
     const auto t0 = std::chrono::steady_clock::now();
+    // Ctrl-C writes the state from before the interrupted epoch, so a resumed run replays that
+    // epoch whole and matches an uninterrupted one exactly.
+    Checkpoint epoch_start;
+    if (options_.handle_sigint) epoch_start = make_checkpoint(epoch_ - 1, true);
     m.train();
     m.on_train_epoch_start();
     for (auto& cb : options_.callbacks) cb->on_epoch_begin(*this, epoch_);
@@ -282,18 +292,27 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
         mid_validation = run_validation(*val, true);
       if (stop_ && stop_after_batch_) break;
     }
+    if (interrupted_) {
+      // The partial epoch is not an epoch: no history row, callbacks, schedule or validation.
+      accum_.clear();
+      const auto path = checkpoint_dir() / "interrupted.safetensors";
+      write_checkpoint(path, epoch_start);
+      progress.message("interrupted during epoch " + std::to_string(epoch_ + 1) + ": checkpoint of the state before it written to " +
+                       path.string() + " (resuming replays the epoch)");
+      break;
+    }
     m.on_train_epoch_end();
     Logs logs = take_epoch_logs();
     if (config_.scheduler && config_.interval == "epoch" && !is_plateau(config_.scheduler.get()) &&
-        (epoch_ + 1) % config_.frequency == 0 && !interrupted_)
+        (epoch_ + 1) % config_.frequency == 0)
       config_.scheduler->step();
-    const bool validate_now = val && (epoch_ + 1) % options_.check_val_every_n_epoch == 0 && !interrupted_;
+    const bool validate_now = val && (epoch_ + 1) % options_.check_val_every_n_epoch == 0;
     if (validate_now) {
       for (const auto& [k, v] : run_validation(*val, true)) logs[k] = v;
     } else {
       for (const auto& [k, v] : mid_validation) logs[k] = v;
     }
-    if (config_.scheduler && is_plateau(config_.scheduler.get()) && config_.interval == "epoch" && !interrupted_) {
+    if (config_.scheduler && is_plateau(config_.scheduler.get()) && config_.interval == "epoch") {
       auto it = logs.find(config_.monitor);
       if (it != logs.end()) config_.scheduler->step(it->second);
       else if (validate_now || !val)
@@ -306,19 +325,12 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     for (auto& cb : options_.callbacks) cb->on_epoch_end(*this, epoch_, logs);
     metrics_ = logs;
     history_.append(epoch_, logs);
-    for (auto& lg : options_.loggers) lg->log_metrics(logs, epoch_);
+    for (auto& lg : options_.loggers) lg->log_epoch_metrics(logs, epoch_, global_step_);
     if (histogram_epoch()) log_histograms("weights/", false);
     progress.epoch_end(epoch_, logs);
     if (!log_dir_.empty()) {
       history_.write_csv(log_dir_ / "history.csv");
       history_.write_json(log_dir_ / "history.json");
-    }
-    if (interrupted_) {
-      const auto path = checkpoint_dir() / "interrupted.safetensors";
-      save_checkpoint(path);
-      progress.message("interrupted: checkpoint written to " + path.string());
-      ++epoch_;
-      break;
     }
     if (stop_ && epoch_ + 1 >= options_.min_epochs) {
       ++epoch_;
@@ -334,9 +346,7 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     history_.plot(log_dir_ / "learning_curves.svg", options_.name);
   }
   if (!log_dir_.empty()) {
-    std::vector<io::NamedTensor> weights;
-    for (const auto& [name, t] : m.state_dict()) weights.push_back({name, t});
-    io::save_safetensors(log_dir_ / "model.safetensors", weights, {{"format", "pt"}});
+    io::save_safetensors(log_dir_ / "model.safetensors", weight_tensors(m), {{"format", "pt"}});
     for (auto& lg : options_.loggers)
       for (const char* file : {"config.yaml", "history.csv", "history.json", "learning_curves.svg", "model.safetensors"})
         if (std::filesystem::exists(log_dir_ / file)) lg->log_artifact(log_dir_ / file);
@@ -376,44 +386,53 @@ std::vector<Tensor> Trainer::predict(LightningModule& m, data::DataLoader& loade
 
 // --- checkpoints -------------------------------------------------------------------------------------
 
-void Trainer::save_checkpoint(const std::filesystem::path& path) const {
+void Trainer::save_checkpoint(const std::filesystem::path& path) const { write_checkpoint(path, make_checkpoint(epoch_, false)); }
+
+Trainer::Checkpoint Trainer::make_checkpoint(int64_t completed, bool copy) const {
   const LightningModule& m = module();
-  std::vector<io::NamedTensor> weights;
-  for (const auto& [name, t] : m.state_dict()) weights.push_back({name, t});
+  Checkpoint c;
+  auto keep = [copy](const Tensor& t) { return copy ? t.clone() : t; };
+  for (auto nt : weight_tensors(m)) {
+    nt.tensor = keep(nt.tensor);
+    c.weights.push_back(nt);
+  }
   nlohmann::json meta;
-  meta["epoch"] = epoch_;
+  meta["epoch"] = completed;
   meta["global_step"] = global_step_;
   const auto rng = default_generator().state();
   meta["rng"] = {std::to_string(rng.s[0]), std::to_string(rng.s[1]), std::to_string(rng.s[2]),
                  std::to_string(rng.s[3]), rng.has_spare, rng.spare};
-  std::vector<io::NamedTensor> state;
   const auto opt = config_.optimizer->state_dict();
   meta["optimizer"] = opt.scalars;
-  for (const auto& [name, t] : opt.tensors) state.push_back({"optimizer/" + name, t});
+  for (const auto& [name, t] : opt.tensors) c.state.push_back({"optimizer/" + name, keep(t)});
   if (config_.scheduler) {
     const auto sched = config_.scheduler->state_dict();
     meta["scheduler"] = sched.scalars;
-    for (const auto& [name, t] : sched.tensors) state.push_back({"scheduler/" + name, t});
+    for (const auto& [name, t] : sched.tensors) c.state.push_back({"scheduler/" + name, keep(t)});
   }
   nlohmann::json callbacks = nlohmann::json::object();
   for (const auto& cb : options_.callbacks) {
     CallbackState cs;
     cb->save_state(cs);
     callbacks[cb->name()] = {{"numbers", cs.numbers}, {"strings", cs.strings}};
-    for (const auto& [name, t] : cs.tensors) state.push_back({"callback/" + cb->name() + "/" + name, t});
+    for (const auto& [name, t] : cs.tensors) c.state.push_back({"callback/" + cb->name() + "/" + name, keep(t)});
   }
   meta["callbacks"] = callbacks;
   // Called from epoch-end callbacks before the epoch enters the history: include it here.
   History history = history_;
-  if (history.empty() || history.epochs().back() != epoch_) history.append(epoch_, metrics_);
+  if (completed >= 0 && (history.empty() || history.epochs().back() != completed)) history.append(completed, metrics_);
   meta["history"] = nlohmann::json::parse(history.to_json());
-  std::map<std::string, std::string> weight_meta{{"format", "pt"},
-                                                 {"neurona.epoch", std::to_string(epoch_)},
-                                                 {"neurona.global_step", std::to_string(global_step_)}};
-  if (!options_.config_text.empty()) weight_meta["neurona.config"] = options_.config_text;
+  c.weight_meta = {{"format", "pt"}, {"neurona.epoch", std::to_string(completed)},
+                   {"neurona.global_step", std::to_string(global_step_)}};
+  if (!options_.config_text.empty()) c.weight_meta["neurona.config"] = options_.config_text;
+  c.state_meta = {{"neurona.checkpoint", meta.dump()}};
+  return c;
+}
+
+void Trainer::write_checkpoint(const std::filesystem::path& path, const Checkpoint& c) {
   // The training state goes first: a weights file never points at a state file that is missing.
-  io::save_safetensors(state_path_for(path), state, {{"neurona.checkpoint", meta.dump()}});
-  io::save_safetensors(path, weights, weight_meta);
+  io::save_safetensors(state_path_for(path), c.state, c.state_meta);
+  io::save_safetensors(path, c.weights, c.weight_meta);
 }
 
 void Trainer::load_checkpoint(const std::filesystem::path& path) {
@@ -471,6 +490,13 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   history_.truncate_after(saved_epoch);
   start_epoch_ = saved_epoch + 1;
   global_step_ = meta.at("global_step").get<int64_t>();
+}
+
+std::vector<io::NamedTensor> weight_tensors(const nn::Module& m) {
+  std::vector<io::NamedTensor> out;
+  const nn::StateDict sd = m.state_dict();
+  for (const auto& [name, t] : sd) out.push_back({name, t, sd.is_integer(name)});
+  return out;
 }
 
 // --- random restarts ----------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 // weights file is a plain safetensors file that PyTorch loads with strict names.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -203,10 +205,21 @@ RawFile read_raw_safetensors(const std::filesystem::path& path) {
       for (const auto& [k, s] : v.items()) f.metadata[k] = s.get<std::string>();
       continue;
     }
-    EXPECT_EQ(v.at("dtype"), "F32") << name;
+    // Counts are I64 as PyTorch writes them; everything else F32.
+    const bool count = name.size() >= 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
+    EXPECT_EQ(v.at("dtype"), count ? "I64" : "F32") << name;
     RawTensor t;
     t.shape = v.at("shape").get<std::vector<int64_t>>();
     const auto off = v.at("data_offsets").get<std::vector<size_t>>();
+    if (count) {
+      for (size_t at = off[0]; at < off[1]; at += 8) {
+        int64_t c = 0;
+        std::memcpy(&c, bytes.data() + base + at, 8);  // little-endian host
+        t.values.push_back(static_cast<float>(c));
+      }
+      f.tensors[name] = t;
+      continue;
+    }
     t.values.resize((off[1] - off[0]) / 4);
     for (size_t i = 0; i < t.values.size(); ++i) {
       uint32_t u = 0;
@@ -350,4 +363,82 @@ TEST(Cli, Bf16MixedPrecisionTrainsTheWineModel) {
   const ExampleRun bad = cli("train examples/wine.yaml --set fit.precision=bf17");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.output.find("fit.precision"), std::string::npos) << bad.output;
+}
+
+// compile.schedule.frequency: with `frequency: 2` the schedule steps every second epoch, so
+// StepLR(step_size=1, gamma=0.5) gives lr_e = 0.01 * 0.5^floor((e + 1) / 2) after epoch e.
+TEST(Cli, ScheduleFrequencyStepsEveryNEpochs) {
+  const auto dir = fresh_dir("cli_frequency");
+  write(dir / "f.yaml", R"(name: freq
+seed: 0
+data: {csv: data/winequality-red.csv, target: quality, split: {val: 0.3}, scale: {features: minmax, target: minmax}}
+model: {layers: [{dense: 8, activation: relu}, {dense: 1}]}
+compile:
+  optimizer: {adam: {lr: 0.01}}
+  loss: mae
+  schedule: {step: {step_size: 1, gamma: 0.5}, interval: epoch, frequency: 2}
+fit: {batch_size: 256, epochs: 5}
+)");
+  const ExampleRun r = cli("train " + (dir / "f.yaml").string() + " --quiet --set logging.dir=" + (dir / "runs").string());
+  REQUIRE_CLI(r);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto history = nlohmann::json::parse(slurp(dir / "runs" / "freq" / "version_0" / "history.json"));
+  const auto& lr = history.at("lr");
+  ASSERT_EQ(lr.size(), 5u) << history.dump();
+  for (int e = 0; e < 5; ++e) EXPECT_NEAR(lr[e].get<double>(), 0.01 * std::pow(0.5, (e + 1) / 2), 1e-9) << "epoch " << e;
+  std::filesystem::remove_all(dir);
+}
+
+// A CLI run logs like Keras and Lightning: verbose 2 prints "Epoch i/N" before each epoch's line;
+// metrics.csv's `step` is always the global step (epoch rows carry `epoch`); the MLflow run holds
+// the history, weights and config as artifacts.
+TEST(Cli, LoggedRunMatchesKerasLightningAndMlflowLayouts) {
+  const auto dir = fresh_dir("cli_logged");
+  // 1119 training rows at batch 256: 5 steps per epoch.
+  write(dir / "l.yaml", R"(name: logged
+seed: 0
+data: {csv: data/winequality-red.csv, target: quality, split: {val: 0.3}, scale: {features: minmax, target: minmax}}
+model: {layers: [{dense: 8, activation: relu}, {dense: 1}]}
+compile: {optimizer: adam, loss: mae}
+fit: {batch_size: 256, epochs: 3, verbose: 2}
+logging: {mlflow: true, csv: true, log_every_n_steps: 2}
+)");
+  const ExampleRun r = cli("train " + (dir / "l.yaml").string() + " --set logging.dir=" + (dir / "runs").string());
+  REQUIRE_CLI(r);
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (int e = 1; e <= 3; ++e) {
+    const auto at = r.output.find("Epoch " + std::to_string(e) + "/3\n");
+    ASSERT_NE(at, std::string::npos) << r.output;
+    EXPECT_EQ(r.output.compare(at + 10, 4, "5/5 "), 0) << r.output;  // the epoch's line follows its header
+  }
+  // metrics.csv: step rows at steps 2, 4, ...; epoch rows at the global step 5, 10, 15.
+  std::istringstream csv(slurp(dir / "runs" / "logged" / "version_0" / "metrics.csv"));
+  std::string header, line;
+  std::getline(csv, header);
+  std::vector<std::string> cols;
+  for (std::stringstream h(header); std::getline(h, line, ',');) cols.push_back(line);
+  const auto col = [&](const std::string& name) { return std::find(cols.begin(), cols.end(), name) - cols.begin(); };
+  ASSERT_EQ(cols.at(0), "step");
+  ASSERT_LT(col("epoch"), static_cast<long>(cols.size())) << header;
+  ASSERT_LT(col("val_loss"), static_cast<long>(cols.size())) << header;
+  std::vector<std::pair<int, int>> epoch_rows;  // (step, epoch)
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    f.resize(cols.size());
+    if (!f[col("epoch")].empty()) epoch_rows.push_back({std::stoi(f[0]), std::stoi(f[col("epoch")])});
+  }
+  EXPECT_EQ(epoch_rows, (std::vector<std::pair<int, int>>{{5, 0}, {10, 1}, {15, 2}}));
+  // mlruns/<experiment>/<run>/artifacts/
+  std::filesystem::path run;
+  for (const auto& exp : std::filesystem::directory_iterator(dir / "runs" / "mlruns")) {
+    if (!exp.is_directory() || exp.path().filename() == "0" || exp.path().filename() == ".trash") continue;
+    for (const auto& d : std::filesystem::directory_iterator(exp.path()))
+      if (d.is_directory()) run = d.path();
+  }
+  ASSERT_FALSE(run.empty());
+  for (const char* file : {"history.json", "history.csv", "model.safetensors", "config.yaml"})
+    EXPECT_TRUE(std::filesystem::exists(run / "artifacts" / file)) << file;
+  std::filesystem::remove_all(dir);
 }

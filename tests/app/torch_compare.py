@@ -40,10 +40,12 @@ def read_safetensors(path):
     meta = header.pop("__metadata__", {})
     tensors = {}
     for name, info in header.items():
-        assert info["dtype"] == "F32", name
+        # Counts are I64, as PyTorch writes them; everything else F32.
+        count = name.endswith("num_batches_tracked")
+        assert info["dtype"] == ("I64" if count else "F32"), name
         a, b = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(info["shape"])
-        tensors[name] = t.long() if name.endswith("num_batches_tracked") else t
+        dtype = torch.int64 if count else torch.float32
+        tensors[name] = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=dtype).reshape(info["shape"])
     return tensors, meta
 
 

@@ -143,3 +143,17 @@ TEST(TrainerLogging, MlflowRunHoldsMetricsAndArtifacts) {
     EXPECT_TRUE(std::filesystem::exists(run / "artifacts" / file)) << file;
   std::filesystem::remove_all(root);
 }
+
+// The README's snippet: a TensorBoardLogger made on runs/<name>/version_0 and the trainer's run
+// directory are one directory, holding the event file beside history, curves, config and weights.
+TEST(TrainerLogging, LoggerDirectoryIsTheTrainersRunDirectory) {
+  const auto root = fresh_dir("one_dir");
+  auto [h, run_dir] = train_logged(root, 0.05, 2);
+  EXPECT_FALSE(io::find_event_files(run_dir).empty());
+  for (const char* file : {"history.json", "history.csv", "model.safetensors", "learning_curves.svg", "config.yaml"})
+    EXPECT_TRUE(std::filesystem::exists(run_dir / file)) << file;
+  int versions = 0;
+  for (const auto& d : std::filesystem::directory_iterator(run_dir.parent_path())) versions += d.is_directory();
+  EXPECT_EQ(versions, 1);
+  std::filesystem::remove_all(root);
+}

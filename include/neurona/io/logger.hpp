@@ -24,6 +24,11 @@ class Logger {
   // `step` must increase from call to call for a given metric name.
   virtual void log_metrics(const Metrics& metrics, int64_t step) = 0;
   virtual void log_hyperparams(const HParams& params) = 0;
+  // One epoch's logs after `global_step` optimizer steps. By default logged at step = epoch, so
+  // train and validation curves share an x-axis.
+  virtual void log_epoch_metrics(const Metrics& metrics, int64_t epoch, int64_t /*global_step*/) {
+    log_metrics(metrics, epoch);
+  }
   // Optional extras; loggers without a place for them ignore them.
   virtual void log_histogram(const std::string& /*tag*/, const Tensor& /*values*/, int64_t /*step*/) {}
   virtual void log_text(const std::string& /*tag*/, const std::string& /*markdown*/, int64_t /*step*/) {}
@@ -31,6 +36,10 @@ class Logger {
   virtual void log_artifact(const std::filesystem::path& /*file*/) {}
   // Ends the run; nothing is logged afterwards.
   virtual void finalize(RunStatus status) = 0;
+  // The run directory this logger writes into, empty when it has none of its own. A trainer
+  // given such a logger keeps its history, curves and checkpoints there too, so one run stays in
+  // one directory (the first such logger decides).
+  virtual std::filesystem::path log_dir() const { return {}; }
 };
 
 // Event files in `logdir` (one run directory). finalize writes the HParams session with the
@@ -38,6 +47,7 @@ class Logger {
 class TensorBoardLogger : public Logger {
  public:
   explicit TensorBoardLogger(const std::filesystem::path& logdir, double flush_secs = 2.0);
+  std::filesystem::path log_dir() const override { return logdir_; }
   void log_metrics(const Metrics& metrics, int64_t step) override;
   void log_hyperparams(const HParams& params) override;
   void log_histogram(const std::string& tag, const Tensor& values, int64_t step) override;
@@ -46,6 +56,7 @@ class TensorBoardLogger : public Logger {
   SummaryWriter& writer() { return writer_; }
 
  private:
+  std::filesystem::path logdir_;
   SummaryWriter writer_;
   HParams hparams_;
   Metrics last_;
@@ -73,7 +84,10 @@ class CsvLogger : public Logger {
   explicit CsvLogger(const std::filesystem::path& dir);
   void log_metrics(const Metrics& metrics, int64_t step) override;
   void log_hyperparams(const HParams& params) override;
+  // Lightning's layout: `step` is always the global step; epoch rows carry an `epoch` column.
+  void log_epoch_metrics(const Metrics& metrics, int64_t epoch, int64_t global_step) override;
   void finalize(RunStatus /*status*/) override {}
+  std::filesystem::path log_dir() const override { return dir_; }
   const std::filesystem::path& path() const { return csv_.path(); }
 
  private:

@@ -15,6 +15,9 @@ namespace neurona::io {
 struct NamedTensor {
   std::string name;
   Tensor tensor;
+  // A count kept in float32 (BatchNorm's num_batches_tracked): written as I64, as PyTorch writes
+  // it. Set by the reader for tensors stored as I64 or I32.
+  bool integer = false;
 };
 
 // What a safetensors file holds, tensors in the header's order.
@@ -28,7 +31,8 @@ struct SafetensorsContent {
   const Tensor& at(const std::string& name) const;
 };
 
-// Writes the tensors as F32 in the given order (atomically). Names must be unique and non-empty.
+// Writes the tensors as F32 (I64 for `integer` ones, values rounded) in the given order
+// (atomically). Names must be unique and non-empty.
 void save_safetensors(const std::filesystem::path& path, const std::vector<NamedTensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <set>
+
 #include "neurona/core/tensor.hpp"
 
 namespace neurona::nn {
@@ -23,9 +25,13 @@ class StateDict {
   std::vector<Item>::const_iterator begin() const { return items_.begin(); }
   std::vector<Item>::const_iterator end() const { return items_.end(); }
   std::vector<std::string> keys() const;
+  // Integer-valued entries (BatchNorm's num_batches_tracked): files store them as I64, as PyTorch does.
+  void mark_integer(const std::string& name) { integer_.insert(name); }
+  bool is_integer(const std::string& name) const { return integer_.count(name) != 0; }
 
  private:
   std::vector<Item> items_;
+  std::set<std::string> integer_;
 };
 
 class Module : public std::enable_shared_from_this<Module> {
@@ -46,7 +52,8 @@ class Module : public std::enable_shared_from_this<Module> {
   // --- registration (call from the constructor) -----------------------------------------------
   // Stores `value` as a leaf requiring a gradient and returns the stored handle.
   Tensor register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
-  Tensor register_buffer(const std::string& name, Tensor value);
+  // `integer`: the buffer holds a count (float32 inside Neurona) that files store as I64.
+  Tensor register_buffer(const std::string& name, Tensor value, bool integer = false);
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     add_child(name, module);
@@ -94,9 +101,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // Copies values, training flags and requires_grad flags from `source` (same structure).
   void copy_state_from(const Module& source);
   static void collect_modules(Module* m, std::vector<Module*>& out);  // pre-order
+  static void mark_integers(const Module& m, const std::string& prefix, StateDict& out);
 
   std::vector<std::pair<std::string, Tensor>> params_;
   std::vector<std::pair<std::string, Tensor>> buffers_;
+  std::set<std::string> integer_buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

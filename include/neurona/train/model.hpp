@@ -23,6 +23,7 @@ struct CompileOptions {
   std::vector<std::string> metrics;       // names of make_metric
   ScheduleFactory schedule;               // optional
   std::string schedule_interval = "epoch";  // "epoch" or "step"
+  int64_t schedule_frequency = 1;           // step the schedule every `frequency` intervals
   std::string schedule_monitor = "val_loss";
 };
 

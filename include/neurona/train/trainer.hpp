@@ -13,6 +13,7 @@
 
 #include "neurona/data/dataset.hpp"
 #include "neurona/io/logger.hpp"
+#include "neurona/io/safetensors.hpp"
 #include "neurona/nn/module.hpp"
 #include "neurona/optim/optimizer.hpp"
 #include "neurona/optim/schedulers.hpp"
@@ -127,6 +128,15 @@ public:
 
 private:
   class Attach;
+  // The files of a checkpoint, held in memory until written.
+  struct Checkpoint {
+    std::vector<io::NamedTensor> weights, state;
+    std::map<std::string, std::string> weight_meta, state_meta;
+  };
+  // The training state after epoch `completed` (-1: none yet); `copy` clones the tensors so the
+  // snapshot survives further training.
+  Checkpoint make_checkpoint(int64_t completed, bool copy) const;
+  static void write_checkpoint(const std::filesystem::path& path, const Checkpoint& c);
   Logs run_validation(data::DataLoader& val, bool with_callbacks);
   void load_checkpoint(const std::filesystem::path& path);
   void optimizer_step();
@@ -146,6 +156,9 @@ private:
   std::filesystem::path log_dir_;
   std::map<std::string, std::pair<double, double>> accum_;  // name -> (weighted sum, weight)
 };
+
+// A module's state_dict as the tensors of a weights file; integer buffers stay integer (I64).
+std::vector<io::NamedTensor> weight_tensors(const nn::Module& m);
 
 // Runs `body` with the default generator seeded `seed` for each of `k` restarts and keeps the best
 // by `monitor` ("random restarts": the same model from several initialisations).
