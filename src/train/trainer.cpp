@@ -336,7 +336,10 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
       ++epoch_;
       break;
     }
-    stop_ = false;  // a stop requested before min_epochs is ignored
+    // A stop requested before min_epochs is ignored, and so is its message: the one printed at
+    // the end must name the epoch where training really stopped.
+    stop_ = false;
+    stop_reason_.clear();
   }
   if (!stop_reason_.empty()) progress.message(stop_reason_);
   for (auto& cb : options_.callbacks) cb->on_train_end(*this);

@@ -304,6 +304,22 @@ TEST(Trainer, MinEpochsOverridesAnEarlyStop) {
   EXPECT_EQ(run_loop(o).epochs, 4);
 }
 
+// A stop ignored because of min_epochs must not leave its message behind: the reported reason
+// names the epoch where training really ended.
+TEST(Trainer, StopReasonNamesTheEpochTrainingReallyStopped) {
+  TrainerOptions o;
+  o.max_epochs = 6;
+  o.min_epochs = 4;
+  std::string reason;
+  auto stopper = std::make_shared<LambdaCallback>();
+  stopper->epoch_end = [](Trainer& t, int64_t epoch, Logs&) { t.request_stop("Epoch " + std::to_string(epoch + 1)); };
+  auto spy = std::make_shared<LambdaCallback>();
+  spy->train_end = [&](Trainer& t) { reason = t.stop_reason(); };
+  o.callbacks = {stopper, spy};
+  EXPECT_EQ(run_loop(o).epochs, 4);
+  EXPECT_EQ(reason, "Epoch 4");
+}
+
 TEST(Trainer, CtrlCFinishesTheStepAndWritesACheckpoint) {
   const auto dir = fresh_dir("sigint");
   TrainerOptions o;
