@@ -93,6 +93,8 @@ test("Playground: spiral with 2 hidden layers of 8 reaches test loss < 0.1 after
   const seconds = (Date.now() - t0) / 1000;
   await page.waitForTimeout(300);
   assert.match(await page.textContent("#stopReason"), /test loss below 0.1/);
+  // The loss is named where it is shown: the one the exported config trains with.
+  assert.equal(await page.textContent("#lossName"), "MSE");
   const after = await heatPixels(page);
   let changed = 0;
   for (let i = 0; i < before.length; i += 4)

@@ -15,7 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "neurona/app/config.hpp"
 #include "neurona/app/serve.hpp"
+#include "neurona/train/model.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -96,6 +98,15 @@ class ServeTest : public ::testing::Test {
     const Reply r = http(port_, "POST", "/api/playground", config);
     EXPECT_EQ(r.status, 201) << r.body.substr(0, 300);
     return json::parse(r.body)["id"].get<std::string>();
+  }
+  // Writes a session's three export files into `dir`.
+  static void export_session(const std::string& id, const fs::path& dir) {
+    fs::create_directories(dir);
+    for (const char* f : {"config.yaml", "weights.safetensors", "data.csv"}) {
+      const Reply r = http(port_, "GET", "/api/playground/" + id + "/export/" + f);
+      ASSERT_EQ(r.status, 200) << f;
+      std::ofstream(dir / f, std::ios::binary) << r.body;
+    }
   }
   static inline neurona::app::WebServer* server_ = nullptr;
   static inline int port_ = 0;
@@ -221,6 +232,57 @@ TEST_F(ServeTest, PlaygroundTrainsAndExports) {
   const Reply csv = http(port_, "GET", "/api/playground/" + id + "/export/data.csv");
   EXPECT_EQ(csv.body.rfind("x,y,xSquared,ySquared,xTimesY,sinX,sinY,label\n", 0), 0u);
   http(port_, "DELETE", "/api/playground/" + id);
+}
+
+// The loss the Playground shows is the loss its export names: `neurona evaluate` of the exported
+// config, weights and data prints the same numbers, and retraining from the export takes the same
+// steps (the same gradient at the same learning rate).
+TEST_F(ServeTest, PlaygroundLossIsTheExportedConfigsLoss) {
+  namespace app = neurona::app;
+  for (const auto& [problem, dataset] :
+       {std::pair{"classification", "circle"}, std::pair{"regression", "reg-plane"}}) {
+    const std::string id = create_session(std::string(R"({"seed": 3, "problem": ")") + problem +
+                                          R"(", "dataset": ")" + dataset + R"("})");
+    // Outside the served logdir, whose runs another test counts.
+    const fs::path dir =
+        fs::temp_directory_path() / ("neurona-playground-export-" + std::to_string(::getpid()));
+    const fs::path start = dir / "start", end = dir / "end";
+    export_session(id, start);  // the initial weights
+    json state;
+    for (int i = 0; i < 3; ++i) {
+      const Reply r = http(port_, "POST", "/api/playground/" + id + "/control", R"({"action": "step"})");
+      ASSERT_EQ(r.status, 200) << r.body;
+      state = json::parse(r.body);
+    }
+    export_session(id, end);
+    http(port_, "DELETE", "/api/playground/" + id);
+    EXPECT_EQ(state["lossName"], "MSE") << problem;
+    const double train_loss = state["trainLoss"].get<double>(), test_loss = state["testLoss"].get<double>();
+
+    // Evaluated: the exported weights on the exported data. The config names data.csv relative to
+    // the working directory, as when a user runs `neurona evaluate` in the export's folder.
+    const fs::path cwd = fs::current_path();
+    fs::current_path(end);
+    const app::Config config = app::load_config("config.yaml");
+    const app::PreparedData data = app::load_data(config);
+    ASSERT_TRUE(data.val.has_value());
+    auto net = app::build_model(config, data.input_shape);
+    app::load_weights(end / "weights.safetensors", *net);
+    neurona::train::Model model(net);
+    model.compile(app::compile_options(config));
+    EXPECT_NEAR(model.evaluate(data.train, 1000).at("loss"), train_loss, 1e-5) << problem;
+    EXPECT_NEAR(model.evaluate(*data.val, 1000).at("loss"), test_loss, 1e-5) << problem;
+
+    // Retrained: three epochs of the exported config from the initial weights.
+    app::TrainRequest req;
+    req.init_weights = start / "weights.safetensors";
+    req.verbose = 0;
+    fs::current_path(start);
+    const app::TrainResult r = app::run_training(app::load_config("config.yaml", {"fit.epochs=3"}), req);
+    fs::current_path(cwd);
+    EXPECT_NEAR(r.history["val_loss"].back(), test_loss, 1e-4) << problem;
+    fs::remove_all(dir);
+  }
 }
 
 TEST_F(ServeTest, FiftySessionsAtOnceStayResponsive) {
