@@ -168,6 +168,10 @@ test("Dashboard: lists the two runs of the logdir and draws their loss curves", 
   assert.ok(colours.blue > 50 && colours.orange > 50, JSON.stringify(colours));
   const rows = await page.$$eval("#hparamsTable tr", (trs) => trs.length);
   assert.equal(rows, 3);
+  // One column per name: the configured epochs (hparam) and the epochs the run went through.
+  const heads = await page.$$eval("#hparamsTable th", (ths) => ths.map((th) => th.textContent));
+  assert.equal(new Set(heads).size, heads.length, heads.join(" | "));
+  assert.ok(heads.includes("epochs") && heads.includes("epochs run"), heads.join(" | "));
   assert.match(await page.textContent("#config"), /adam: \{lr: 0.01\}/);
   await page.screenshot({ path: path.join(images, "dashboard.png"), fullPage: true });
   assert.deepEqual(errors, []);

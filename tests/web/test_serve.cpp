@@ -81,7 +81,7 @@ class ServeTest : public ::testing::Test {
     logdir_ = fs::temp_directory_path() / ("neurona-serve-test-" + std::to_string(::getpid()));
     fs::create_directories(logdir_ / "exp/version_0");
     std::ofstream(logdir_ / "exp/version_0/history.json") << R"({"epoch":[0,1,2],"loss":[1.0,0.5,0.25],"val_loss":[1.1,0.6,0.4]})";
-    std::ofstream(logdir_ / "exp/version_0/config.yaml") << "compile:\n  optimizer: {adam: {lr: 0.001}}\nfit: {batch_size: 64}\n";
+    std::ofstream(logdir_ / "exp/version_0/config.yaml") << "compile:\n  optimizer: {adam: {lr: 0.001}}\nfit: {batch_size: 64, epochs: 10}\n";
     std::ofstream(logdir_ / "secret.txt") << "inside";
     neurona::app::ServeOptions o;
     o.port = 0;
@@ -330,6 +330,11 @@ TEST_F(ServeTest, DashboardListsRunsAndReadsHistory) {
   EXPECT_EQ(runs["runs"][0]["hparams"]["lr"], 0.001);
   EXPECT_EQ(runs["runs"][0]["hparams"]["batch_size"], 64);
   EXPECT_EQ(runs["runs"][0]["final"]["best_val_loss"], 0.4);
+  // The configured epochs (a hyper-parameter) and the epochs the history holds are two fields
+  // with two names, so the hparams table cannot show two "epochs" columns.
+  EXPECT_EQ(runs["runs"][0]["hparams"]["epochs"], 10);
+  EXPECT_EQ(runs["runs"][0]["epochsRun"], 3);
+  EXPECT_FALSE(runs["runs"][0].contains("epochs"));
   const json run = json::parse(http(port_, "GET", "/api/run?path=exp/version_0").body);
   EXPECT_EQ(run["source"], "history.json");
   EXPECT_EQ(run["scalars"]["loss"][2][1], 0.25);
