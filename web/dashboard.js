@@ -109,15 +109,16 @@ function renderHparams() {
   const rs = visibleRuns();
   const hkeys = [...new Set(rs.flatMap((r) => Object.keys(r.hparams)))].sort();
   const mkeys = [...new Set(rs.flatMap((r) => Object.keys(r.final)))].sort();
-  const cols = ["name", ...hkeys.map((k) => "hp:" + k), "epochs", ...mkeys.map((k) => "final:" + k)];
-  const val = (r, k) => (k === "name" ? r.name : k === "epochs" ? r.epochs : k.startsWith("hp:") ? r.hparams[k.slice(3)] : r.final[k.slice(6)]);
+  // "epochs run" (what the history holds) beside the hparam "epochs" (what the config asked for).
+  const cols = ["name", ...hkeys.map((k) => "hp:" + k), "epochsRun", ...mkeys.map((k) => "final:" + k)];
+  const val = (r, k) => (k === "name" ? r.name : k === "epochsRun" ? r.epochsRun : k.startsWith("hp:") ? r.hparams[k.slice(3)] : r.final[k.slice(6)]);
   rs.sort((a, b) => {
     const x = val(a, sortKey), y = val(b, sortKey);
     const c = x === undefined ? 1 : y === undefined ? -1 : typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
     return sortUp ? c : -c;
   });
   const fmt = (v) => (typeof v === "number" ? (Number.isInteger(v) ? v : v.toPrecision(4)) : v === undefined || v === null ? "" : v);
-  let html = `<table class="hparams" id="hparamsTable"><tr>${cols.map((c) => `<th data-k="${c}">${c.replace(/^hp:/, "").replace(/^final:/, "final ")}${c === sortKey ? (sortUp ? " ▲" : " ▼") : ""}</th>`).join("")}</tr>`;
+  let html = `<table class="hparams" id="hparamsTable"><tr>${cols.map((c) => `<th data-k="${c}">${c === "epochsRun" ? "epochs run" : c.replace(/^hp:/, "").replace(/^final:/, "final ")}${c === sortKey ? (sortUp ? " ▲" : " ▼") : ""}</th>`).join("")}</tr>`;
   for (const r of rs) html += `<tr>${cols.map((c) => `<td${c === "name" ? ' style="text-align:left"' : ""}>${fmt(val(r, c))}</td>`).join("")}</tr>`;
   document.getElementById("hparams").innerHTML = html + "</table>";
   for (const th of document.querySelectorAll("#hparamsTable th")) th.onclick = () => {

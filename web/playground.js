@@ -451,6 +451,7 @@ function render() {
   const e = String(state.epoch).padStart(6, "0");
   document.getElementById("epoch").textContent = e.slice(0, e.length - 3) + "," + e.slice(-3);
   const f3 = (v) => (v === null || v === undefined ? "NaN" : v.toFixed(3));
+  document.getElementById("lossName").textContent = state.lossName;
   document.getElementById("testLoss").textContent = f3(state.testLoss);
   document.getElementById("trainLoss").textContent = f3(state.trainLoss);
   if (state.testAccuracy !== undefined) {

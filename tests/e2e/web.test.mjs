@@ -93,6 +93,8 @@ test("Playground: spiral with 2 hidden layers of 8 reaches test loss < 0.1 after
   const seconds = (Date.now() - t0) / 1000;
   await page.waitForTimeout(300);
   assert.match(await page.textContent("#stopReason"), /test loss below 0.1/);
+  // The loss is named where it is shown: the one the exported config trains with.
+  assert.equal(await page.textContent("#lossName"), "MSE");
   const after = await heatPixels(page);
   let changed = 0;
   for (let i = 0; i < before.length; i += 4)
@@ -166,6 +168,10 @@ test("Dashboard: lists the two runs of the logdir and draws their loss curves", 
   assert.ok(colours.blue > 50 && colours.orange > 50, JSON.stringify(colours));
   const rows = await page.$$eval("#hparamsTable tr", (trs) => trs.length);
   assert.equal(rows, 3);
+  // One column per name: the configured epochs (hparam) and the epochs the run went through.
+  const heads = await page.$$eval("#hparamsTable th", (ths) => ths.map((th) => th.textContent));
+  assert.equal(new Set(heads).size, heads.length, heads.join(" | "));
+  assert.ok(heads.includes("epochs") && heads.includes("epochs run"), heads.join(" | "));
   assert.match(await page.textContent("#config"), /adam: \{lr: 0.01\}/);
   await page.screenshot({ path: path.join(images, "dashboard.png"), fullPage: true });
   assert.deepEqual(errors, []);

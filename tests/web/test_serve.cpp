@@ -15,7 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "neurona/app/config.hpp"
 #include "neurona/app/serve.hpp"
+#include "neurona/train/model.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -79,7 +81,7 @@ class ServeTest : public ::testing::Test {
     logdir_ = fs::temp_directory_path() / ("neurona-serve-test-" + std::to_string(::getpid()));
     fs::create_directories(logdir_ / "exp/version_0");
     std::ofstream(logdir_ / "exp/version_0/history.json") << R"({"epoch":[0,1,2],"loss":[1.0,0.5,0.25],"val_loss":[1.1,0.6,0.4]})";
-    std::ofstream(logdir_ / "exp/version_0/config.yaml") << "compile:\n  optimizer: {adam: {lr: 0.001}}\nfit: {batch_size: 64}\n";
+    std::ofstream(logdir_ / "exp/version_0/config.yaml") << "compile:\n  optimizer: {adam: {lr: 0.001}}\nfit: {batch_size: 64, epochs: 10}\n";
     std::ofstream(logdir_ / "secret.txt") << "inside";
     neurona::app::ServeOptions o;
     o.port = 0;
@@ -96,6 +98,15 @@ class ServeTest : public ::testing::Test {
     const Reply r = http(port_, "POST", "/api/playground", config);
     EXPECT_EQ(r.status, 201) << r.body.substr(0, 300);
     return json::parse(r.body)["id"].get<std::string>();
+  }
+  // Writes a session's three export files into `dir`.
+  static void export_session(const std::string& id, const fs::path& dir) {
+    fs::create_directories(dir);
+    for (const char* f : {"config.yaml", "weights.safetensors", "data.csv"}) {
+      const Reply r = http(port_, "GET", "/api/playground/" + id + "/export/" + f);
+      ASSERT_EQ(r.status, 200) << f;
+      std::ofstream(dir / f, std::ios::binary) << r.body;
+    }
   }
   static inline neurona::app::WebServer* server_ = nullptr;
   static inline int port_ = 0;
@@ -223,6 +234,57 @@ TEST_F(ServeTest, PlaygroundTrainsAndExports) {
   http(port_, "DELETE", "/api/playground/" + id);
 }
 
+// The loss the Playground shows is the loss its export names: `neurona evaluate` of the exported
+// config, weights and data prints the same numbers, and retraining from the export takes the same
+// steps (the same gradient at the same learning rate).
+TEST_F(ServeTest, PlaygroundLossIsTheExportedConfigsLoss) {
+  namespace app = neurona::app;
+  for (const auto& [problem, dataset] :
+       {std::pair{"classification", "circle"}, std::pair{"regression", "reg-plane"}}) {
+    const std::string id = create_session(std::string(R"({"seed": 3, "problem": ")") + problem +
+                                          R"(", "dataset": ")" + dataset + R"("})");
+    // Outside the served logdir, whose runs another test counts.
+    const fs::path dir =
+        fs::temp_directory_path() / ("neurona-playground-export-" + std::to_string(::getpid()));
+    const fs::path start = dir / "start", end = dir / "end";
+    export_session(id, start);  // the initial weights
+    json state;
+    for (int i = 0; i < 3; ++i) {
+      const Reply r = http(port_, "POST", "/api/playground/" + id + "/control", R"({"action": "step"})");
+      ASSERT_EQ(r.status, 200) << r.body;
+      state = json::parse(r.body);
+    }
+    export_session(id, end);
+    http(port_, "DELETE", "/api/playground/" + id);
+    EXPECT_EQ(state["lossName"], "MSE") << problem;
+    const double train_loss = state["trainLoss"].get<double>(), test_loss = state["testLoss"].get<double>();
+
+    // Evaluated: the exported weights on the exported data. The config names data.csv relative to
+    // the working directory, as when a user runs `neurona evaluate` in the export's folder.
+    const fs::path cwd = fs::current_path();
+    fs::current_path(end);
+    const app::Config config = app::load_config("config.yaml");
+    const app::PreparedData data = app::load_data(config);
+    ASSERT_TRUE(data.val.has_value());
+    auto net = app::build_model(config, data.input_shape);
+    app::load_weights(end / "weights.safetensors", *net);
+    neurona::train::Model model(net);
+    model.compile(app::compile_options(config));
+    EXPECT_NEAR(model.evaluate(data.train, 1000).at("loss"), train_loss, 1e-5) << problem;
+    EXPECT_NEAR(model.evaluate(*data.val, 1000).at("loss"), test_loss, 1e-5) << problem;
+
+    // Retrained: three epochs of the exported config from the initial weights.
+    app::TrainRequest req;
+    req.init_weights = start / "weights.safetensors";
+    req.verbose = 0;
+    fs::current_path(start);
+    const app::TrainResult r = app::run_training(app::load_config("config.yaml", {"fit.epochs=3"}), req);
+    fs::current_path(cwd);
+    EXPECT_NEAR(r.history["val_loss"].back(), test_loss, 1e-4) << problem;
+    fs::remove_all(dir);
+  }
+}
+
 TEST_F(ServeTest, FiftySessionsAtOnceStayResponsive) {
   std::vector<std::string> ids;
   for (int i = 0; i < 50; ++i) ids.push_back(create_session(R"({"seed": )" + std::to_string(i) + "}"));
@@ -268,6 +330,11 @@ TEST_F(ServeTest, DashboardListsRunsAndReadsHistory) {
   EXPECT_EQ(runs["runs"][0]["hparams"]["lr"], 0.001);
   EXPECT_EQ(runs["runs"][0]["hparams"]["batch_size"], 64);
   EXPECT_EQ(runs["runs"][0]["final"]["best_val_loss"], 0.4);
+  // The configured epochs (a hyper-parameter) and the epochs the history holds are two fields
+  // with two names, so the hparams table cannot show two "epochs" columns.
+  EXPECT_EQ(runs["runs"][0]["hparams"]["epochs"], 10);
+  EXPECT_EQ(runs["runs"][0]["epochsRun"], 3);
+  EXPECT_FALSE(runs["runs"][0].contains("epochs"));
   const json run = json::parse(http(port_, "GET", "/api/run?path=exp/version_0").body);
   EXPECT_EQ(run["source"], "history.json");
   EXPECT_EQ(run["scalars"]["loss"][2][1], 0.25);

@@ -154,7 +154,7 @@ json dashboard_runs(const fs::path& logdir) {
           if (k.rfind("val_loss", 0) == 0 && !v.empty())
             final_metrics["best_" + k] = finite_or_null(*std::min_element(v.begin(), v.end()));
         }
-        r["epochs"] = h.size();
+        r["epochsRun"] = h.size();  // not "epochs": that is the configured hparam
       }
     } catch (const std::exception&) {
       r["warning"] = "history.json could not be read";

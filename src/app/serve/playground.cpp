@@ -357,10 +357,12 @@ Tensor Session::forward(const Tensor& x, std::vector<Tensor>* hidden) const {
   return h;
 }
 
-// The Playground's loss: mean of ½(output − target)²; multiclass: softmax cross-entropy.
+// The loss the exported config names, so the number shown, `neurona evaluate` of the export and
+// the gradient of a retrain agree: mean squared error (no ½ factor); multiclass: softmax
+// cross-entropy.
 Tensor Session::loss_of(const Tensor& out, const Tensor& y) const {
   if (config_.problem == "multiclass") return nn::F::cross_entropy(out, y);
-  return nn::F::mse_loss(out, y) * 0.5f;
+  return nn::F::mse_loss(out, y);
 }
 
 void Session::train_epoch() {
@@ -563,7 +565,8 @@ void Session::set_weight(int layer, int to, int from, double value) {
 json Session::status_locked() const {
   json s{{"epoch", epoch_},       {"playing", playing_},     {"run", run_},
          {"trainLoss", train_loss_}, {"testLoss", test_loss_}, {"stopReason", stop_reason_},
-         {"dataVersion", data_version_}};
+         {"dataVersion", data_version_},
+         {"lossName", config_.problem == "multiclass" ? "cross-entropy" : "MSE"}};  // the page's label
   for (const char* k : {"trainLoss", "testLoss"})
     if (!std::isfinite(s[k].get<double>())) s[k] = nullptr;
   if (config_.problem != "regression") {
@@ -679,7 +682,7 @@ std::string Session::export_config_yaml() {
   for (size_t i = 0; i < config_.features.size(); ++i) y << (i ? ", " : "") << config_.features[i];
   y << ") and the label; the first " << train_x_.size(0) << " rows were the training set.\n";
   if (config_.problem == "classification")
-    y << "# Two classes as the Playground has them: labels -1/+1, tanh output, squared error.\n";
+    y << "# Two classes as the Playground has them: labels -1/+1, tanh output, mean squared error.\n";
   if (config_.regularization != "none")
     y << "# Trained with " << config_.regularization << " regularisation, rate " << config_.regularizationRate
       << ".\n";
