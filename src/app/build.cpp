@@ -676,18 +676,11 @@ void save_weights(const std::filesystem::path& path, nn::Module& net, const Prep
   io::save_safetensors(path, tensors, meta);
 }
 
-WeightsMetadata load_weights(const std::filesystem::path& path, nn::Module& net) {
-  const io::SafetensorsContent content = io::load_safetensors(path);
-  nn::StateDict sd;
-  for (const auto& t : content.tensors) sd.insert(t.name, t.tensor);
+WeightsFile read_weights(const std::filesystem::path& path) {
+  WeightsFile w{path, io::load_safetensors(path), {}};
   try {
-    net.load_state_dict(sd, true);
-  } catch (const Error& e) {
-    fail(path.string(), ": the weights do not fit the model of the config: ", e.what());
-  }
-  WeightsMetadata m;
-  try {
-    const auto& md = content.metadata;
+    const auto& md = w.content.metadata;
+    WeightsMetadata& m = w.meta;
     if (md.count("neurona.task")) m.task = md.at("neurona.task");
     if (md.count("neurona.x_scaler")) m.x_scaler = scaler_from_json(json::parse(md.at("neurona.x_scaler")));
     if (md.count("neurona.y_scaler")) m.y_scaler = scaler_from_json(json::parse(md.at("neurona.y_scaler")));
@@ -702,7 +695,29 @@ WeightsMetadata load_weights(const std::filesystem::path& path, nn::Module& net)
   } catch (const json::exception& e) {
     fail(path.string(), ": bad neurona metadata: ", e.what());
   }
-  return m;
+  return w;
+}
+
+void load_weights(const WeightsFile& file, nn::Module& net) {
+  nn::StateDict sd;
+  for (const auto& t : file.content.tensors) sd.insert(t.name, t.tensor);
+  try {
+    net.load_state_dict(sd, true);
+  } catch (const Error& e) {
+    fail(file.path.string(), ": the weights do not fit the model of the config: ", e.what());
+  }
+}
+
+WeightsMetadata load_weights(const std::filesystem::path& path, nn::Module& net) {
+  WeightsFile file = read_weights(path);
+  load_weights(file, net);
+  return file.meta;
+}
+
+Shape input_shape_of(const data::CsvSchema& schema) {
+  int64_t width = 0;
+  for (const auto& c : schema.features) width += c.width();
+  return Shape{width};
 }
 
 Table read_table(const std::string& path, const Config& c, const WeightsMetadata& meta) {

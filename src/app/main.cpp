@@ -174,26 +174,36 @@ int cmd_train(int argc, char** argv) {
   return 0;
 }
 
-// The config's model with the weights of --weights loaded, and the weights' metadata.
+// The config's model with the weights of --weights loaded, and the weights' metadata. With
+// `new_data` (the command reads its rows from another CSV file) the training data is not read
+// when the weights hold the CSV schema: the model is usable with its config, weights and new data.
 struct Loaded {
   app::Config config;
-  app::PreparedData data;
+  std::optional<app::PreparedData> data;  // the config's data; absent when not read
   std::shared_ptr<nn::Sequential> net;
   app::WeightsMetadata meta;
 };
-Loaded load_model(const std::string& command, const Args& a) {
+Loaded load_model(const std::string& command, const Args& a, bool new_data) {
   check(!a.get("weights").empty(), command, ": missing --weights FILE (try 'neurona ", command, " --help')");
   Loaded l;
   l.config = app::load_config(a.config, a.sets);
-  l.data = app::load_data(l.config);
-  l.net = app::build_model(l.config, l.data.input_shape);
-  l.meta = app::load_weights(a.get("weights"), *l.net);
+  const app::WeightsFile weights = app::read_weights(a.get("weights"));
+  l.meta = weights.meta;
+  Shape input;
+  if (new_data && l.meta.schema) {
+    input = app::input_shape_of(*l.meta.schema);
+  } else {
+    l.data = app::load_data(l.config);
+    input = l.data->input_shape;
+  }
+  l.net = app::build_model(l.config, input);
+  app::load_weights(weights, *l.net);
   return l;
 }
 
 int cmd_evaluate(int argc, char** argv) {
   const Args a = parse_args("evaluate", argc, argv, {"weights", "csv", "threads"});
-  Loaded l = load_model("evaluate", a);
+  Loaded l = load_model("evaluate", a, !a.get("csv").empty());
   train::Model model(l.net);
   model.compile(app::compile_options(l.config));
   const int64_t bs = l.config.fit.batch_size;
@@ -203,9 +213,9 @@ int cmd_evaluate(int argc, char** argv) {
     std::cout << a.get("csv") << ": " << logs_line(model.evaluate(data::TensorDataset(t.x, t.y), bs)) << "\n";
     return 0;
   }
-  std::cout << "train: " << logs_line(model.evaluate(l.data.train, bs)) << "\n";
-  if (l.data.val) std::cout << "val: " << logs_line(model.evaluate(*l.data.val, bs)) << "\n";
-  if (l.data.test) std::cout << "test: " << logs_line(model.evaluate(*l.data.test, bs)) << "\n";
+  std::cout << "train: " << logs_line(model.evaluate(l.data->train, bs)) << "\n";
+  if (l.data->val) std::cout << "val: " << logs_line(model.evaluate(*l.data->val, bs)) << "\n";
+  if (l.data->test) std::cout << "test: " << logs_line(model.evaluate(*l.data->test, bs)) << "\n";
   return 0;
 }
 
@@ -213,7 +223,7 @@ int cmd_predict(int argc, char** argv) {
   const Args a = parse_args("predict", argc, argv, {"weights", "input", "output", "threads"});
   check(!a.get("input").empty(), "predict: missing --input FILE.csv ('-' for standard input)");
   check(!a.get("output").empty(), "predict: missing --output FILE.csv ('-' for standard output)");
-  Loaded l = load_model("predict", a);
+  Loaded l = load_model("predict", a, true);
   train::Model model(l.net);
   model.compile(app::compile_options(l.config));
   const app::Table t = app::read_table(a.get("input"), l.config, l.meta);

@@ -331,6 +331,42 @@ TEST(Cli, WeightsArePyTorchStateDictAndPredictMatchesEvaluate) {
   std::filesystem::remove_all(dir);
 }
 
+// A trained model needs only its config, its weights file (schema and scalers inside) and the new
+// rows: predict and evaluate --csv give the same output once the training CSV is gone.
+TEST(Cli, PredictAndEvaluateNeedNotTheTrainingCsv) {
+  const auto dir = fresh_dir("no_training_csv");
+  std::filesystem::copy_file(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv", dir / "train.csv");
+  std::string config = kMixedModel;
+  config.replace(config.find("data/winequality-red.csv"), std::strlen("data/winequality-red.csv"),
+                 (dir / "train.csv").string());
+  write(dir / "model.yaml", config);
+  const std::string cfg = (dir / "model.yaml").string(), w = (dir / "w.safetensors").string();
+  const ExampleRun t = cli("train " + cfg + " --quiet --save-weights " + w);
+  REQUIRE_CLI(t);
+  ASSERT_EQ(t.status, 0) << t.output;
+  const std::string rows = "data/winequality-red.csv";
+  auto predict = [&](const std::string& out) {
+    const ExampleRun r = cli("predict " + cfg + " --weights " + w + " --input " + rows + " --output " + out);
+    EXPECT_EQ(r.status, 0) << r.output;
+    return slurp(out);
+  };
+  const std::string before = predict((dir / "before.csv").string());
+  const ExampleRun eval_before = cli("evaluate " + cfg + " --weights " + w + " --csv " + rows);
+  ASSERT_EQ(eval_before.status, 0) << eval_before.output;
+  ASSERT_GT(before.size(), 1000u);
+
+  std::filesystem::remove(dir / "train.csv");
+  EXPECT_EQ(predict((dir / "after.csv").string()), before);
+  const ExampleRun eval_after = cli("evaluate " + cfg + " --weights " + w + " --csv " + rows);
+  EXPECT_EQ(eval_after.status, 0) << eval_after.output;
+  EXPECT_EQ(eval_after.output, eval_before.output);
+  // Evaluating on the config's own splits still needs them, and says which file is missing.
+  const ExampleRun own = cli("evaluate " + cfg + " --weights " + w);
+  EXPECT_EQ(own.status, 1);
+  EXPECT_NE(own.output.find("train.csv"), std::string::npos) << own.output;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 namespace {

@@ -397,8 +397,10 @@ TEST(Trainer, ResumeFromCtrlCCheckpointIsBitIdenticalToUninterrupted) {
   ASSERT_EQ(full.size(), resumed.size());
   for (size_t i = 0; i < full.size(); ++i) ASSERT_EQ(full[i], resumed[i]) << "weight " << i;
   ASSERT_EQ(resumed_history.epochs(), full_history.epochs());
-  for (const auto& key : full_history.keys())
-    if (key != "epoch_time") EXPECT_EQ(full_history[key], resumed_history[key]) << key;
+  for (const auto& key : full_history.keys()) {
+    if (key == "epoch_time") continue;
+    EXPECT_EQ(full_history[key], resumed_history[key]) << key;
+  }
   // The optimizer's state after the last epoch, as each run's last checkpoint holds it.
   auto opt_state = [&](const std::string& name) {
     std::map<std::string, std::vector<float>> out;

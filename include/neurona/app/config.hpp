@@ -20,6 +20,7 @@
 #include "neurona/data/dataset.hpp"
 #include "neurona/data/transforms.hpp"
 #include "neurona/io/run_info.hpp"
+#include "neurona/io/safetensors.hpp"
 #include "neurona/nn/layers.hpp"
 #include "neurona/optim/lr_finder.hpp"
 #include "neurona/train/model.hpp"
@@ -178,6 +179,16 @@ struct WeightsMetadata {
 };
 // Loads `path` into `net`: missing, unexpected and mis-shaped tensors are errors naming them.
 WeightsMetadata load_weights(const std::filesystem::path& path, nn::Module& net);
+// The same in two steps, for a caller that needs the metadata before it can build the model.
+struct WeightsFile {
+  std::filesystem::path path;
+  io::SafetensorsContent content;
+  WeightsMetadata meta;
+};
+WeightsFile read_weights(const std::filesystem::path& path);
+void load_weights(const WeightsFile& file, nn::Module& net);
+// The per-sample input shape of a model trained on CSV rows encoded by `schema`.
+Shape input_shape_of(const data::CsvSchema& schema);
 
 // Another CSV file ("-": standard input) encoded and scaled like the training data. `y` is
 // undefined when the file has no target columns.
