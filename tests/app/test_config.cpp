@@ -94,6 +94,13 @@ TEST(Config, ErrorsNameTheKeyPathAndSuggest) {
                         "compile.schedule.step: unknown key 'stepsize' (did you mean 'step_size'?)");
   EXPECT_ERROR_CONTAINS(app::parse_config(with("seed: 7", "sed: 7"), "t"), "unknown key 'sed' (did you mean 'seed'?)");
   EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"fit.epochs=zero"}), "fit.epochs: expected a whole number");
+  // A kind with no options (relu) lists none, rather than an empty "(valid: )".
+  try {
+    app::parse_config(with("{dropout: 0.1}", "{relu: {slope: 1}}"), "t");
+    ADD_FAILURE() << "expected an error for relu's unknown key";
+  } catch (const neurona::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "model.layers[1].relu: unknown key 'slope'");
+  }
 }
 
 // `compile.schedule.sequential` parses into its chained schedules and builds a SequentialLR whose
