@@ -209,6 +209,77 @@ std::string fmt(double v) {
   return buf;
 }
 
+// One schedule from the config on `opt`; `epochs` and `steps_per_epoch` fill in cosine's t_max and
+// onecycle's length when they are not written.
+std::shared_ptr<optim::LRScheduler> make_schedule(const Named& s, optim::Optimizer& opt, int64_t epochs,
+                                                  int64_t steps_per_epoch) {
+  const auto& k = s.kind;
+  if (k == "sequential") {
+    // Built in order on the same optimizer, as the chain requires; the parser checked the counts.
+    std::vector<std::shared_ptr<optim::LRScheduler>> chain;
+    for (const auto& item : s.items) chain.push_back(make_schedule(item, opt, epochs, steps_per_epoch));
+    std::vector<int64_t> ms;
+    for (double m : s.numbers("milestones")) ms.push_back(static_cast<int64_t>(m));
+    return std::make_shared<optim::SequentialLR>(opt, chain, ms);
+  }
+  if (k == "polynomial") {
+    optim::PolynomialLROptions po;
+    po.total_iters = s.integer("total_iters", po.total_iters);
+    po.power = s.number("power", po.power);
+    return std::make_shared<optim::PolynomialLR>(opt, po);
+  }
+  if (k == "constant") {
+    optim::ConstantLROptions co;
+    co.factor = s.number("factor", co.factor);
+    co.total_iters = s.integer("total_iters", co.total_iters);
+    return std::make_shared<optim::ConstantLR>(opt, co);
+  }
+  if (k == "step") return std::make_shared<optim::StepLR>(opt, optim::StepLROptions{s.integer("step_size", 1), s.number("gamma", 0.1)});
+  if (k == "multistep") {
+    std::vector<int64_t> ms;
+    for (double m : s.numbers("milestones")) ms.push_back(static_cast<int64_t>(m));
+    return std::make_shared<optim::MultiStepLR>(opt, optim::MultiStepLROptions{ms, s.number("gamma", 0.1)});
+  }
+  if (k == "exponential") return std::make_shared<optim::ExponentialLR>(opt, s.number("gamma", 0.1));
+  if (k == "cosine")
+    return std::make_shared<optim::CosineAnnealingLR>(opt, optim::CosineAnnealingLROptions{s.integer("t_max", epochs), s.number("eta_min", 0)});
+  if (k == "cosine_warm_restarts")
+    return std::make_shared<optim::CosineAnnealingWarmRestarts>(
+        opt, optim::CosineAnnealingWarmRestartsOptions{s.integer("t_0", 1), s.integer("t_mult", 1), s.number("eta_min", 0)});
+  if (k == "linear") {
+    optim::LinearLROptions lo;
+    lo.start_factor = s.number("start_factor", lo.start_factor);
+    lo.end_factor = s.number("end_factor", lo.end_factor);
+    lo.total_iters = s.integer("total_iters", lo.total_iters);
+    return std::make_shared<optim::LinearLR>(opt, lo);
+  }
+  if (k == "onecycle") {
+    optim::OneCycleLROptions oc;
+    oc.max_lr = s.number("max_lr", opt.lr(0));
+    oc.total_steps = s.integer("total_steps", 0);
+    if (oc.total_steps == 0) oc.epochs = epochs, oc.steps_per_epoch = steps_per_epoch;
+    oc.pct_start = s.number("pct_start", oc.pct_start);
+    oc.anneal_strategy = s.text("anneal_strategy", oc.anneal_strategy);
+    oc.cycle_momentum = s.flag("cycle_momentum", oc.cycle_momentum);
+    oc.base_momentum = s.number("base_momentum", oc.base_momentum);
+    oc.max_momentum = s.number("max_momentum", oc.max_momentum);
+    oc.div_factor = s.number("div_factor", oc.div_factor);
+    oc.final_div_factor = s.number("final_div_factor", oc.final_div_factor);
+    oc.three_phase = s.flag("three_phase", oc.three_phase);
+    return std::make_shared<optim::OneCycleLR>(opt, oc);
+  }
+  optim::ReduceLROnPlateauOptions ro;
+  ro.mode = s.text("mode", ro.mode);
+  ro.factor = s.number("factor", ro.factor);
+  ro.patience = s.integer("patience", ro.patience);
+  ro.threshold = s.number("threshold", ro.threshold);
+  ro.threshold_mode = s.text("threshold_mode", ro.threshold_mode);
+  ro.cooldown = s.integer("cooldown", ro.cooldown);
+  ro.min_lr = s.number("min_lr", ro.min_lr);
+  ro.eps = s.number("eps", ro.eps);
+  return std::make_shared<optim::ReduceLROnPlateau>(opt, ro);
+}
+
 }  // namespace
 
 std::string task_of(const Config& c) {
@@ -415,52 +486,8 @@ train::CompileOptions compile_options(const Config& c) {
   if (cc.schedule) {
     const Named s = *cc.schedule;
     const int64_t epochs = c.fit.epochs;
-    o.schedule = [s, epochs](optim::Optimizer& opt, int64_t steps_per_epoch) -> std::shared_ptr<optim::LRScheduler> {
-      const auto& k = s.kind;
-      if (k == "step") return std::make_shared<optim::StepLR>(opt, optim::StepLROptions{s.integer("step_size", 1), s.number("gamma", 0.1)});
-      if (k == "multistep") {
-        std::vector<int64_t> ms;
-        for (double m : s.numbers("milestones")) ms.push_back(static_cast<int64_t>(m));
-        return std::make_shared<optim::MultiStepLR>(opt, optim::MultiStepLROptions{ms, s.number("gamma", 0.1)});
-      }
-      if (k == "exponential") return std::make_shared<optim::ExponentialLR>(opt, s.number("gamma", 0.1));
-      if (k == "cosine")
-        return std::make_shared<optim::CosineAnnealingLR>(opt, optim::CosineAnnealingLROptions{s.integer("t_max", epochs), s.number("eta_min", 0)});
-      if (k == "cosine_warm_restarts")
-        return std::make_shared<optim::CosineAnnealingWarmRestarts>(
-            opt, optim::CosineAnnealingWarmRestartsOptions{s.integer("t_0", 1), s.integer("t_mult", 1), s.number("eta_min", 0)});
-      if (k == "linear") {
-        optim::LinearLROptions lo;
-        lo.start_factor = s.number("start_factor", lo.start_factor);
-        lo.end_factor = s.number("end_factor", lo.end_factor);
-        lo.total_iters = s.integer("total_iters", lo.total_iters);
-        return std::make_shared<optim::LinearLR>(opt, lo);
-      }
-      if (k == "onecycle") {
-        optim::OneCycleLROptions oc;
-        oc.max_lr = s.number("max_lr", opt.lr(0));
-        oc.total_steps = s.integer("total_steps", 0);
-        if (oc.total_steps == 0) oc.epochs = epochs, oc.steps_per_epoch = steps_per_epoch;
-        oc.pct_start = s.number("pct_start", oc.pct_start);
-        oc.anneal_strategy = s.text("anneal_strategy", oc.anneal_strategy);
-        oc.cycle_momentum = s.flag("cycle_momentum", oc.cycle_momentum);
-        oc.base_momentum = s.number("base_momentum", oc.base_momentum);
-        oc.max_momentum = s.number("max_momentum", oc.max_momentum);
-        oc.div_factor = s.number("div_factor", oc.div_factor);
-        oc.final_div_factor = s.number("final_div_factor", oc.final_div_factor);
-        oc.three_phase = s.flag("three_phase", oc.three_phase);
-        return std::make_shared<optim::OneCycleLR>(opt, oc);
-      }
-      optim::ReduceLROnPlateauOptions ro;
-      ro.mode = s.text("mode", ro.mode);
-      ro.factor = s.number("factor", ro.factor);
-      ro.patience = s.integer("patience", ro.patience);
-      ro.threshold = s.number("threshold", ro.threshold);
-      ro.threshold_mode = s.text("threshold_mode", ro.threshold_mode);
-      ro.cooldown = s.integer("cooldown", ro.cooldown);
-      ro.min_lr = s.number("min_lr", ro.min_lr);
-      ro.eps = s.number("eps", ro.eps);
-      return std::make_shared<optim::ReduceLROnPlateau>(opt, ro);
+    o.schedule = [s, epochs](optim::Optimizer& opt, int64_t steps_per_epoch) {
+      return make_schedule(s, opt, epochs, steps_per_epoch);
     };
     o.schedule_interval = cc.interval;
     o.schedule_frequency = cc.frequency;

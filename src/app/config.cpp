@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -42,6 +43,7 @@ struct KindSpec {
   std::string main_key;  // what a scalar value means: {dense: 512} is {dense: {units: 512}}
   std::vector<KeySpec> keys;
   std::vector<std::string> aliases = {};
+  bool list = false;  // the value is a list of entries from the same table: {sequential: [a, b]}
 };
 
 const std::vector<std::string> kActivations = {"linear", "identity", "relu", "tanh", "sigmoid", "softmax",
@@ -118,6 +120,9 @@ const std::vector<KindSpec>& schedule_specs() {
       {"cosine_warm_restarts", "", {{"t_0", T::Int}, {"t_mult", T::Int}, {"eta_min", T::Number}},
        {"cosineannealingwarmrestarts", "sgdr"}},
       {"linear", "", {{"start_factor", T::Number}, {"end_factor", T::Number}, {"total_iters", T::Int}}, {"linearlr", "warmup"}},
+      {"polynomial", "", {{"total_iters", T::Int}, {"power", T::Number}}, {"polynomiallr"}},
+      {"constant", "factor", {{"factor", T::Number}, {"total_iters", T::Int}}, {"constantlr"}},
+      {"sequential", "", {{"milestones", T::List}}, {"sequentiallr"}, true},
       {"onecycle", "",
        {{"max_lr", T::Number}, {"total_steps", T::Int}, {"pct_start", T::Number},
         {"anneal_strategy", T::Text, {"cos", "linear"}}, {"cycle_momentum", T::Bool}, {"base_momentum", T::Number},
@@ -323,7 +328,11 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
   const auto keys = key_names(spec);
   const YAML::Node value = n[kind_keys[0]];
   const std::string inner = join(path, kind_keys[0]);
-  if (value.IsScalar()) {
+  if (spec.list) {
+    check(value.IsSequence() && value.size() > 0, inner, ": expected a list of ", what, "s", line_of(value));
+    for (size_t i = 0; i < value.size(); ++i)
+      out.items.push_back(parse_named(value[i], inner + "[" + std::to_string(i) + "]", specs, what));
+  } else if (value.IsScalar()) {
     check(!spec.main_key.empty(), inner, ": expected options {", [&] {
       std::string s;
       for (const auto& k : keys) s += (s.empty() ? "" : ", ") + k + ": …";
@@ -483,6 +492,22 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
   check(d.source == "csv" || (d.val_csv.empty() && d.test_csv.empty()), "data: val_csv and test_csv go with csv");
 }
 
+// What the chain itself cannot say with a key: one milestone between each two schedules, whole
+// and increasing, and no schedule that does not step by epoch count.
+void check_sequential(const Named& s) {
+  const std::string key = s.path + ".milestones";
+  const std::vector<double> ms = s.numbers("milestones");
+  check(ms.size() + 1 == s.items.size(), key, ": expected ", s.items.size() - 1, " milestone(s) for ",
+        s.items.size(), " schedules (one where each next schedule starts), got ", ms.size());
+  for (size_t i = 0; i < ms.size(); ++i) {
+    check(ms[i] == std::floor(ms[i]) && ms[i] > 0, key, "[", i, "]: expected a whole number > 0, got ", ms[i]);
+    check(i == 0 || ms[i] > ms[i - 1], key, ": must increase (", ms[i - 1], " then ", ms[i], ")");
+  }
+  for (const auto& item : s.items)
+    check(item.kind != "reduce_on_plateau" && item.kind != "sequential", item.path, ": ", item.kind,
+          " cannot be chained in sequential");
+}
+
 void parse_compile(const YAML::Node& n, CompileConfig& c) {
   check(n && !n.IsNull(), "compile: missing (optimizer and loss)");
   for (const auto& [key, v] : entries(n, "compile", {"optimizer", "loss", "metrics", "schedule"})) {
@@ -498,6 +523,7 @@ void parse_compile(const YAML::Node& n, CompileConfig& c) {
     } else {
       std::map<std::string, YAML::Node> extra;
       c.schedule = parse_named(v, path, schedule_specs(), "schedule", &extra, {"interval", "frequency", "monitor"});
+      if (c.schedule->kind == "sequential") check_sequential(*c.schedule);
       if (extra.count("interval"))
         c.interval = option_value({"", T::Text, {"epoch", "step"}}, extra["interval"], join(path, "interval"));
       if (extra.count("frequency")) c.frequency = as_int(extra["frequency"], join(path, "frequency"));

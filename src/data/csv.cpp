@@ -330,7 +330,8 @@ CsvData parse_csv(const std::string& text, const std::string& file, const CsvOpt
         any_missing = true;
         if (opt.missing == Missing::Error)
           fail(where(file, rows[r].line, cols[i], specs[i].name), ": missing value '",
-               trim(rows[r].fields[cols[i]]), "'; set CsvOptions::missing to DropRow or FillMean");
+               trim(rows[r].fields[cols[i]]),
+               "'; set `data.missing: drop|mean` in the config (CsvOptions::missing in C++)");
       }
     };
     scan(fvals, feature_cols, data.schema.features);

@@ -231,6 +231,48 @@ std::vector<double> LinearLR::restart_lr() {
   return lrs;
 }
 
+// ---- PolynomialLR ---------------------------------------------------------------------------
+
+PolynomialLR::PolynomialLR(Optimizer& opt, PolynomialLROptions o) : LRScheduler(opt), o_(o) {
+  check(o.total_iters > 0, "PolynomialLR: total_iters must be > 0 (got ", o.total_iters, ")");
+  check(o.power >= 0, "PolynomialLR: power must be >= 0 (got ", o.power, ")");
+  initialize();
+}
+
+std::vector<double> PolynomialLR::compute_lr() {
+  auto lrs = current_lrs();
+  if (last_epoch_ == 0 || last_epoch_ > o_.total_iters) return lrs;
+  const double T = double(o_.total_iters), t = double(last_epoch_);
+  const double decay = std::pow((1.0 - t / T) / (1.0 - (t - 1) / T), o_.power);
+  for (double& lr : lrs) lr *= decay;
+  return lrs;
+}
+
+// ---- ConstantLR -----------------------------------------------------------------------------
+
+ConstantLR::ConstantLR(Optimizer& opt, ConstantLROptions o) : LRScheduler(opt), o_(o) {
+  // 0 would make the lr 0·(1/0) at total_iters; 0 iterations would never scale at all.
+  check(o.factor > 0 && o.factor <= 1, "ConstantLR: factor must be in (0, 1] (got ", o.factor, ")");
+  check(o.total_iters > 0, "ConstantLR: total_iters must be > 0 (got ", o.total_iters, ")");
+  initialize();
+}
+
+std::vector<double> ConstantLR::compute_lr() {
+  auto lrs = current_lrs();
+  if (last_epoch_ == 0) {
+    for (double& lr : lrs) lr *= o_.factor;
+  } else if (last_epoch_ == o_.total_iters) {
+    for (double& lr : lrs) lr *= 1.0 / o_.factor;
+  }
+  return lrs;
+}
+
+std::vector<double> ConstantLR::restart_lr() {
+  std::vector<double> lrs;
+  for (double b : base_lrs_) lrs.push_back(b * o_.factor);
+  return lrs;
+}
+
 // ---- OneCycleLR -----------------------------------------------------------------------------
 
 OneCycleLR::OneCycleLR(Optimizer& opt, OneCycleLROptions o) : LRScheduler(opt), o_(std::move(o)) {

@@ -57,6 +57,7 @@ std::string nearest(const std::string& word, const std::vector<std::string>& val
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& valid) {
   const std::string n = nearest(word, valid);
   if (!n.empty()) return " (did you mean '" + n + "'?)";
+  if (valid.empty()) return "";  // e.g. a layer that takes no options: no list to show
   std::string list;
   for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
   return " (valid: " + list + ")";

@@ -94,6 +94,85 @@ TEST(Config, ErrorsNameTheKeyPathAndSuggest) {
                         "compile.schedule.step: unknown key 'stepsize' (did you mean 'step_size'?)");
   EXPECT_ERROR_CONTAINS(app::parse_config(with("seed: 7", "sed: 7"), "t"), "unknown key 'sed' (did you mean 'seed'?)");
   EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"fit.epochs=zero"}), "fit.epochs: expected a whole number");
+  // A kind with no options (relu) lists none, rather than an empty "(valid: )".
+  try {
+    app::parse_config(with("{dropout: 0.1}", "{relu: {slope: 1}}"), "t");
+    ADD_FAILURE() << "expected an error for relu's unknown key";
+  } catch (const neurona::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "model.layers[1].relu: unknown key 'slope'");
+  }
+}
+
+// `compile.schedule.sequential` parses into its chained schedules and builds a SequentialLR whose
+// rates are torch 1.13's SequentialLR([LinearLR(start_factor=0.1, total_iters=5),
+// CosineAnnealingLR(T_max=20)], milestones=[5]) on lr 0.1, across the milestone.
+TEST(Config, SequentialScheduleParsesAndBuilds) {
+  auto with = [](const std::string& schedule) {
+    std::string s = kTiny;
+    const std::string from = "{step: {step_size: 2, gamma: 0.5}, interval: epoch}";
+    s.replace(s.find(from), from.size(), schedule);
+    return s;
+  };
+  const app::Config c = app::parse_config(
+      with("{sequential: [{linear: {start_factor: 0.1, total_iters: 5}}, {cosine: {t_max: 20}}], milestones: [5]}"),
+      "t");
+  ASSERT_TRUE(c.compile.schedule.has_value());
+  const app::Named& s = *c.compile.schedule;
+  EXPECT_EQ(s.kind, "sequential");
+  ASSERT_EQ(s.items.size(), 2u);
+  EXPECT_EQ(s.items[0].kind, "linear");
+  EXPECT_EQ(s.items[0].path, "compile.schedule.sequential[0]");
+  EXPECT_EQ(s.items[1].integer("t_max", 0), 20);
+  EXPECT_EQ(s.numbers("milestones"), std::vector<double>{5});
+
+  optim::SGD opt({Tensor::zeros(Shape({1})).requires_grad_()}, optim::SGDOptions{.lr = 0.1});
+  const auto sched = app::compile_options(c).schedule(opt, 1);
+  EXPECT_STREQ(sched->name(), "SequentialLR");
+  const std::vector<double> torch = {0.010000000000000002, 0.028000000000000004, 0.046000000000000006, 0.064,
+                                     0.082, 0.1, 0.0993844170297569, 0.09755282581475769, 0.0945503262094184};
+  for (size_t t = 0; t < torch.size(); ++t) {
+    EXPECT_NEAR(opt.lr(), torch[t], 1e-12) << "epoch " << t;
+    sched->step();
+  }
+
+  const std::string two = "{sequential: [{linear: {total_iters: 5}}, {cosine: {t_max: 20}}], ";
+  EXPECT_ERROR_CONTAINS(app::parse_config(with(two + "milestones: [5, 10]}"), "t"),
+                        "compile.schedule.milestones: expected 1 milestone(s) for 2 schedules");
+  EXPECT_ERROR_CONTAINS(app::parse_config(with("{sequential: [{linear: {total_iters: 5}}, {cosin: {t_max: 20}}], "
+                                               "milestones: [5]}"),
+                                          "t"),
+                        "compile.schedule.sequential[1]: unknown schedule 'cosin' (did you mean 'cosine'?)");
+  EXPECT_ERROR_CONTAINS(app::parse_config(with("{sequential: {linear: {total_iters: 5}}, milestones: [5]}"), "t"),
+                        "compile.schedule.sequential: expected a list of schedules");
+  EXPECT_ERROR_CONTAINS(app::parse_config(with("{sequential: [linear, reduce_on_plateau], milestones: [5]}"), "t"),
+                        "compile.schedule.sequential[1]: reduce_on_plateau cannot be chained in sequential");
+  EXPECT_ERROR_CONTAINS(app::parse_config(with("{sequential: [linear, cosine], milestones: [2.5]}"), "t"),
+                        "compile.schedule.milestones[0]: expected a whole number > 0, got 2.5");
+}
+
+// polynomial and constant read their options (PyTorch's PolynomialLR and ConstantLR defaults otherwise).
+TEST(Config, PolynomialAndConstantSchedulesBuild) {
+  auto lrs_of = [](const std::string& schedule) {
+    std::string text = kTiny;
+    const std::string from = "{step: {step_size: 2, gamma: 0.5}, interval: epoch}";
+    text.replace(text.find(from), from.size(), schedule);
+    optim::SGD opt({Tensor::zeros(Shape({1})).requires_grad_()}, optim::SGDOptions{.lr = 0.1});
+    const auto sched = app::compile_options(app::parse_config(text, "t")).schedule(opt, 1);
+    std::vector<double> lrs;
+    for (int t = 0; t < 7; ++t, sched->step()) lrs.push_back(opt.lr());
+    return lrs;
+  };
+  // 0.1 · (1 − t/4)²
+  const auto poly = lrs_of("{polynomial: {total_iters: 4, power: 2}}");
+  const std::vector<double> want_poly = {0.1, 0.05625, 0.025, 0.00625, 0, 0, 0};
+  for (size_t t = 0; t < poly.size(); ++t) EXPECT_NEAR(poly[t], want_poly[t], 1e-12) << "epoch " << t;
+  // default factor 1/3 for the first 5 epochs, then 0.1; a scalar is the factor.
+  const auto constant = lrs_of("constant");
+  const auto half = lrs_of("{constant: 0.5}");
+  for (size_t t = 0; t < constant.size(); ++t) {
+    EXPECT_NEAR(constant[t], t < 5 ? 0.1 / 3 : 0.1, 1e-12) << "epoch " << t;
+    EXPECT_NEAR(half[t], t < 5 ? 0.05 : 0.1, 1e-12) << "epoch " << t;
+  }
 }
 
 TEST(Config, SetReplacesAndAddsKeys) {

@@ -50,6 +50,9 @@ TEST(Csv, FeaturesByNameAndOneHotWithVocabularyReuse) {
 TEST(Csv, MissingValuesDropOrFillMean) {
   const std::string text = "a,b\n1,10\n,20\n3,\n";
   EXPECT_ERROR_CONTAINS(parse_csv(text, "m.csv"), "m.csv, line 3, column 1 ('a'): missing value");
+  // Config users are told the key they can write, C++ users the option.
+  EXPECT_ERROR_CONTAINS(parse_csv(text, "m.csv"),
+                        "set `data.missing: drop|mean` in the config (CsvOptions::missing in C++)");
   auto dropped = parse_csv(text, "m.csv", {.missing = Missing::DropRow});
   expect_values(dropped.x, {1, 10});
   EXPECT_EQ(dropped.lines, (std::vector<int64_t>{2}));

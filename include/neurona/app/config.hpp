@@ -36,6 +36,7 @@ struct Named {
   std::string kind;  // canonical name: "dense", "adam", "early_stopping", …
   Options options;
   std::string path;  // where it sits in the file, for messages: "model.layers[2]"
+  std::vector<Named> items;  // the entries of a list-valued kind, in order (sequential's schedules)
   bool has(const std::string& key) const { return options.count(key) != 0; }
   double number(const std::string& key, double fallback) const;
   int64_t integer(const std::string& key, int64_t fallback) const;

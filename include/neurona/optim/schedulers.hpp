@@ -156,6 +156,38 @@ class LinearLR : public LRScheduler {
   LinearLROptions o_;
 };
 
+struct PolynomialLROptions {
+  int64_t total_iters = 5;
+  double power = 1.0;
+};
+// lr = base · (1 − min(epoch, total_iters) / total_iters)^power: reaches 0 at total_iters.
+class PolynomialLR : public LRScheduler {
+ public:
+  PolynomialLR(Optimizer& opt, PolynomialLROptions o = {});
+  const char* name() const override { return "PolynomialLR"; }
+
+ protected:
+  std::vector<double> compute_lr() override;
+  std::vector<double> restart_lr() override { return base_lrs_; }
+  PolynomialLROptions o_;
+};
+
+struct ConstantLROptions {
+  double factor = 1.0 / 3.0;
+  int64_t total_iters = 5;
+};
+// lr = base · factor before total_iters, base from then on.
+class ConstantLR : public LRScheduler {
+ public:
+  ConstantLR(Optimizer& opt, ConstantLROptions o = {});
+  const char* name() const override { return "ConstantLR"; }
+
+ protected:
+  std::vector<double> compute_lr() override;
+  std::vector<double> restart_lr() override;
+  ConstantLROptions o_;
+};
+
 struct OneCycleLROptions {
   double max_lr = 0;        // required (> 0)
   int64_t total_steps = 0;  // or epochs × steps_per_epoch
