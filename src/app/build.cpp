@@ -768,7 +768,14 @@ Table read_table(const std::string& path, const Config& c, const WeightsMetadata
 std::string predictions_csv(const Tensor& outputs_in, const Config& c, const WeightsMetadata& meta) {
   const std::string task = meta.task.empty() ? task_of(c) : meta.task;
   Tensor out = outputs_in.dim() == 1 ? outputs_in.reshape({outputs_in.size(0), 1}) : outputs_in;
-  if (c.compile.loss.kind == "bce_with_logits") out = nn::F::sigmoid(out);
+  // Classifiers write probabilities: the loss says what the last layer outputs (see docs/config.md,
+  // "Predictions"). A multiclass model trained on something else writes its raw outputs.
+  const std::string& loss = c.compile.loss.kind;
+  bool probabilities = true;
+  if (loss == "bce_with_logits") out = nn::F::sigmoid(out);
+  else if (task == "multiclass" && loss == "cross_entropy" && !ends_in_softmax(c.layers)) out = nn::F::softmax(out, 1);
+  else if (task == "multiclass" && loss == "nll") out = exp(out);
+  else if (task == "multiclass" && loss != "cross_entropy") probabilities = false;
   if (meta.y_scaler) out = meta.y_scaler->inverse_transform(out);
   const int64_t n = out.size(0), k = out.size(1);
   const data::CsvColumn* target = meta.schema && !meta.schema->targets.empty() ? &meta.schema->targets[0] : nullptr;
@@ -786,7 +793,7 @@ std::string predictions_csv(const Tensor& outputs_in, const Config& c, const Wei
   } else if (task == "binary") {
     header = {"probability", "class"};
   } else {
-    for (int64_t j = 0; j < k; ++j) header.push_back("p_" + class_name(j));
+    for (int64_t j = 0; j < k; ++j) header.push_back((probabilities ? "p_" : "output_") + class_name(j));
     header.push_back("class");
   }
   std::string s;

@@ -1,4 +1,6 @@
 // app::parse_config and the config -> objects functions, through the library (no process).
+#include <sstream>
+#include <cmath>
 #include "neurona/app/config.hpp"
 #include "test_util.hpp"
 
@@ -188,3 +190,59 @@ TEST(Config, SetReplacesAndAddsKeys) {
 }
 
 }  // namespace
+
+// Multiclass predictions are probabilities: softmax of a logits model's outputs (computed here),
+// the outputs as they are after a softmax layer; raw outputs are not labelled p_<class>.
+TEST(Config, PredictionsOfMulticlassModelsAreProbabilities) {
+  const Tensor logits = Tensor::from({2.f, -1.f, 0.5f, 0.f, 0.f, 3.f}, {2, 3});
+  app::WeightsMetadata meta;
+  meta.task = "multiclass";
+  auto rows = [](const std::string& csv) {
+    std::vector<std::vector<std::string>> r;
+    std::stringstream in(csv);
+    for (std::string line; std::getline(in, line);) {
+      r.emplace_back();
+      std::stringstream cells(line);
+      for (std::string cell; std::getline(cells, cell, ',');) r.back().push_back(cell);
+    }
+    return r;
+  };
+  auto config = [](const std::string& last, const std::string& loss) {
+    std::string text = kTiny;
+    text.replace(text.find("{dense: 1, activation: sigmoid}"), 31, last);
+    text.replace(text.find("binary_crossentropy"), 19, loss);
+    return app::parse_config(text, "tiny.yaml");
+  };
+  const auto ce = rows(app::predictions_csv(logits, config("{dense: 3}", "cross_entropy"), meta));
+  ASSERT_EQ(ce.size(), 3u);
+  EXPECT_EQ(ce[0], (std::vector<std::string>{"p_0", "p_1", "p_2", "class"}));
+  const float* z = logits.data();
+  for (int i = 0; i < 2; ++i) {
+    double denom = 0, sum = 0;
+    for (int j = 0; j < 3; ++j) denom += std::exp(double(z[i * 3 + j]));
+    for (int j = 0; j < 3; ++j) {
+      const double p = std::stod(ce[i + 1][j]);
+      EXPECT_NEAR(p, std::exp(double(z[i * 3 + j])) / denom, 1e-6) << i << "," << j;
+      sum += p;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+  EXPECT_EQ(ce[1][3], "0");
+  EXPECT_EQ(ce[2][3], "2");
+
+  // A softmax output layer already gives probabilities: written unchanged.
+  const Tensor probs = Tensor::from({0.7f, 0.2f, 0.1f, 0.25f, 0.25f, 0.5f}, {2, 3});
+  const auto sm = rows(app::predictions_csv(probs, config("{dense: 3, activation: softmax}", "cross_entropy"), meta));
+  EXPECT_EQ(sm[0][0], "p_0");
+  EXPECT_NEAR(std::stod(sm[1][0]), 0.7, 1e-6);
+  EXPECT_NEAR(std::stod(sm[2][2]), 0.5, 1e-6);
+
+  // nll trains on log-probabilities: exp gives them back.
+  const auto nll = rows(app::predictions_csv(log(probs), config("{dense: 3}", "nll"), meta));
+  EXPECT_NEAR(std::stod(nll[1][0]), 0.7, 1e-6);
+
+  // Any other loss: raw outputs, not named as probabilities.
+  const auto mse = rows(app::predictions_csv(logits, config("{dense: 3}", "mse"), meta));
+  EXPECT_EQ(mse[0], (std::vector<std::string>{"output_0", "output_1", "output_2", "class"}));
+  EXPECT_NEAR(std::stod(mse[1][0]), 2.0, 1e-6);
+}
