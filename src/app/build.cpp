@@ -85,11 +85,43 @@ bool ends_in_softmax(const std::vector<Named>& layers) {
 // Keras's categorical cross-entropy on probabilities (a softmax output layer).
 class ProbabilityCrossEntropy : public nn::Loss {
  public:
+  explicit ProbabilityCrossEntropy(Tensor weight = {}) : weight(std::move(weight)) {}
   Tensor forward(const Tensor& p, const Tensor& y) const override {
-    return nn::F::nll_loss(log(clamp(p, 1e-7f, 1.f)), y);
+    return nn::F::nll_loss(log(clamp(p, 1e-7f, 1.f)), y, {.weight = weight});
   }
   std::string name() const override { return "sparse_categorical_crossentropy"; }
+  Tensor weight;
 };
+
+// A configured loss with a list option (`key`: cross-entropy's class weights, pos_weight's per
+// output values) that must match the model's output width. The model is built apart from the
+// loss, so the width is checked on each call, in the config's words. Named by the canonical
+// loss, which the metrics read (bce_with_logits: they see sigmoid(logits)).
+class ListOptionLoss : public nn::Loss {
+ public:
+  ListOptionLoss(std::shared_ptr<nn::Loss> inner, std::string kind, std::string key, int64_t size, bool per_class)
+      : Loss(inner->reduction), inner_(std::move(inner)), kind_(std::move(kind)), key_(std::move(key)),
+        size_(size), per_class_(per_class) {}
+  Tensor forward(const Tensor& x, const Tensor& y) const override {
+    const int64_t width = x.dim() == 0 ? 1 : x.size(x.dim() - 1);
+    // One pos_weight value applies to every output, as PyTorch broadcasts it.
+    check(size_ == width || (!per_class_ && size_ == 1), key_, ": ", size_, " values for ", width,
+          per_class_ ? " classes" : " outputs", " (the model's output width)");
+    inner_->reduction = reduction;  // the trainer asks for per-sample losses through this object
+    return (*inner_)(x, y);
+  }
+  std::string name() const override { return kind_; }
+
+ private:
+  std::shared_ptr<nn::Loss> inner_;
+  std::string kind_, key_;
+  int64_t size_;
+  bool per_class_;
+};
+
+Tensor list_tensor(const std::vector<double>& v) {
+  return Tensor::from(std::vector<float>(v.begin(), v.end()), Shape{static_cast<int64_t>(v.size())});
+}
 
 std::vector<int64_t> first_rows(int64_t n, int64_t limit) {
   const int64_t m = limit > 0 ? std::min(n, limit) : n;
@@ -470,17 +502,25 @@ train::CompileOptions compile_options(const Config& c) {
     return make_optimizer<optim::RAdam, optim::RAdamOptions>(std::move(p), hyper);
   };
   const Named& loss = cc.loss;
+  const std::string list_key = loss.kind == "cross_entropy" ? "weight" : "pos_weight";
+  const Tensor list = loss.has(list_key) ? list_tensor(loss.numbers(list_key)) : Tensor();
   if (loss.kind == "cross_entropy" && ends_in_softmax(c.layers)) {
-    o.loss_object = std::make_shared<ProbabilityCrossEntropy>();
+    o.loss_object = std::make_shared<ProbabilityCrossEntropy>(list);
+  } else if (loss.kind == "cross_entropy" && (loss.has("label_smoothing") || list.defined())) {
+    nn::F::CrossEntropyOptions ce;
+    ce.label_smoothing = static_cast<float>(loss.number("label_smoothing", 0));
+    ce.weight = list;
+    o.loss_object = std::make_shared<nn::CrossEntropyLoss>(ce);
+  } else if (loss.kind == "bce_with_logits" && list.defined()) {
+    o.loss_object = std::make_shared<nn::BCEWithLogitsLoss>(nn::Reduction::Mean, Tensor(), list);
   } else if (loss.kind == "huber" && loss.has("delta")) {
     o.loss_object = std::make_shared<nn::HuberLoss>(static_cast<float>(loss.number("delta", 1)));
   } else if (loss.kind == "smooth_l1" && loss.has("beta")) {
     o.loss_object = std::make_shared<nn::SmoothL1Loss>(static_cast<float>(loss.number("beta", 1)));
-  } else if (loss.kind == "cross_entropy" && loss.has("label_smoothing")) {
-    nn::F::CrossEntropyOptions ce;
-    ce.label_smoothing = static_cast<float>(loss.number("label_smoothing", 0));
-    o.loss_object = std::make_shared<nn::CrossEntropyLoss>(ce);
   }
+  if (list.defined())
+    o.loss_object = std::make_shared<ListOptionLoss>(o.loss_object, loss.kind, loss.path + "." + loss.kind + "." + list_key,
+                                                     list.numel(), loss.kind == "cross_entropy");
   o.loss = loss.kind;
   o.metrics = cc.metrics;
   if (cc.schedule) {

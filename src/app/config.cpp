@@ -101,7 +101,8 @@ const std::vector<KindSpec>& loss_specs() {
       KindSpec k{c, "", {}};
       if (c == "huber") k.keys = {{"delta", T::Number}};
       if (c == "smooth_l1") k.keys = {{"beta", T::Number}};
-      if (c == "cross_entropy") k.keys = {{"label_smoothing", T::Number}};
+      if (c == "cross_entropy") k.keys = {{"label_smoothing", T::Number}, {"weight", T::List}};
+      if (c == "bce_with_logits") k.keys = {{"pos_weight", T::List}};
       for (const auto& alias : train::loss_names())
         if (alias != c && train::canonical_loss_name(alias) == c) k.aliases.push_back(alias);
       v.push_back(k);

@@ -189,6 +189,47 @@ TEST(Config, SetReplacesAndAddsKeys) {
   EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"model.layers[9].dense=6"}), "index 9 is past the end");
 }
 
+// Class weights and pos_weight reach the loss the config builds; the numbers are PyTorch's
+// (CrossEntropyLoss(weight=[1, 2, 0.5]), BCEWithLogitsLoss(pos_weight=2)), as in test_losses.cpp.
+TEST(Config, LossWeightsParseAndReachTheLoss) {
+  const Tensor x = Tensor::from({1, 2, 3, 0.5f, 0, -1}, {2, 3}), y = Tensor::from({2, 0});
+  const app::Config ce = app::parse_config(kTiny, "t", {"compile.loss={cross_entropy: {weight: [1, 2, 0.5]}}"});
+  EXPECT_EQ(ce.compile.loss.numbers("weight"), (std::vector<double>{1, 2, 0.5}));
+  const auto ce_loss = app::compile_options(ce).loss_object;
+  ASSERT_TRUE(ce_loss);
+  EXPECT_NEAR((*ce_loss)(x, y).item(), 0.5386223917, 1e-6);
+  const app::Config ls = app::parse_config(
+      kTiny, "t", {"compile.loss={cross_entropy: {weight: [1, 2, 0.5], label_smoothing: 0.1}}"});
+  EXPECT_NEAR((*app::compile_options(ls).loss_object)(x, y).item(), 0.6912285524, 1e-6);
+  // A softmax output trains on probabilities: the same weighted mean.
+  const app::Config soft = app::parse_config(
+      kTiny, "t",
+      {"model.layers[3]={dense: 3, activation: softmax}", "compile.loss={cross_entropy: {weight: [1, 2, 0.5]}}"});
+  EXPECT_NEAR((*app::compile_options(soft).loss_object)(nn::F::softmax(x, 1), y).item(), 0.5386223917, 1e-5);
+  // The list must have one value per class of the model's output.
+  EXPECT_ERROR_CONTAINS((*ce_loss)(Tensor::zeros({2, 4}), y),
+                        "compile.loss.cross_entropy.weight: 3 values for 4 classes");
+
+  const Tensor z = Tensor::from({2, -1, 0, -50}, {4, 1}), t = Tensor::from({1, 0, 1, 1}, {4, 1});
+  const app::Config bce = app::parse_config(kTiny, "t", {"compile.loss={bce_with_logits: {pos_weight: 2}}"});
+  const auto bce_loss = app::compile_options(bce).loss_object;
+  ASSERT_TRUE(bce_loss);
+  EXPECT_NEAR((*bce_loss)(z, t).item(), 25.4883530177, 1e-4);
+  EXPECT_EQ(bce_loss->name(), "bce_with_logits");  // metrics still see sigmoid(logits)
+  // A list: one value per output column.
+  const app::Config cols = app::parse_config(kTiny, "t", {"compile.loss={bce_with_logits: {pos_weight: [2, 0.5]}}"});
+  const Tensor z2 = Tensor::from({2, -1, 0, -3}, {2, 2}), t2 = Tensor::from({1, 0, 1, 1}, {2, 2});
+  EXPECT_NEAR((*app::compile_options(cols).loss_object)(z2, t2).item(),
+              nn::F::binary_cross_entropy_with_logits(z2, t2, nn::Reduction::Mean, {}, Tensor::from({2.f, 0.5f}))
+                  .item(),
+              1e-6);
+  EXPECT_ERROR_CONTAINS((*app::compile_options(cols).loss_object)(z, t),
+                        "compile.loss.bce_with_logits.pos_weight: 2 values for 1 outputs");
+  // Probability-form BCE has no pos_weight (as PyTorch's BCELoss).
+  EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"compile.loss={bce: {pos_weight: 2}}"}),
+                        "compile.loss.bce: unknown key 'pos_weight'");
+}
+
 }  // namespace
 
 // Multiclass predictions are probabilities: softmax of a logits model's outputs (computed here),

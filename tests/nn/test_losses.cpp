@@ -98,6 +98,16 @@ TEST(Losses, BinaryMatchPyTorch) {
   check_loss(
       "bcel_pw", [&](const Tensor& z) { return nn::BCEWithLogitsLoss(Reduction::Mean, w, pw)(z, y); },
       fixture_tensor("bcel.z", {2, 3}));
+  check_loss(
+      "bcel_pos",
+      [&](const Tensor& z) { return nn::BCEWithLogitsLoss(Reduction::Mean, {}, Tensor::from({3.f}))(z, y); },
+      fixture_tensor("bcel.z", {2, 3}));
+  check_loss(
+      "bcel_pos_cols", [&](const Tensor& z) { return nn::BCEWithLogitsLoss(Reduction::Mean, {}, pw)(z, y); },
+      fixture_tensor("bcel.z", {2, 3}));
+  EXPECT_ERROR_CONTAINS(nn::BCEWithLogitsLoss(Reduction::Mean, {}, Tensor::from({2.f, 3.f}))(
+                            fixture_tensor("bcel.z", {2, 3}), y),
+                        "pos_weight [2] does not broadcast to input [2, 3]");
   EXPECT_ERROR_CONTAINS(F::binary_cross_entropy(Tensor::from({1.5f}), Tensor::from({1.f})), "probabilities");
   // Gradient stays finite at p = 0 with target 1 (log clamp).
   Tensor p0 = Tensor::from({0.f}).requires_grad_(true);
@@ -109,6 +119,9 @@ TEST(Losses, CrossEntropyAndNLLMatchPyTorch) {
   Tensor y = fixture_tensor("ce.y", {4}), w = fixture_tensor("ce.w", {3});
   check_loss(
       "ce", [&](const Tensor& x) { return F::cross_entropy(x, y); }, fixture_tensor("ce.x", {4, 3}));
+  check_loss(
+      "ce_w", [&](const Tensor& x) { return nn::CrossEntropyLoss({.weight = w})(x, y); },
+      fixture_tensor("ce.x", {4, 3}));
   check_loss(
       "ce_w_ls",
       [&](const Tensor& x) { return F::cross_entropy(x, y, {.weight = w, .label_smoothing = 0.2f}); },
@@ -130,6 +143,8 @@ TEST(Losses, CrossEntropyAndNLLMatchPyTorch) {
                         "target 3 is out of range for 3 classes");
   EXPECT_ERROR_CONTAINS(F::cross_entropy(fixture_tensor("ce.x", {4, 3}), Tensor::from({0, 1, 0.5f, 0})),
                         "not a whole number");
+  EXPECT_ERROR_CONTAINS(F::cross_entropy(fixture_tensor("ce.x", {4, 3}), y, {.weight = Tensor::from({1, 2})}),
+                        "cross_entropy: weight [2] must have one value per class (3)");
 }
 
 TEST(Losses, FusedCrossEntropyIsOneNode) {
