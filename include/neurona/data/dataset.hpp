@@ -54,12 +54,16 @@ struct Batch {
   int64_t size() const { return x.defined() ? x.size(0) : 0; }
 };
 
+// A batch that builds faster than this is cheaper to build inline than to hand to a thread.
+inline constexpr int64_t kPrefetchMinMicros = 50;
+
 struct LoaderOptions {
   int64_t batch_size = 32;  // Keras's default (PyTorch's is 1)
   bool shuffle = false;     // a fresh permutation every epoch, drawn from (seed, epoch)
   bool drop_last = false;   // drop a final batch smaller than batch_size
   uint64_t seed = 0;
-  bool prefetch = true;     // assemble the next batch on a worker thread while this one is used
+  bool prefetch = true;     // assemble the next batch on a worker thread while this one is used,
+                            // when the first batch took longer to build than kPrefetchMinMicros
 };
 
 // Hands out the batches of one epoch at a time. reset() (or a range-for, which calls it) starts
@@ -83,6 +87,8 @@ public:
   bool next(Batch& batch);      // false once the epoch is exhausted
   // Sample order of the current epoch.
   const std::vector<int64_t>& order() const { return order_; }
+  // Whether batches are built on the worker thread (decided by timing the first one).
+  bool prefetching() const { return worker_ != nullptr; }
 
   class iterator {
   public:
@@ -111,6 +117,7 @@ private:
   int64_t epoch_ = -1;
   int64_t next_epoch_ = 0;
   int64_t cursor_ = 0;  // next batch to hand out
+  bool prefetch_decided_ = false;
   std::unique_ptr<Worker> worker_;
 };
 
