@@ -218,14 +218,15 @@ bool DataLoader::next(Batch& batch) {
   const int64_t b = cursor_++;
   if (worker_ && worker_->job_batch == b) {
     batch = worker_->take();
-  } else if (options_.prefetch && !prefetch_decided_) {
-    // Handing a batch to the worker and back costs two thread wake-ups (tens of microseconds,
-    // far more when the cores are busy); a batch cheaper than that is built inline for good.
+  } else if (options_.prefetch && probed_ < kPrefetchProbeBatches) {
+    // The fastest of the first few builds decides: one build can be slow because the thread was
+    // preempted or the buffers were cold, which would start the worker for nothing.
     const auto t0 = std::chrono::steady_clock::now();
     assemble_batch(*dataset_, batch_indices(b), batch);
-    const auto took = std::chrono::steady_clock::now() - t0;
-    prefetch_decided_ = true;
-    if (took > std::chrono::microseconds(kPrefetchMinMicros)) worker_ = std::make_unique<Worker>(dataset_);
+    const double took = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    fastest_micros_ = probed_++ == 0 ? took : std::min(fastest_micros_, took);
+    if (probed_ == kPrefetchProbeBatches && fastest_micros_ > kPrefetchMinMicros)
+      worker_ = std::make_unique<Worker>(dataset_);
   } else {
     assemble_batch(*dataset_, batch_indices(b), batch);
   }
