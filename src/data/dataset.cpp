@@ -1,5 +1,6 @@
 #include "neurona/data/dataset.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -202,10 +203,7 @@ void DataLoader::reset() {
     std::iota(order_.begin(), order_.end(), int64_t{0});
   }
   cursor_ = 0;
-  if (options_.prefetch && num_batches() > 0) {
-    if (!worker_) worker_ = std::make_unique<Worker>(dataset_);
-    worker_->submit(0, batch_indices(0));
-  }
+  if (worker_ && num_batches() > 0) worker_->submit(0, batch_indices(0));
 }
 
 std::vector<int64_t> DataLoader::batch_indices(int64_t b) const {
@@ -220,6 +218,15 @@ bool DataLoader::next(Batch& batch) {
   const int64_t b = cursor_++;
   if (worker_ && worker_->job_batch == b) {
     batch = worker_->take();
+  } else if (options_.prefetch && probed_ < kPrefetchProbeBatches) {
+    // The fastest of the first few builds decides: one build can be slow because the thread was
+    // preempted or the buffers were cold, which would start the worker for nothing.
+    const auto t0 = std::chrono::steady_clock::now();
+    assemble_batch(*dataset_, batch_indices(b), batch);
+    const double took = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    fastest_micros_ = probed_++ == 0 ? took : std::min(fastest_micros_, took);
+    if (probed_ == kPrefetchProbeBatches && fastest_micros_ > kPrefetchMinMicros)
+      worker_ = std::make_unique<Worker>(dataset_);
   } else {
     assemble_batch(*dataset_, batch_indices(b), batch);
   }

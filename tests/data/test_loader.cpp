@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <numeric>
 #include <set>
 
@@ -129,4 +131,32 @@ TEST(TensorDataset, SubsetCopiesRowsInOrder) {
   expect_values(sub.features(), {5, 50, 1, 10});
   expect_values(sub.targets(), {2, 1});
   expect_values(sub.weights(), {0.05f, 0.01f});
+}
+
+namespace {
+// A dataset whose samples take a millisecond each, as a decoded image file would.
+struct SlowDataset : neurona::data::Dataset {
+  std::shared_ptr<TensorDataset> inner = numbered(20);
+  int64_t size() const override { return inner->size(); }
+  Shape feature_shape() const override { return inner->feature_shape(); }
+  Shape target_shape() const override { return inner->target_shape(); }
+  bool has_targets() const override { return inner->has_targets(); }
+  bool has_weights() const override { return inner->has_weights(); }
+  void gather(const int64_t* idx, int64_t count, float* x, float* y, float* w) const override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(count));
+    inner->gather(idx, count, x, y, w);
+  }
+};
+}  // namespace
+
+TEST(DataLoader, PrefetchesOnlyBatchesThatCostMoreThanTheHandOff) {
+  DataLoader tiny(numbered(100), {10, true, false, 1, true});
+  epoch_rows(tiny);
+  EXPECT_FALSE(tiny.prefetching());  // ten in-memory rows: built inline, no thread
+  DataLoader slow(std::make_shared<SlowDataset>(), {4, true, false, 1, true});
+  auto first = epoch_rows(slow), second = epoch_rows(slow);
+  EXPECT_TRUE(slow.prefetching());
+  DataLoader inline_only(std::make_shared<SlowDataset>(), {4, true, false, 1, false});
+  EXPECT_EQ(epoch_rows(inline_only), first);
+  EXPECT_EQ(epoch_rows(inline_only), second);
 }

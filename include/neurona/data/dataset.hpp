@@ -54,12 +54,21 @@ struct Batch {
   int64_t size() const { return x.defined() ? x.size(0) : 0; }
 };
 
+// A batch that builds faster than this is cheaper to build inline than to hand to the prefetch
+// thread and back: bench/bench_prefetch measured that hand-off at ≈ 7 µs per batch (best of 5,
+// 2026-12-02) on this project's 2-core machine, against 0.25 µs to build a W4 batch inline; 50 µs leaves room for the slower
+// wake-ups of a busy machine (see ARCHITECTURE.md, Performance). The loader builds its first
+// kPrefetchProbeBatches batches inline and starts the worker only if the fastest took longer.
+inline constexpr double kPrefetchMinMicros = 50;
+inline constexpr int kPrefetchProbeBatches = 3;
+
 struct LoaderOptions {
   int64_t batch_size = 32;  // Keras's default (PyTorch's is 1)
   bool shuffle = false;     // a fresh permutation every epoch, drawn from (seed, epoch)
   bool drop_last = false;   // drop a final batch smaller than batch_size
   uint64_t seed = 0;
-  bool prefetch = true;     // assemble the next batch on a worker thread while this one is used
+  bool prefetch = true;     // assemble the next batch on a worker thread while this one is used,
+                            // when the first batches took longer to build than kPrefetchMinMicros
 };
 
 // Hands out the batches of one epoch at a time. reset() (or a range-for, which calls it) starts
@@ -83,6 +92,8 @@ public:
   bool next(Batch& batch);      // false once the epoch is exhausted
   // Sample order of the current epoch.
   const std::vector<int64_t>& order() const { return order_; }
+  // Whether batches are built on the worker thread (decided by timing the first ones).
+  bool prefetching() const { return worker_ != nullptr; }
 
   class iterator {
   public:
@@ -111,6 +122,8 @@ private:
   int64_t epoch_ = -1;
   int64_t next_epoch_ = 0;
   int64_t cursor_ = 0;  // next batch to hand out
+  int probed_ = 0;  // inline builds timed so far, up to kPrefetchProbeBatches
+  double fastest_micros_ = 0;
   std::unique_ptr<Worker> worker_;
 };
 
