@@ -30,6 +30,17 @@ constexpr int64_t kDirectLimit = 4096;
 constexpr int64_t kSplitLimit = int64_t(1) << 20;
 
 std::atomic<bool> g_bf16{false};
+// Set when bf16 mode first sends a product to fp32 (too small for the bf16 kernel), so the user
+// hears once that part of the model runs in fp32; cleared when bf16 is switched on.
+std::atomic<bool> g_bf16_fallback_said{false};
+
+void say_bf16_fallback(int64_t M, int64_t N, int64_t K) {
+  if (g_bf16_fallback_said.exchange(true, std::memory_order_relaxed)) return;
+  std::fprintf(stderr,
+               "neurona: bf16-mixed: matmuls too small for the bf16 kernel run in fp32 (the first: M x N x K = "
+               "%lld x %lld x %lld); said once\n",
+               static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K));
+}
 
 // Eight floats as one value (GCC/Clang vector extension): one AVX register, or two SSE ones.
 typedef float Float8 __attribute__((vector_size(32)));
@@ -123,13 +134,16 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
   const int64_t work = M * N * K;
+  const bool bf16 = g_bf16.load(std::memory_order_relaxed);
   if (K == 0 || work <= kDirectLimit) {
+    if (bf16 && K > 0) say_bf16_fallback(M, N, K);
     gemm_direct(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  if (g_bf16.load(std::memory_order_relaxed) &&
-      gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
-    return;
+  if (bf16) {
+    if (gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
+    say_bf16_fallback(M, N, K);
+  }
   if (work < kSplitLimit || num_threads() == 1) {
     blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
@@ -182,6 +196,7 @@ bool set_matmul_precision(const std::string& p) {
     return false;
   }
   kernels::g_bf16 = true;
+  kernels::g_bf16_fallback_said = false;
   return true;
 }
 

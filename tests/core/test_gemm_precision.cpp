@@ -63,3 +63,32 @@ TEST(GemmPrecision, SwitchNames) {
   EXPECT_THROW(set_matmul_precision("fp8"), Error);
   set_matmul_precision("fp32");
 }
+
+// bf16-mixed never falls back to fp32 in silence: a CPU without AVX-512 BF16 says so when the
+// precision is set, and a product too small for the bf16 kernel says so once (until bf16 is set
+// again), naming its shape.
+TEST(GemmPrecision, Bf16FallbackToFp32IsSaidOnce) {
+  std::vector<float> a(256 * 11, 0.5f), b(11 * 512, 0.25f), c(256 * 512);
+  auto small_product = [&] { kernels::gemm(false, false, 256, 512, 11, 1.f, a.data(), 11, b.data(), 512, 0.f, c.data(), 512); };
+  ::testing::internal::CaptureStderr();
+  const bool on = set_matmul_precision("bf16-mixed");
+  small_product();
+  small_product();
+  const std::string first = ::testing::internal::GetCapturedStderr();
+  EXPECT_FLOAT_EQ(c[0], 11 * 0.125f);
+  if (on) {
+    EXPECT_NE(first.find("bf16-mixed: matmuls too small for the bf16 kernel run in fp32"), std::string::npos) << first;
+    EXPECT_NE(first.find("256 x 512 x 11"), std::string::npos) << first;
+    EXPECT_EQ(first.find("said once"), first.rfind("said once")) << "said twice:\n" << first;
+    ::testing::internal::CaptureStderr();
+    set_matmul_precision("bf16");
+    small_product();
+    EXPECT_NE(::testing::internal::GetCapturedStderr().find("256 x 512 x 11"), std::string::npos);
+  } else {
+    EXPECT_NE(first.find("continuing in fp32"), std::string::npos) << first;
+  }
+  ::testing::internal::CaptureStderr();
+  set_matmul_precision("fp32");
+  small_product();
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");  // fp32 asked for: nothing to say
+}
