@@ -477,9 +477,33 @@ std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_
   return net;
 }
 
-train::CompileOptions compile_options(const Config& c) {
+// The (parameter, penalty) pairs of the layers' kernel_regularizer and bias_regularizer: layer i
+// of the config is child i of the net build_model made.
+static std::vector<std::pair<Tensor, optim::Regularizer>> layer_regularizers(const Config& c, nn::Sequential* net) {
+  std::vector<std::pair<Tensor, optim::Regularizer>> out;
+  for (size_t i = 0; i < c.layers.size(); ++i) {
+    const Named& l = c.layers[i];
+    for (const char* key : {"kernel_regularizer", "bias_regularizer"}) {
+      if (!l.has(key)) continue;
+      check(net != nullptr, l.path, ".", key, ": compile_options needs the model built from this config");
+      check(i < net->size(), l.path, ": the model has ", net->size(), " layers, not one per config entry");
+      const auto* linear = dynamic_cast<const nn::Linear*>((*net)[i].get());
+      check(linear != nullptr, l.path, ".", key, ": layer ", i, " of the model is not a dense layer");
+      const std::vector<double> v = l.numbers(key);
+      const optim::Regularizer r{v.at(0), v.at(1)};
+      if (r.l1 == 0 && r.l2 == 0) continue;
+      const bool kernel = std::string(key) == "kernel_regularizer";
+      check(kernel || linear->has_bias, l.path, ".bias_regularizer: the layer has no bias (use_bias: false)");
+      out.emplace_back(kernel ? linear->weight : linear->bias, r);
+    }
+  }
+  return out;
+}
+
+train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
   const CompileConfig& cc = c.compile;
   train::CompileOptions o;
+  o.regularizers = layer_regularizers(c, net);
   std::map<std::string, double> hyper;
   for (const auto& [key, value] : cc.optimizer.options) {
     if (key == "betas") {
@@ -643,6 +667,29 @@ void attach_loggers(const Config& c, const train::Model& model, train::FitOption
   }
 }
 
+// Which epoch's weights a fit leaves in the net: EarlyStopping(restore_best_weights) puts back
+// its best epoch's (the last that improved by more than min_delta, not always the raw minimum);
+// otherwise they are the last epoch's. The value shown is the early-stopping monitor's, or the
+// validation loss (the training loss without validation).
+static TrainResult saved_weights_of(const train::History& h, const std::vector<std::shared_ptr<train::Callback>>& cbs) {
+  TrainResult s;
+  s.saved_epoch = static_cast<int64_t>(h.size());
+  s.saved_monitor = h.has("val_loss") ? "val_loss" : "loss";
+  for (const auto& cb : cbs) {
+    const auto* es = dynamic_cast<const train::EarlyStopping*>(cb.get());
+    if (!es) continue;
+    s.saved_monitor = es->options().monitor;
+    if (es->options().restore_best_weights && es->best_epoch() >= 0) {
+      s.saved_restored = true;
+      s.saved_epoch = es->best_epoch() + 1;
+      s.saved_value = es->best();
+      return s;
+    }
+  }
+  if (h.has(s.saved_monitor) && !h[s.saved_monitor].empty()) s.saved_value = h[s.saved_monitor].back();
+  return s;
+}
+
 TrainResult run_training(const Config& c, const TrainRequest& r) {
   TrainResult out;
   out.data = load_data(c);
@@ -657,13 +704,14 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
   std::vector<std::shared_ptr<nn::Sequential>> nets;
   std::vector<train::History> histories;
   std::vector<std::filesystem::path> run_dirs;
+  std::vector<TrainResult> saved;  // per fit: only the saved_* fields
   auto fit_once = [&](uint64_t seed) {
     Config rc = run;
     rc.seed = seed;
     auto net = build_model(rc, d.input_shape);
     if (!r.init_weights.empty()) load_weights(r.init_weights, *net);
     train::Model model(net);
-    model.compile(compile_options(rc));
+    model.compile(compile_options(rc, net.get()));
     train::FitOptions f = fit_options(rc, d, *net);
     f.resume_from = r.resume;
     attach_loggers(rc, model, f);
@@ -671,6 +719,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
     nets.push_back(net);
     histories.push_back(h);
     run_dirs.push_back(model.last_trainer() ? model.last_trainer()->log_dir() : std::filesystem::path());
+    saved.push_back(saved_weights_of(h, f.callbacks));
     return h;
   };
   if (c.restarts > 1) {
@@ -686,9 +735,13 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
   out.net = nets[best];
   out.history = histories[best];
   out.run_dir = run_dirs[best];
+  out.saved_epoch = saved[best].saved_epoch;
+  out.saved_restored = saved[best].saved_restored;
+  out.saved_monitor = saved[best].saved_monitor;
+  out.saved_value = saved[best].saved_value;
 
   train::Model model(out.net);
-  model.compile(compile_options(c));
+  model.compile(compile_options(c, out.net.get()));
   if (d.test) out.test = model.evaluate(*d.test, c.fit.batch_size);
   if (!r.save_weights.empty()) save_weights(r.save_weights, *out.net, d, c.text);
   if (!out.run_dir.empty()) save_weights(out.run_dir / "model.safetensors", *out.net, d, c.text);
@@ -698,7 +751,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
 optim::LRFinderResult run_lr_find(const Config& c) {
   PreparedData d = load_data(c);
   auto net = build_model(c, d.input_shape);
-  train::CompileOptions co = compile_options(c);
+  train::CompileOptions co = compile_options(c, net.get());
   auto loss = co.loss_object ? co.loss_object : train::make_loss(co.loss);
   auto opt = co.optimizer(net->parameters());
   data::LoaderOptions lo;
@@ -717,7 +770,8 @@ optim::LRFinderResult run_lr_find(const Config& c) {
       next = 0;
     }
     const data::Batch& b = batches[next++];
-    return (*loss)((*net)(b.x), b.y);
+    // The range test follows the loss training minimises, penalties included.
+    return (*loss)((*net)(b.x), b.y) + optim::regularization_penalty(co.regularizers);
   };
   optim::LRFinderOptions o;
   o.min_lr = c.lr_find.number("min_lr", o.min_lr);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -30,7 +31,9 @@ std::string join(const std::string& path, const std::string& key) { return path.
 
 // --- what may be written where ---------------------------------------------------------------
 
-enum class T { Number, Int, Bool, Text, List };
+// Regularizer: Keras's kernel_regularizer value, `l1`, `l2` (0.01 each, Keras's defaults) or
+// {l1: x, l2: y}; kept as the text "l1,l2".
+enum class T { Number, Int, Bool, Text, List, Regularizer };
 
 struct KeySpec {
   std::string name;
@@ -51,7 +54,10 @@ const std::vector<std::string> kActivations = {"linear", "identity", "relu", "ta
 
 const std::vector<KindSpec>& layer_specs() {
   static const std::vector<KindSpec> s = {
-      {"dense", "units", {{"units", T::Int}, {"activation", T::Text, kActivations}, {"use_bias", T::Bool}}, {"linear"}},
+      {"dense", "units",
+       {{"units", T::Int}, {"activation", T::Text, kActivations}, {"use_bias", T::Bool},
+        {"kernel_regularizer", T::Regularizer}, {"bias_regularizer", T::Regularizer}},
+       {"linear"}},
       {"dropout", "p", {{"p", T::Number}}},
       {"batchnorm", "", {{"momentum", T::Number}, {"eps", T::Number}, {"affine", T::Bool}}, {"batchnorm1d", "batch_norm"}},
       {"batch_normalization", "", {{"momentum", T::Number}, {"epsilon", T::Number}}, {"batchnormalization"}},
@@ -215,6 +221,35 @@ int64_t as_int(const YAML::Node& n, const std::string& path) {
     fail(path, ": expected a whole number, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'", line_of(n));
   }
 }
+// A number as text that reads back as the same double.
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// `l1`, `l2` or {l1: x, l2: y} (either key may be left out) as "l1,l2".
+std::string regularizer_text(const YAML::Node& v, const std::string& path) {
+  double l1 = 0, l2 = 0;
+  if (v.IsScalar()) {
+    const std::string s = lower(v.Scalar());
+    if (s == "l1") l1 = 0.01;
+    else if (s == "l2") l2 = 0.01;
+    else fail(path, ": unknown regularizer '", v.Scalar(), "' (valid: l1, l2, or {l1: x, l2: y})", line_of(v));
+  } else {
+    check(v.IsMap(), path, ": expected l1, l2 or {l1: x, l2: y}", line_of(v));
+    for (const auto& kv : v) {
+      const std::string key = lower(kv.first.as<std::string>());
+      const double x = as_number(kv.second, path + "." + key);
+      check(x >= 0, path, ".", key, ": must be >= 0, got ", x, line_of(kv.second));
+      if (key == "l1") l1 = x;
+      else if (key == "l2") l2 = x;
+      else fail(path, ": unknown key '", key, "' (valid: l1, l2)", line_of(kv.second));
+    }
+  }
+  return number_text(l1) + "," + number_text(l2);
+}
+
 bool as_bool(const YAML::Node& n, const std::string& path) {
   try {
     return n.as<bool>();
@@ -257,9 +292,10 @@ std::string option_value(const KeySpec& spec, const YAML::Node& v, const std::st
       YAML::Node list = v.IsSequence() ? v : YAML::Node(YAML::NodeType::Sequence);
       if (!v.IsSequence()) list.push_back(v);
       for (size_t i = 0; i < list.size(); ++i)
-        text += (i ? "," : "") + std::to_string(as_number(list[i], path + "[" + std::to_string(i) + "]"));
+        text += (i ? "," : "") + number_text(as_number(list[i], path + "[" + std::to_string(i) + "]"));
       return text;
     }
+    case T::Regularizer: return regularizer_text(v, path);
     case T::Text: {
       const std::string s = scalar_text(v, path);
       if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), lower(s)) == spec.choices.end())

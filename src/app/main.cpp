@@ -157,12 +157,21 @@ int cmd_train(int argc, char** argv) {
   train::Logs last;
   for (const auto& key : h.keys()) last[key] = h[key].back();
   std::cout << "final: " << logs_line(last) << "\n";
-  const std::string monitor = h.has("val_loss") ? "val_loss" : "loss";
-  const auto& values = h[monitor];
-  size_t best = 0;
-  for (size_t i = 1; i < values.size(); ++i)
-    if (values[i] < values[best]) best = i;
-  std::cout << "best " << monitor << ": " << fmt(values[best]) << " at epoch " << best + 1 << "\n";
+  // The weights saved are the net's at the end of fit: say whose they are, then the raw best of the
+  // monitored value, which EarlyStopping's min_delta can put at another epoch.
+  std::cout << "weights saved: epoch " << r.saved_epoch
+            << (r.saved_restored ? " (EarlyStopping restored its best epoch)" : " (the last)");
+  if (!std::isnan(r.saved_value)) std::cout << ", " << r.saved_monitor << "=" << fmt(r.saved_value);
+  std::cout << "\n";
+  if (h.has(r.saved_monitor) && !h[r.saved_monitor].empty()) {
+    const auto& values = h[r.saved_monitor];
+    const bool maximize = train::infer_mode(r.saved_monitor) == "max";
+    size_t best = 0;
+    for (size_t i = 1; i < values.size(); ++i)
+      if (maximize ? values[i] > values[best] : values[i] < values[best]) best = i;
+    std::cout << (maximize ? "highest " : "lowest ") << r.saved_monitor << ": " << fmt(values[best]) << " at epoch "
+              << best + 1 << "\n";
+  }
   if (!r.restart_scores.empty()) {
     for (size_t i = 0; i < r.restart_scores.size(); ++i)
       std::cout << "restart " << i + 1 << " (seed " << config.seed + i << "): best " << config.restart_monitor << " "
@@ -205,7 +214,7 @@ int cmd_evaluate(int argc, char** argv) {
   const Args a = parse_args("evaluate", argc, argv, {"weights", "csv", "threads"});
   Loaded l = load_model("evaluate", a, !a.get("csv").empty());
   train::Model model(l.net);
-  model.compile(app::compile_options(l.config));
+  model.compile(app::compile_options(l.config, l.net.get()));
   const int64_t bs = l.config.fit.batch_size;
   if (!a.get("csv").empty()) {
     const app::Table t = app::read_table(a.get("csv"), l.config, l.meta);
@@ -225,7 +234,7 @@ int cmd_predict(int argc, char** argv) {
   check(!a.get("output").empty(), "predict: missing --output FILE.csv ('-' for standard output)");
   Loaded l = load_model("predict", a, true);
   train::Model model(l.net);
-  model.compile(app::compile_options(l.config));
+  model.compile(app::compile_options(l.config, l.net.get()));
   const app::Table t = app::read_table(a.get("input"), l.config, l.meta);
   const std::string csv = app::predictions_csv(model.predict(t.x, 1024), l.config, l.meta);
   if (a.get("output") == "-") std::cout << csv;

@@ -54,6 +54,11 @@ public:
       Tensor p = metric_input(out);
       for (auto& m : train_metrics_) m->update(p, b.y);
     }
+    if (!c_.regularizers.empty()) {
+      const Tensor penalty = optim::regularization_penalty(c_.regularizers);
+      log("regularization_loss", penalty.item(), b.size());
+      loss = loss + penalty;
+    }
     return loss;
   }
 

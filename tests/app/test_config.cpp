@@ -230,6 +230,64 @@ TEST(Config, LossWeightsParseAndReachTheLoss) {
                         "compile.loss.bce: unknown key 'pos_weight'");
 }
 
+// Keras's kernel_regularizer/bias_regularizer: the penalty joins the training loss (which `loss`
+// reports) and is logged alone as regularization_loss. The numbers are PyTorch's: the same
+// network and weights, SGD(lr=0.1) on mse_loss + 0.01·Σw0² + 0.1·Σ|b0| + 0.01·Σ|w1|, full batch.
+TEST(Config, LayerRegularizersJoinTheTrainingLossAsInPyTorch) {
+  const char* text = R"(name: reg
+data: {synthetic: {kind: xor, n: 8}}
+model:
+  layers:
+    - {dense: 2, activation: tanh, kernel_regularizer: {l2: 0.01}, bias_regularizer: {l1: 0.1}}
+    - {dense: 1, kernel_regularizer: l1}
+compile: {optimizer: {sgd: {lr: 0.1}}, loss: mse}
+fit: {batch_size: 4, epochs: 3, shuffle: false, verbose: 0}
+)";
+  const app::Config c = app::parse_config(text, "reg.yaml");
+  EXPECT_EQ(c.layers[0].numbers("kernel_regularizer"), (std::vector<double>{0, 0.01}));
+  EXPECT_EQ(c.layers[1].numbers("kernel_regularizer"), (std::vector<double>{0.01, 0}));  // Keras's default
+  auto net = app::build_model(c, Shape({3}));
+  {
+    NoGradGuard no_grad;
+    int k = 0;
+    for (auto& [name, p] : net->named_parameters()) {
+      float* d = p.data();
+      for (int64_t i = 0; i < p.numel(); ++i) d[i] = 0.3f * float(std::sin(1.7 * double(i + 1) + k));
+      ++k;
+    }
+  }
+  const Tensor x = Tensor::from({0.5f, -1.0f, 2.0f, 1.5f, 0.2f, -0.3f, -0.7f, 0.9f, 0.1f, 0.3f, 0.3f, -1.2f}, {4, 3});
+  const Tensor y = Tensor::from({1.0f, -0.5f, 0.25f, 2.0f}, {4, 1});
+  train::Model model(net);
+  EXPECT_ERROR_CONTAINS(app::compile_options(c), "model.layers[0].kernel_regularizer: compile_options needs the model");
+  model.compile(app::compile_options(c, net.get()));
+  train::FitOptions f = app::fit_options(c, app::PreparedData{}, *net);
+  f.verbose = 0;
+  const train::History h = model.fit(data::TensorDataset(x, y), f);
+  const std::vector<double> loss = {1.8485131264, 1.4667650461, 1.2356878519};
+  const std::vector<double> reg = {0.0482269078, 0.0471862033, 0.0469261296};
+  for (size_t e = 0; e < 3; ++e) {
+    EXPECT_NEAR(h["loss"][e], loss[e], 1e-6) << "epoch " << e;
+    EXPECT_NEAR(h["regularization_loss"][e], reg[e], 1e-6) << "epoch " << e;
+  }
+  const std::vector<float> w0 = {0.2872987687587738f, -0.07374368607997894f, -0.27229464054107666f,
+                                 0.1392693668603897f, 0.22415098547935486f,  -0.14792591333389282f};
+  const auto sd = net->state_dict();
+  for (size_t i = 0; i < w0.size(); ++i) EXPECT_NEAR(sd.at("0.weight").data()[i], w0[i], 1e-6);
+  EXPECT_NEAR(sd.at("1.weight").data()[0], -0.07000178843736649, 1e-6);
+  EXPECT_NEAR(sd.at("1.weight").data()[1], -0.3216484785079956, 1e-6);
+  EXPECT_NEAR(sd.at("1.bias").data()[0], 0.1605178266763687, 1e-6);
+
+  EXPECT_ERROR_CONTAINS(app::parse_config(text, "t", {"model.layers[1]={dense: 1, kernel_regularizer: l3}"}),
+                        "model.layers[1].kernel_regularizer: unknown regularizer 'l3'");
+  EXPECT_ERROR_CONTAINS(app::parse_config(text, "t", {"model.layers[1]={dense: 1, kernel_regularizer: {l2: -1}}"}),
+                        "model.layers[1].kernel_regularizer.l2: must be >= 0");
+  const app::Config nobias =
+      app::parse_config(text, "t", {"model.layers[1]={dense: 1, use_bias: false, bias_regularizer: l2}"});
+  auto net2 = app::build_model(nobias, Shape({3}));
+  EXPECT_ERROR_CONTAINS(app::compile_options(nobias, net2.get()), "model.layers[1].bias_regularizer: the layer has no bias");
+}
+
 }  // namespace
 
 // Multiclass predictions are probabilities: softmax of a logits model's outputs (computed here),

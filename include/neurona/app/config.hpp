@@ -7,9 +7,10 @@
 //   auto data = app::load_data(cfg);
 //   auto net = app::build_model(cfg, data.input_shape);
 //   train::Model model(net);
-//   model.compile(app::compile_options(cfg));
+//   model.compile(app::compile_options(cfg, net.get()));
 //   model.fit(data.train, app::fit_options(cfg, data));
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -133,7 +134,9 @@ std::string task_of(const Config& config);
 // weights are "<index>.<name>" as in torch.nn.Sequential). Input sizes are inferred.
 std::shared_ptr<nn::Sequential> build_model(const Config& config, const Shape& input_shape);
 
-train::CompileOptions compile_options(const Config& config);
+// Optimizer, loss, metrics and schedule of `compile:`. The layers' kernel_regularizer and
+// bias_regularizer penalise `net`'s parameters, so a config that has them needs the built `net`.
+train::CompileOptions compile_options(const Config& config, nn::Sequential* net = nullptr);
 std::vector<std::shared_ptr<train::Callback>> make_callbacks(const Config& config);
 // Fit options: epochs, batch size, callbacks, validation data, trainer options, run directory,
 // hparams, config text and `net`'s summary. Loggers need the run directory, which the trainer
@@ -155,6 +158,13 @@ struct TrainResult {
   std::filesystem::path run_dir;       // empty without `logging:`
   std::vector<double> restart_scores;  // one per restart (random restarts only)
   int best_restart = -1;
+  // Whose weights `net` holds (and the files saved from it): the best epoch, when
+  // EarlyStopping(restore_best_weights) restored it, else the last epoch trained. 1-based, with
+  // `saved_monitor`'s value then (NaN when that value was never logged).
+  int64_t saved_epoch = 0;
+  bool saved_restored = false;
+  std::string saved_monitor;
+  double saved_value = std::numeric_limits<double>::quiet_NaN();
   std::shared_ptr<nn::Sequential> net;
   PreparedData data;
 };

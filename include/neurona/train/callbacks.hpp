@@ -46,6 +46,7 @@ public:
   int64_t best_epoch() const { return best_epoch_; }
   double best() const { return best_; }
   int64_t wait() const { return wait_; }
+  const EarlyStoppingOptions& options() const { return o_; }
 
 private:
   bool improved(double current, double reference) const;

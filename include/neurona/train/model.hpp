@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "neurona/data/dataset.hpp"
+#include "neurona/optim/regularization.hpp"
 #include "neurona/train/names.hpp"
 #include "neurona/train/trainer.hpp"
 
@@ -25,6 +26,10 @@ struct CompileOptions {
   std::string schedule_interval = "epoch";  // "epoch" or "step"
   int64_t schedule_frequency = 1;           // step the schedule every `frequency` intervals
   std::string schedule_monitor = "val_loss";
+  // Penalties on parameters (Keras's kernel_regularizer/bias_regularizer), added to the training
+  // loss, which `loss` then reports as Keras does; the penalty alone is logged as
+  // `regularization_loss`. Validation and test losses are the data loss only.
+  std::vector<std::pair<Tensor, optim::Regularizer>> regularizers;
 };
 
 struct FitOptions {
