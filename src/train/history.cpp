@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -57,17 +58,76 @@ void History::truncate_after(int64_t epoch) {
   for (auto& [key, column] : values_) column.resize(keep);
 }
 
-std::string History::to_csv() const {
-  std::ostringstream os;
-  os << "epoch";
-  for (const auto& [key, column] : values_) os << ',' << key;
-  os << '\n';
-  for (size_t i = 0; i < epochs_.size(); ++i) {
-    os << epochs_[i];
-    for (const auto& [key, column] : values_) os << ',' << number(column[i]);
-    os << '\n';
+std::string History::csv_header() const {
+  std::string s = "epoch";
+  for (const auto& [key, column] : values_) {
+    s += ',';
+    s += key;
   }
-  return os.str();
+  s += '\n';
+  return s;
+}
+
+std::string History::csv_row(size_t i) const {
+  check(i < epochs_.size(), "History: no row ", i, " (", epochs_.size(), " epochs recorded)");
+  std::string s = std::to_string(epochs_[i]);
+  for (const auto& [key, column] : values_) {
+    s += ',';
+    s += number(column[i]);
+  }
+  s += '\n';
+  return s;
+}
+
+std::string History::to_csv() const {
+  std::string s = csv_header();
+  for (size_t i = 0; i < epochs_.size(); ++i) s += csv_row(i);
+  return s;
+}
+
+bool History::append_csv(const std::filesystem::path& path, const std::string& header_on_file) const {
+  if (epochs_.empty()) return false;
+  if (header_on_file != csv_header()) {
+    write_csv(path);
+    return true;
+  }
+  io::append_file(path, csv_row(epochs_.size() - 1));
+  return false;
+}
+
+History History::from_csv(const std::string& text) {
+  const size_t end = text.find_last_of('\n');
+  std::istringstream in(end == std::string::npos ? std::string() : text.substr(0, end + 1));
+  std::string line;
+  check(static_cast<bool>(std::getline(in, line)) && line.rfind("epoch", 0) == 0, "History: CSV has no 'epoch' header");
+  auto split = [](const std::string& l) {
+    std::vector<std::string> cells;
+    std::string cell;
+    std::istringstream ls(l);
+    while (std::getline(ls, cell, ',')) cells.push_back(cell);
+    if (!l.empty() && l.back() == ',') cells.push_back("");
+    return cells;
+  };
+  const std::vector<std::string> header = split(line);
+  History h;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> cells = split(line);
+    check(!cells.empty() && !cells[0].empty(), "History: a CSV row has no epoch");
+    check(cells.size() == header.size(), "History: CSV row for epoch '", cells.empty() ? "" : cells[0], "' has ",
+          cells.size(), " values for ", header.size(), " columns");
+    auto value = [&](size_t c) {
+      if (cells[c].empty()) return kNaN;
+      char* stop = nullptr;
+      const double v = std::strtod(cells[c].c_str(), &stop);
+      check(*stop == '\0', "History: CSV column '", header[c], "' holds '", cells[c], "', not a number");
+      return v;
+    };
+    Logs logs;
+    for (size_t c = 1; c < cells.size(); ++c) logs[header[c]] = value(c);
+    h.append(static_cast<int64_t>(value(0)), logs);
+  }
+  for (size_t c = 1; c < header.size(); ++c) h.values_[header[c]].resize(h.epochs_.size(), kNaN);
+  return h;
 }
 
 std::string History::to_json() const {

@@ -218,6 +218,7 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
         config_.interval, "'");
   check(config_.frequency >= 1, "configure_optimizers: frequency must be at least 1");
   history_ = History();
+  history_csv_header_.clear();
   epoch_ = global_step_ = start_epoch_ = 0;
   last_step_logged_ = -1;
   stop_ = stop_after_batch_ = interrupted_ = false;
@@ -328,9 +329,11 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     for (auto& lg : options_.loggers) lg->log_epoch_metrics(logs, epoch_, global_step_);
     if (histogram_epoch()) log_histograms("weights/", false);
     progress.epoch_end(epoch_, logs);
+    // One line appended per epoch (history.json and the plot are written once, at the end), so
+    // the cost per epoch does not grow with the epochs run.
     if (!log_dir_.empty()) {
-      history_.write_csv(log_dir_ / "history.csv");
-      history_.write_json(log_dir_ / "history.json");
+      history_.append_csv(log_dir_ / "history.csv", history_csv_header_);
+      history_csv_header_ = history_.csv_header();
     }
     if (stop_ && epoch_ + 1 >= options_.min_epochs) {
       ++epoch_;

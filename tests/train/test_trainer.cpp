@@ -1,7 +1,10 @@
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <sys/stat.h>
 
+#include "neurona/io/files.hpp"
 #include "neurona/io/safetensors.hpp"
 #include "neurona/nn/layers.hpp"
 #include "neurona/optim/optimizers.hpp"
@@ -139,6 +142,43 @@ TEST(Trainer, TerminateOnNaNStopsAndKeepsFiniteWeights) {
   EXPECT_NE(nan_cb->message().find("TerminateOnNaN: loss is"), std::string::npos);
   EXPECT_NE(nan_cb->message().find("at epoch"), std::string::npos);
   for (float w : flat_weights(*net)) ASSERT_TRUE(std::isfinite(w));
+}
+
+// While training, history.csv gains one line per epoch in place (same file, not a rewritten
+// copy), so an epoch's cost does not grow with the epochs already run.
+TEST(Trainer, HistoryCsvIsAppendedNotRewritten) {
+  struct Watch : Callback {
+    std::filesystem::path file;
+    std::vector<size_t> lines;
+    std::vector<uint64_t> inodes;
+    std::string name() const override { return "Watch"; }
+    void on_epoch_end(Trainer& t, int64_t, Logs&) override {
+      file = t.log_dir() / "history.csv";
+      if (!std::filesystem::exists(file)) return;
+      const std::string text = io::read_file(file);
+      lines.push_back(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')));
+      struct stat st {};
+      ::stat(file.c_str(), &st);
+      inodes.push_back(static_cast<uint64_t>(st.st_ino));
+    }
+  };
+  const auto dir = fresh_dir("history_append");
+  Model model(small_net(4));
+  model.compile("adam", "mse");
+  FitOptions fo;
+  fo.epochs = 5;
+  fo.verbose = 0;
+  fo.validation_split = 0.2;
+  fo.run_root = dir;
+  auto watch = std::make_shared<Watch>();
+  fo.callbacks = {watch};
+  model.fit(regression_data(50, 2), fo);
+  // At the end of epoch e (before its own row) the file holds the header and e rows.
+  EXPECT_EQ(watch->lines, (std::vector<size_t>{2, 3, 4, 5}));
+  for (uint64_t ino : watch->inodes) EXPECT_EQ(ino, watch->inodes.front());
+  const History back = History::from_csv(io::read_file(watch->file));
+  EXPECT_EQ(back.size(), 5u);
+  EXPECT_TRUE(std::filesystem::exists(watch->file.parent_path() / "history.json"));
 }
 
 TEST(Trainer, RunDirectoryHoldsHistoryCurvesAndCheckpoints) {

@@ -341,6 +341,29 @@ TEST_F(ServeTest, DashboardListsRunsAndReadsHistory) {
   EXPECT_EQ(run["scalars"]["loss"][2][0], 3);  // epochs are 1-based on the x axis
 }
 
+// A run still training has no history.json yet: its history.csv (one line per epoch so far,
+// perhaps with a row being written) is what the dashboard lists and plots.
+TEST_F(ServeTest, DashboardReadsTheHistoryCsvOfARunStillTraining) {
+  const fs::path live = logdir_ / "live/version_0";
+  fs::create_directories(live);
+  std::ofstream(live / "history.csv") << "epoch,loss,val_loss\n0,1,1.5\n1,0.5,0.75\n2,0.2";
+  const json runs = json::parse(http(port_, "GET", "/api/runs").body);
+  json found;
+  for (const auto& r : runs["runs"])
+    if (r["name"] == "live/version_0") found = r;
+  fs::remove_all(logdir_ / "live");
+  ASSERT_FALSE(found.is_null()) << runs.dump();
+  EXPECT_EQ(found["epochsRun"], 2);
+  EXPECT_EQ(found["final"]["best_val_loss"], 0.75);
+  EXPECT_TRUE(found["hasHistory"].get<bool>());
+  fs::create_directories(live);
+  std::ofstream(live / "history.csv") << "epoch,loss,val_loss\n0,1,1.5\n1,0.5,0.75\n";
+  const json run = json::parse(http(port_, "GET", "/api/run?path=live/version_0").body);
+  fs::remove_all(logdir_ / "live");
+  EXPECT_EQ(run["source"], "history.csv");
+  EXPECT_EQ(run["scalars"]["val_loss"][1][1], 0.75);
+}
+
 TEST_F(ServeTest, ExplorerRunsTheOptimizers) {
   // Seed 003: L(w) = (w − 1)² from w = −4 with lr 0.1: the distance shrinks by 0.8 per step.
   const json one = json::parse(http(port_, "POST", "/api/explorer/1d", R"({"lr": 0.1, "steps": 10})").body);

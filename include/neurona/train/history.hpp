@@ -30,7 +30,15 @@ public:
   std::string to_csv() const;   // header "epoch,<keys…>", epochs 0-based as Keras's CSVLogger
   std::string to_json() const;  // {"epoch": [...], "<key>": [...], ...}
   static History from_json(const std::string& text);
+  // Reads to_csv()'s text; a last line without its newline (a row being written) is left out.
+  static History from_csv(const std::string& text);
+  std::string csv_header() const;    // "epoch,<keys…>\n"
+  std::string csv_row(size_t i) const;  // recorded epoch i as a CSV line
   void write_csv(const std::filesystem::path& path) const;
+  // Adds the last epoch to the CSV file at `path` as one appended line, as Keras's CSVLogger
+  // does, when `header_on_file` (the header the file was written with) is still the header; else
+  // (first write, or a key that appeared since) rewrites the file whole and returns true.
+  bool append_csv(const std::filesystem::path& path, const std::string& header_on_file) const;
   void write_json(const std::filesystem::path& path) const;
 
   // Learning curves: one panel per quantity (loss, then each metric), training and validation

@@ -154,6 +154,7 @@ private:
   bool stop_ = false, stop_after_batch_ = false, interrupted_ = false;
   std::string stop_reason_;
   std::filesystem::path log_dir_;
+  std::string history_csv_header_;  // the header history.csv was last written with
   std::map<std::string, std::pair<double, double>> accum_;  // name -> (weighted sum, weight)
 };
 

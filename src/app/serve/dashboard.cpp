@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "api.hpp"
@@ -36,8 +37,20 @@ std::string read_text(const fs::path& p) {
 
 bool is_run_dir(const fs::path& dir) {
   std::error_code ec;
-  if (fs::exists(dir / "history.json", ec)) return true;
+  if (fs::exists(dir / "history.json", ec) || fs::exists(dir / "history.csv", ec)) return true;
   return !io::find_event_files(dir).empty();
+}
+
+// A run's history: history.json, written when training ends, else history.csv, which grows by
+// one line per epoch while it trains. Empty when neither is there; `file` names the one read.
+std::optional<train::History> read_history(const fs::path& dir, std::string& file) {
+  file = "history.json";
+  std::string text = read_text(dir / file);
+  if (!text.empty()) return train::History::from_json(text);
+  file = "history.csv";
+  text = read_text(dir / file);
+  if (!text.empty()) return train::History::from_csv(text);
+  return std::nullopt;
 }
 
 double newest_mtime(const fs::path& dir) {
@@ -138,16 +151,16 @@ json dashboard_runs(const fs::path& logdir) {
     const std::string rel = d == root ? "." : fs::relative(d, root, ec).generic_string();
     r["name"] = rel;
     r["hasEvents"] = !io::find_event_files(d).empty();
-    r["hasHistory"] = fs::exists(d / "history.json", ec);
+    r["hasHistory"] = fs::exists(d / "history.json", ec) || fs::exists(d / "history.csv", ec);
     const double mtime = newest_mtime(d);
     r["modified"] = mtime;
     r["live"] = now - mtime < 30;  // written to in the last 30 s: probably still training
     json hp = hparams_from_config(read_text(d / "config.yaml"));
     json final_metrics = json::object();
+    std::string file;
     try {
-      const std::string text = read_text(d / "history.json");
-      if (!text.empty()) {
-        const auto h = train::History::from_json(text);
+      if (const auto read = read_history(d, file)) {
+        const train::History& h = *read;
         for (const auto& k : h.keys()) {
           const auto& v = h[k];
           if (!v.empty()) final_metrics[k] = finite_or_null(v.back());
@@ -157,7 +170,7 @@ json dashboard_runs(const fs::path& logdir) {
         r["epochsRun"] = h.size();  // not "epochs": that is the configured hparam
       }
     } catch (const std::exception&) {
-      r["warning"] = "history.json could not be read";
+      r["warning"] = file + " could not be read";
     }
     r["hparams"] = hp;
     r["final"] = final_metrics;
@@ -169,7 +182,7 @@ json dashboard_runs(const fs::path& logdir) {
 json dashboard_run(const fs::path& logdir, const std::string& rel) {
   const auto dir = rel == "." ? std::optional<fs::path>(fs::weakly_canonical(logdir)) : resolve_in_logdir(logdir, rel);
   check(dir.has_value(), "run path '", rel, "' is not inside the log directory");
-  check(is_run_dir(*dir), "'", rel, "' is not a run directory (no history.json or event file)");
+  check(is_run_dir(*dir), "'", rel, "' is not a run directory (no history.json, history.csv or event file)");
   json out{{"name", rel}};
   json scalars = json::object(), hists = json::object(), warnings = json::array();
   std::string summary;
@@ -226,10 +239,11 @@ json dashboard_run(const fs::path& logdir, const std::string& rel) {
   std::string source = "events";
   if (scalars.empty()) {
     source = "history.json";
+    std::string file;
     try {
-      const std::string text = read_text(*dir / "history.json");
-      if (!text.empty()) {
-        const auto h = train::History::from_json(text);
+      if (const auto read = read_history(*dir, file)) {
+        source = file;
+        const train::History& h = *read;
         for (const auto& k : h.keys()) {
           json a = json::array();
           const auto& v = h[k];
@@ -238,7 +252,7 @@ json dashboard_run(const fs::path& logdir, const std::string& rel) {
         }
       }
     } catch (const std::exception& e) {
-      warnings.push_back(std::string("history.json: ") + e.what());
+      warnings.push_back(file + ": " + e.what());
     }
   }
   if (summary.empty())
