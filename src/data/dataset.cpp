@@ -175,19 +175,27 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt
     : dataset_(std::move(dataset)), options_(options) {
   check(dataset_ != nullptr, "DataLoader: no dataset");
   check(options_.batch_size >= 1, "DataLoader: batch_size must be at least 1, got ", options_.batch_size);
+  check(options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size,
+        "DataLoader: rank must be in [0, world_size), got rank ", options_.rank, " of world_size ", options_.world_size);
 }
 
 DataLoader::DataLoader(DataLoader&&) noexcept = default;
 DataLoader& DataLoader::operator=(DataLoader&&) noexcept = default;
 DataLoader::~DataLoader() = default;
 
+// The samples this rank sees per epoch: all of them, or its ceil(n / world_size) share.
+int64_t DataLoader::shard_size() const {
+  const int64_t n = dataset_->size(), w = options_.world_size;
+  return w == 1 ? n : (n + w - 1) / w;
+}
+
 int64_t DataLoader::num_batches() const {
-  const int64_t n = dataset_->size(), bs = options_.batch_size;
+  const int64_t n = shard_size(), bs = options_.batch_size;
   return options_.drop_last ? n / bs : (n + bs - 1) / bs;
 }
 
 int64_t DataLoader::num_samples() const {
-  return options_.drop_last ? num_batches() * options_.batch_size : dataset_->size();
+  return options_.drop_last ? num_batches() * options_.batch_size : shard_size();
 }
 
 void DataLoader::set_epoch(int64_t e) { next_epoch_ = e; }
@@ -201,6 +209,13 @@ void DataLoader::reset() {
   } else {
     order_.resize(static_cast<size_t>(n));
     std::iota(order_.begin(), order_.end(), int64_t{0});
+  }
+  if (options_.world_size > 1 && n > 0) {
+    const int64_t w = options_.world_size, total = shard_size() * w;
+    std::vector<int64_t> mine;
+    mine.reserve(static_cast<size_t>(shard_size()));
+    for (int64_t i = options_.rank; i < total; i += w) mine.push_back(order_[static_cast<size_t>(i % n)]);
+    order_ = std::move(mine);
   }
   cursor_ = 0;
   if (worker_ && num_batches() > 0) worker_->submit(0, batch_indices(0));

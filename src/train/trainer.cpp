@@ -154,6 +154,7 @@ void Trainer::setup_run_dir() {
 
 void Trainer::optimizer_step() {
   auto& opt = *config_.optimizer;
+  if (options_.synchronize_gradients) options_.synchronize_gradients(opt.all_params());
   if (options_.gradient_clip_val > 0) {
     const auto params = opt.all_params();
     if (options_.gradient_clip_algorithm == "norm")

@@ -160,3 +160,50 @@ TEST(DataLoader, PrefetchesOnlyBatchesThatCostMoreThanTheHandOff) {
   EXPECT_EQ(epoch_rows(inline_only), first);
   EXPECT_EQ(epoch_rows(inline_only), second);
 }
+
+// A (rank, world_size) shard is PyTorch's DistributedSampler split: without shuffling, 10 samples
+// over 3 ranks give [0,3,6,9], [1,4,7,0], [2,5,8,1] (DistributedSampler(range(10), 3, r,
+// shuffle=False)); 2 samples over 4 ranks repeat them. Shuffled, the ranks share one
+// permutation per epoch, so together they cover every sample.
+TEST(DataLoader, ShardsSplitLikeDistributedSampler) {
+  const std::vector<std::vector<int64_t>> expected = {{0, 3, 6, 9}, {1, 4, 7, 0}, {2, 5, 8, 1}};
+  for (int64_t r = 0; r < 3; ++r) {
+    LoaderOptions o;
+    o.batch_size = 3;
+    o.rank = r;
+    o.world_size = 3;
+    DataLoader loader(numbered(10), o);
+    EXPECT_EQ(loader.num_samples(), 4);
+    EXPECT_EQ(loader.num_batches(), 2);
+    EXPECT_EQ(epoch_rows(loader), expected[size_t(r)]) << "rank " << r;
+  }
+  for (int64_t r = 0; r < 4; ++r) {
+    LoaderOptions o;
+    o.rank = r;
+    o.world_size = 4;
+    DataLoader loader(numbered(2), o);
+    EXPECT_EQ(epoch_rows(loader), (std::vector<int64_t>{r % 2})) << "rank " << r;
+  }
+  for (int64_t epoch = 0; epoch < 2; ++epoch) {
+    std::vector<int64_t> all;
+    for (int64_t r = 0; r < 2; ++r) {
+      LoaderOptions o;
+      o.batch_size = 4;
+      o.shuffle = true;
+      o.seed = 5;
+      o.rank = r;
+      o.world_size = 2;
+      DataLoader loader(numbered(9), o);
+      loader.set_epoch(epoch);
+      const auto rows = epoch_rows(loader);
+      EXPECT_EQ(rows.size(), 5u);
+      all.insert(all.end(), rows.begin(), rows.end());
+    }
+    std::set<int64_t> distinct(all.begin(), all.end());
+    EXPECT_EQ(distinct.size(), 9u) << "epoch " << epoch;  // 10 positions: one sample repeated
+  }
+  LoaderOptions bad;
+  bad.rank = 2;
+  bad.world_size = 2;
+  EXPECT_ERROR_CONTAINS(DataLoader(numbered(4), bad), "rank must be in [0, world_size), got rank 2 of world_size 2");
+}

@@ -181,6 +181,45 @@ TEST(Trainer, HistoryCsvIsAppendedNotRewritten) {
   EXPECT_TRUE(std::filesystem::exists(watch->file.parent_path() / "history.json"));
 }
 
+// synchronize_gradients sees each optimizer step's final gradients before clipping: a hook that
+// zeroes them freezes the weights, and one that scales them by 10^6 is still clipped to the norm.
+TEST(Trainer, SynchronizeGradientsRunsOncePerStepBeforeClipping) {
+  auto net = small_net(3);
+  const std::vector<float> w0 = flat_weights(*net);
+  Model model(net);
+  model.compile("sgd", "mse");
+  FitOptions fo;
+  fo.epochs = 2;
+  fo.batch_size = 10;
+  fo.verbose = 0;
+  int calls = 0;
+  fo.trainer.synchronize_gradients = [&](const std::vector<Tensor>& params) {
+    ++calls;
+    for (Tensor p : params)
+      if (p.grad().defined()) std::fill(p.grad().data(), p.grad().data() + p.numel(), 0.f);
+  };
+  model.fit(regression_data(50, 1), fo);
+  EXPECT_EQ(calls, 10);  // 5 steps per epoch
+  EXPECT_EQ(flat_weights(*net), w0);
+
+  Model scaled(net);
+  scaled.compile("sgd", "mse");  // lr 0.001, SGDOptions' default
+  FitOptions one;
+  one.epochs = 1;
+  one.batch_size = 50;
+  one.verbose = 0;
+  one.trainer.gradient_clip_val = 0.1;
+  one.trainer.synchronize_gradients = [](const std::vector<Tensor>& params) {
+    for (Tensor p : params)
+      for (int64_t i = 0; i < p.numel(); ++i) p.grad().data()[i] *= 1e6f;
+  };
+  scaled.fit(regression_data(50, 1), one);
+  double moved = 0;
+  const std::vector<float> w1 = flat_weights(*net);
+  for (size_t i = 0; i < w0.size(); ++i) moved += double(w1[i] - w0[i]) * double(w1[i] - w0[i]);
+  EXPECT_NEAR(std::sqrt(moved), 0.001 * 0.1, 1e-6);  // lr × the clipped norm (float weights: ~0.1 %)
+}
+
 TEST(Trainer, RunDirectoryHoldsHistoryCurvesAndCheckpoints) {
   const auto dir = fresh_dir("rundir");
   Model model(small_net(4));

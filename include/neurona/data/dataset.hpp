@@ -69,6 +69,12 @@ struct LoaderOptions {
   uint64_t seed = 0;
   bool prefetch = true;     // assemble the next batch on a worker thread while this one is used,
                             // when the first batches took longer to build than kPrefetchMinMicros
+  // Data-parallel training: this process is `rank` of `world_size` and sees its share of every
+  // epoch, as PyTorch's DistributedSampler splits it. All ranks draw the same order (same seed
+  // and epoch), padded to a multiple of world_size by repeating its first samples; rank r takes
+  // the samples at positions r, r + world_size, …, so each rank has ceil(n / world_size).
+  int64_t rank = 0;
+  int64_t world_size = 1;
 };
 
 // Hands out the batches of one epoch at a time. reset() (or a range-for, which calls it) starts
@@ -90,7 +96,7 @@ public:
   void reset();                 // starts the next epoch
   void set_epoch(int64_t e);    // the next reset() starts epoch e
   bool next(Batch& batch);      // false once the epoch is exhausted
-  // Sample order of the current epoch.
+  // Sample order of the current epoch (this rank's share of it).
   const std::vector<int64_t>& order() const { return order_; }
   // Whether batches are built on the worker thread (decided by timing the first ones).
   bool prefetching() const { return worker_ != nullptr; }
@@ -115,6 +121,7 @@ public:
 private:
   struct Worker;
   std::vector<int64_t> batch_indices(int64_t b) const;  // rows of batch b in this epoch
+  int64_t shard_size() const;                           // samples per epoch before drop_last
 
   std::shared_ptr<const Dataset> dataset_;
   LoaderOptions options_;

@@ -77,6 +77,10 @@ struct TrainerOptions {
   std::string name = "default";            // experiment name under default_root_dir
   std::vector<std::shared_ptr<Callback>> callbacks;
   std::vector<std::shared_ptr<io::Logger>> loggers;
+  // Called once per optimizer step with the optimizer's parameters, when the step's gradients are
+  // complete (after accumulation) and before clipping and the step: where data-parallel training
+  // averages the gradients across processes, so every process takes the same step.
+  std::function<void(const std::vector<Tensor>& params)> synchronize_gradients;
   // What the loggers receive besides the per-epoch logs (TensorBoard, MLflow, CSV):
   int64_t log_every_n_steps = 50;         // training loss per step every N optimizer steps; 0: off
   int64_t histogram_every_n_epochs = 1;   // weight and gradient histograms; 0: off
@@ -139,6 +143,8 @@ private:
   static void write_checkpoint(const std::filesystem::path& path, const Checkpoint& c);
   Logs run_validation(data::DataLoader& val, bool with_callbacks);
   void load_checkpoint(const std::filesystem::path& path);
+  // The one place gradients become final: synchronize_gradients, clipping, the step, zero_grad,
+  // the step count and a per-step schedule.
   void optimizer_step();
   void setup_run_dir();
   Logs take_epoch_logs();  // the weighted means recorded since the last call
