@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "neurona/autograd/node.hpp"
-#include "neurona/core/map.hpp"
+#include "core/map.hpp"
 
 namespace neurona {
 

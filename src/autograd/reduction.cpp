@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "neurona/autograd/node.hpp"
-#include "neurona/core/map.hpp"
+#include "core/map.hpp"
 
 namespace neurona {
 
@@ -22,20 +22,6 @@ Shape reduced_shape(const Shape& s, int64_t dim, bool keepdim) {
   return Shape(std::move(dims));
 }
 
-// The tensor seen as [outer, n, inner] around `dim`.
-struct Around {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-Around around(const Shape& s, int64_t dim) {
-  Around r;
-  for (int64_t d = 0; d < s.rank(); ++d) {
-    if (d < dim) r.outer *= s.dims()[d];
-    else if (d == dim) r.n = s.dims()[d];
-    else r.inner *= s.dims()[d];
-  }
-  return r;
-}
-
 // Broadcasts a reduced gradient (keepdim or not) back over `dim` of `full`.
 Tensor expand_over(const Tensor& g, const Shape& full, int64_t dim) {
   Tensor gk = g.reshape(reduced_shape(full, dim, true));
@@ -44,7 +30,7 @@ Tensor expand_over(const Tensor& g, const Shape& full, int64_t dim) {
 
 // Index of the first maximum (or minimum) along `dim` for each [outer, inner] position.
 std::vector<int64_t> arg_extreme(const Tensor& a, int64_t dim, bool want_max) {
-  const Around ar = around(a.shape(), dim);
+  const Around ar = a.shape().around(dim);
   check(ar.n > 0, want_max ? "max" : "min", ": cannot reduce an empty dimension of shape ", a.shape());
   std::vector<int64_t> idx(static_cast<size_t>(ar.outer * ar.inner), 0);
   const float* x = a.data();
@@ -68,7 +54,7 @@ std::vector<int64_t> arg_extreme(const Tensor& a, int64_t dim, bool want_max) {
 Tensor extreme_dim(const Tensor& a, int64_t dim_in, bool keepdim, bool want_max) {
   const char* op = want_max ? "max" : "min";
   const int64_t dim = a.shape().normalize(dim_in, op);
-  const Around ar = around(a.shape(), dim);
+  const Around ar = a.shape().around(dim);
   auto idx = arg_extreme(a, dim, want_max);
   Tensor out = Tensor::empty(reduced_shape(a.shape(), dim, keepdim));
   for (int64_t o = 0; o < ar.outer; ++o)
@@ -141,7 +127,7 @@ Tensor sum(const Tensor& a) {
 
 Tensor sum(const Tensor& a, int64_t dim_in, bool keepdim) {
   const int64_t dim = a.shape().normalize(dim_in, "sum");
-  const Around ar = around(a.shape(), dim);
+  const Around ar = a.shape().around(dim);
   Tensor out = Tensor::zeros(reduced_shape(a.shape(), dim, keepdim));
   const float* x = a.data();
   float* y = out.data();

@@ -17,6 +17,15 @@ void Shape::out_of_range(int64_t d, const char* op) const {
   fail(op, ": dimension ", d, " is out of range for shape ", *this);
 }
 
+Around Shape::around(int64_t d, const char* op) const {
+  const int64_t k = normalize(d, op);
+  Around a;
+  for (int64_t i = 0; i < k; ++i) a.outer *= dims_[i];
+  a.n = dims_[k];
+  for (int64_t i = k + 1; i < rank_; ++i) a.inner *= dims_[i];
+  return a;
+}
+
 std::vector<int64_t> Shape::strides() const {
   std::vector<int64_t> s(static_cast<size_t>(rank_), 1);
   for (int64_t i = rank_ - 2; i >= 0; --i) s[i] = s[i + 1] * dims_[i + 1];

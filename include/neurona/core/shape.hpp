@@ -33,6 +33,12 @@ private:
   size_t n_;
 };
 
+// A shape seen as [outer, n, inner] around one dimension: the loops of softmax, reductions, batch
+// norm (N, C, L) and the class-index losses (N, C).
+struct Around {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+
 class Shape {
 public:
   static constexpr int64_t kMaxRank = 8;
@@ -56,6 +62,9 @@ public:
     if (n < 0 || n >= rank_) out_of_range(d, op);
     return n;
   }
+
+  // The sizes before `d` multiplied, the size of `d`, the sizes after it multiplied.
+  Around around(int64_t d, const char* op = "dim") const;
 
   Dims dims() const { return Dims(dims_, static_cast<size_t>(rank_)); }
   std::vector<int64_t> strides() const;  // contiguous row-major strides in elements

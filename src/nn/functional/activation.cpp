@@ -3,7 +3,7 @@
 
 #include "../detail.hpp"
 #include "neurona/autograd/node.hpp"
-#include "neurona/core/map.hpp"
+#include "core/map.hpp"
 
 namespace neurona::nn::functional {
 
@@ -128,18 +128,10 @@ Tensor prelu(const Tensor& x, const Tensor& weight) {
 
 namespace {
 
-// Splits x's shape around `dim` into outer × n × inner.
-struct Around {
-  int64_t outer = 1, n = 1, inner = 1;
-};
+// x's shape seen as [outer, n, inner] around `dim`.
 Around around(const Tensor& x, int64_t dim, const char* op) {
   check(x.dim() >= 1, op, ": input must have at least one dimension, got ", x.shape());
-  const int64_t d = x.shape().normalize(dim, op);
-  Around a;
-  for (int64_t i = 0; i < d; ++i) a.outer *= x.size(i);
-  a.n = x.size(d);
-  for (int64_t i = d + 1; i < x.dim(); ++i) a.inner *= x.size(i);
-  return a;
+  return x.shape().around(dim, op);
 }
 
 // out = log_softmax (log = true) or softmax of x along the split dimension.

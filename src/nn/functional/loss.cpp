@@ -5,7 +5,7 @@
 
 #include "../detail.hpp"
 #include "neurona/autograd/node.hpp"
-#include "neurona/core/map.hpp"
+#include "core/map.hpp"
 
 namespace neurona::nn {
 
@@ -176,24 +176,22 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduct
 
 namespace {
 
-struct Rows {
-  int64_t n, c;
-};
-Rows logits_rows(const Tensor& x, const char* op) {
+// [N, C] or [C] seen as `outer` rows of `n` classes.
+Around logits_rows(const Tensor& x, const char* op) {
   check(x.dim() == 1 || x.dim() == 2, op, ": expected input [N, C] or [C], got ", x.shape());
-  return x.dim() == 2 ? Rows{x.size(0), x.size(1)} : Rows{1, x.size(0)};
+  return x.shape().around(-1);
 }
 
 // Per-row class index (or ignore_index) from a float target tensor.
-std::vector<int64_t> class_targets(const Tensor& target, Rows rows, int64_t ignore_index, const char* op,
+std::vector<int64_t> class_targets(const Tensor& target, Around rows, int64_t ignore_index, const char* op,
                                    const Shape& input_shape) {
-  check(target.numel() == rows.n && target.dim() <= 1, op, ": class-index target ", target.shape(),
-        " does not match input ", input_shape, " (expected [", rows.n, "] or a target of the input's shape)");
-  std::vector<int64_t> out(rows.n);
-  for (int64_t i = 0; i < rows.n; ++i) {
+  check(target.numel() == rows.outer && target.dim() <= 1, op, ": class-index target ", target.shape(),
+        " does not match input ", input_shape, " (expected [", rows.outer, "] or a target of the input's shape)");
+  std::vector<int64_t> out(rows.outer);
+  for (int64_t i = 0; i < rows.outer; ++i) {
     out[i] = detail::class_index(target.data()[i], op);
-    check(out[i] == ignore_index || (out[i] >= 0 && out[i] < rows.c), op, ": target ", out[i],
-          " is out of range for ", rows.c, " classes (sample ", i, ")");
+    check(out[i] == ignore_index || (out[i] >= 0 && out[i] < rows.n), op, ": target ", out[i],
+          " is out of range for ", rows.n, " classes (sample ", i, ")");
   }
   return out;
 }
@@ -217,9 +215,9 @@ Tensor reduce_rows(const std::vector<double>& per, double divisor, Reduction r, 
 }
 
 // Multiplies each row of the per-row gradient `gl` [N, C] by the incoming gradient.
-void scale_rows(Tensor& gx, const Tensor& g, Reduction r, double divisor, Rows rows) {
+void scale_rows(Tensor& gx, const Tensor& g, Reduction r, double divisor, Around rows) {
   float* o = gx.data();
-  for (int64_t i = 0; i < rows.n; ++i) {
+  for (int64_t i = 0; i < rows.outer; ++i) {
     float s;
     if (r == Reduction::None)
       s = g.data()[g.numel() == 1 ? 0 : i];
@@ -227,7 +225,7 @@ void scale_rows(Tensor& gx, const Tensor& g, Reduction r, double divisor, Rows r
       s = g.item();
     else
       s = static_cast<float>(g.item() / divisor);
-    for (int64_t k = 0; k < rows.c; ++k) o[i * rows.c + k] *= s;
+    for (int64_t k = 0; k < rows.n; ++k) o[i * rows.n + k] *= s;
   }
 }
 
@@ -235,8 +233,8 @@ void scale_rows(Tensor& gx, const Tensor& g, Reduction r, double divisor, Rows r
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntropyOptions& o) {
   const char* op = "cross_entropy";
-  const Rows rows = logits_rows(logits, op);
-  const int64_t n = rows.n, c = rows.c;
+  const Around rows = logits_rows(logits, op);
+  const int64_t n = rows.outer, c = rows.n;
   check(o.label_smoothing >= 0.f && o.label_smoothing <= 1.f, op, ": label_smoothing ", o.label_smoothing,
         " is not in [0, 1]");
   const std::vector<float> w = class_weights(o.weight, c, op);
@@ -309,16 +307,16 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntr
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const CrossEntropyOptions& o) {
   const char* op = "nll_loss";
-  const Rows rows = logits_rows(log_probs, op);
-  const std::vector<float> w = class_weights(o.weight, rows.c, op);
+  const Around rows = logits_rows(log_probs, op);
+  const std::vector<float> w = class_weights(o.weight, rows.n, op);
   const std::vector<int64_t> y = class_targets(target, rows, o.ignore_index, op, log_probs.shape());
-  std::vector<double> per(rows.n, 0.0);
-  Tensor grad_rows = Tensor::zeros({rows.n, rows.c});
+  std::vector<double> per(rows.outer, 0.0);
+  Tensor grad_rows = Tensor::zeros({rows.outer, rows.n});
   double divisor = 0;
-  for (int64_t i = 0; i < rows.n; ++i) {
+  for (int64_t i = 0; i < rows.outer; ++i) {
     if (y[i] == o.ignore_index) continue;
-    per[i] = -static_cast<double>(w[y[i]]) * log_probs.data()[i * rows.c + y[i]];
-    grad_rows.data()[i * rows.c + y[i]] = -w[y[i]];
+    per[i] = -static_cast<double>(w[y[i]]) * log_probs.data()[i * rows.n + y[i]];
+    grad_rows.data()[i * rows.n + y[i]] = -w[y[i]];
     divisor += w[y[i]];
   }
   Tensor out = reduce_rows(per, divisor, o.reduction, log_probs.dim() == 1);

@@ -17,36 +17,33 @@ using autograd::record;
 
 namespace {
 
-// batch_norm's kernels. x is [n, c, l] (l = 1 for [N, C]); each kernel handles the channels
-// [c0, c1) and walks the rows in memory order, so the pool splits the work by blocks of channels
-// and every channel adds its values in the same order whatever the split (results do not depend
-// on the thread count). [N, C] has its own loops so they vectorise over channels. The kernels
-// take scalars by value and write through plain pointers, so they vectorise when a pool worker
-// calls them too.
-struct Dims {
-  int64_t n, c, l;
-};
+// batch_norm's kernels. x is [N, C, L] (L = 1 for [N, C]), seen as Around{outer = N, n = C,
+// inner = L}; each kernel handles the channels [c0, c1) and walks the rows in memory order, so
+// the pool splits the work by blocks of channels and every channel adds its values in the same
+// order whatever the split (results do not depend on the thread count). [N, C] has its own loops
+// so they vectorise over channels. The kernels take scalars by value and write through plain
+// pointers, so they vectorise when a pool worker calls them too.
 
 // s[ch] = mean of the channel, ss[ch] = Σ (x − mean)², both in double.
-void channel_moments(const float* x, Dims d, int64_t c0, int64_t c1, double* s, double* ss) {
-  const int64_t m = d.n * d.l;
+void channel_moments(const float* x, Around d, int64_t c0, int64_t c1, double* s, double* ss) {
+  const int64_t m = d.outer * d.inner;
   for (int64_t ch = c0; ch < c1; ++ch) s[ch] = ss[ch] = 0.0;
-  for (int64_t i = 0; i < d.n; ++i) {
-    const float* row = x + i * d.c * d.l;
-    if (d.l == 1) {
+  for (int64_t i = 0; i < d.outer; ++i) {
+    const float* row = x + i * d.n * d.inner;
+    if (d.inner == 1) {
       for (int64_t ch = c0; ch < c1; ++ch) s[ch] += row[ch];
       continue;
     }
     for (int64_t ch = c0; ch < c1; ++ch) {
       double acc = s[ch];
-      for (int64_t j = 0; j < d.l; ++j) acc += row[ch * d.l + j];
+      for (int64_t j = 0; j < d.inner; ++j) acc += row[ch * d.inner + j];
       s[ch] = acc;
     }
   }
   for (int64_t ch = c0; ch < c1; ++ch) s[ch] /= m;
-  for (int64_t i = 0; i < d.n; ++i) {
-    const float* row = x + i * d.c * d.l;
-    if (d.l == 1) {
+  for (int64_t i = 0; i < d.outer; ++i) {
+    const float* row = x + i * d.n * d.inner;
+    if (d.inner == 1) {
       for (int64_t ch = c0; ch < c1; ++ch) {
         const double dev = row[ch] - s[ch];
         ss[ch] += dev * dev;
@@ -55,8 +52,8 @@ void channel_moments(const float* x, Dims d, int64_t c0, int64_t c1, double* s, 
     }
     for (int64_t ch = c0; ch < c1; ++ch) {
       double acc = ss[ch];
-      for (int64_t j = 0; j < d.l; ++j) {
-        const double dev = row[ch * d.l + j] - s[ch];
+      for (int64_t j = 0; j < d.inner; ++j) {
+        const double dev = row[ch * d.inner + j] - s[ch];
         acc += dev * dev;
       }
       ss[ch] = acc;
@@ -65,11 +62,11 @@ void channel_moments(const float* x, Dims d, int64_t c0, int64_t c1, double* s, 
 }
 
 // y = γ·x̂ + β with x̂ = (x − mean)·invstd; scale = γ, shift = β (1 and 0 without affine).
-void normalize(const float* x, Dims d, int64_t c0, int64_t c1, const float* mean, const float* invstd,
+void normalize(const float* x, Around d, int64_t c0, int64_t c1, const float* mean, const float* invstd,
                const float* scale, const float* shift, float* y) {
-  for (int64_t i = 0; i < d.n; ++i) {
-    const int64_t row = i * d.c * d.l;
-    if (d.l == 1) {
+  for (int64_t i = 0; i < d.outer; ++i) {
+    const int64_t row = i * d.n * d.inner;
+    if (d.inner == 1) {
       for (int64_t ch = c0; ch < c1; ++ch) {
         const float h = (x[row + ch] - mean[ch]) * invstd[ch];
         y[row + ch] = scale[ch] * h + shift[ch];
@@ -77,8 +74,8 @@ void normalize(const float* x, Dims d, int64_t c0, int64_t c1, const float* mean
       continue;
     }
     for (int64_t ch = c0; ch < c1; ++ch)
-      for (int64_t j = 0; j < d.l; ++j) {
-        const int64_t k = row + ch * d.l + j;
+      for (int64_t j = 0; j < d.inner; ++j) {
+        const int64_t k = row + ch * d.inner + j;
         const float h = (x[k] - mean[ch]) * invstd[ch];
         y[k] = scale[ch] * h + shift[ch];
       }
@@ -86,12 +83,12 @@ void normalize(const float* x, Dims d, int64_t c0, int64_t c1, const float* mean
 }
 
 // sg[ch] = Σ g, sgh[ch] = Σ g·x̂ in double (x̂ recomputed from x, the same float as forward's).
-void grad_sums(const float* g, const float* x, Dims d, int64_t c0, int64_t c1, const float* mean,
+void grad_sums(const float* g, const float* x, Around d, int64_t c0, int64_t c1, const float* mean,
                const float* invstd, double* sg, double* sgh) {
   for (int64_t ch = c0; ch < c1; ++ch) sg[ch] = sgh[ch] = 0.0;
-  for (int64_t i = 0; i < d.n; ++i) {
-    const int64_t row = i * d.c * d.l;
-    if (d.l == 1) {
+  for (int64_t i = 0; i < d.outer; ++i) {
+    const int64_t row = i * d.n * d.inner;
+    if (d.inner == 1) {
       for (int64_t ch = c0; ch < c1; ++ch) {
         const float h = (x[row + ch] - mean[ch]) * invstd[ch];
         sg[ch] += g[row + ch];
@@ -100,8 +97,8 @@ void grad_sums(const float* g, const float* x, Dims d, int64_t c0, int64_t c1, c
       continue;
     }
     for (int64_t ch = c0; ch < c1; ++ch)
-      for (int64_t j = 0; j < d.l; ++j) {
-        const int64_t k = row + ch * d.l + j;
+      for (int64_t j = 0; j < d.inner; ++j) {
+        const int64_t k = row + ch * d.inner + j;
         const float h = (x[k] - mean[ch]) * invstd[ch];
         sg[ch] += g[k];
         sgh[ch] += static_cast<double>(g[k]) * h;
@@ -110,11 +107,11 @@ void grad_sums(const float* g, const float* x, Dims d, int64_t c0, int64_t c1, c
 }
 
 // dx = scale·(g − mg − x̂·mgh) with scale = γ·invstd, mg = mean(g), mgh = mean(g·x̂).
-void grad_input(const float* g, const float* x, Dims d, int64_t c0, int64_t c1, const float* mean,
+void grad_input(const float* g, const float* x, Around d, int64_t c0, int64_t c1, const float* mean,
                 const float* invstd, const float* scale, const float* mg, const float* mgh, float* dx) {
-  for (int64_t i = 0; i < d.n; ++i) {
-    const int64_t row = i * d.c * d.l;
-    if (d.l == 1) {
+  for (int64_t i = 0; i < d.outer; ++i) {
+    const int64_t row = i * d.n * d.inner;
+    if (d.inner == 1) {
       for (int64_t ch = c0; ch < c1; ++ch) {
         const float h = (x[row + ch] - mean[ch]) * invstd[ch];
         dx[row + ch] = scale[ch] * (g[row + ch] - mg[ch] - h * mgh[ch]);
@@ -122,8 +119,8 @@ void grad_input(const float* g, const float* x, Dims d, int64_t c0, int64_t c1, 
       continue;
     }
     for (int64_t ch = c0; ch < c1; ++ch)
-      for (int64_t j = 0; j < d.l; ++j) {
-        const int64_t k = row + ch * d.l + j;
+      for (int64_t j = 0; j < d.inner; ++j) {
+        const int64_t k = row + ch * d.inner + j;
         const float h = (x[k] - mean[ch]) * invstd[ch];
         dx[k] = scale[ch] * (g[k] - mg[ch] - h * mgh[ch]);
       }
@@ -131,17 +128,17 @@ void grad_input(const float* g, const float* x, Dims d, int64_t c0, int64_t c1, 
 }
 
 // With running statistics x̂ is an affine map of x: dx = scale·g.
-void grad_input_fixed(const float* g, Dims d, int64_t c0, int64_t c1, const float* scale, float* dx) {
-  for (int64_t i = 0; i < d.n; ++i)
+void grad_input_fixed(const float* g, Around d, int64_t c0, int64_t c1, const float* scale, float* dx) {
+  for (int64_t i = 0; i < d.outer; ++i)
     for (int64_t ch = c0; ch < c1; ++ch)
-      for (int64_t j = 0; j < d.l; ++j) {
-        const int64_t k = (i * d.c + ch) * d.l + j;
+      for (int64_t j = 0; j < d.inner; ++j) {
+        const int64_t k = (i * d.n + ch) * d.inner + j;
         dx[k] = scale[ch] * g[k];
       }
 }
 
 // Channels per pool chunk: enough values to repay a split.
-int64_t channel_grain(Dims d) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(d.n * d.l, 1)); }
+int64_t channel_grain(Around d) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(d.outer * d.inner, 1)); }
 
 }  // namespace
 
@@ -149,8 +146,8 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
                   const Tensor& bias, bool training, const BatchNormOptions& opt,
                   Tensor num_batches_tracked) {
   check(x.dim() == 2 || x.dim() == 3, "batch_norm: expected input [N, C] or [N, C, L], got ", x.shape());
-  const Dims d{x.size(0), x.size(1), x.dim() == 3 ? x.size(2) : 1};
-  const int64_t c = d.c, m = d.n * d.l;  // values per channel
+  const Around d = x.shape().around(1);  // [N, C, L]: outer = N, n = C, inner = L
+  const int64_t c = d.n, m = d.outer * d.inner;  // values per channel
   auto check_vec = [c](const Tensor& t, const char* what) {
     if (t.defined())
       check(t.numel() == c, "batch_norm: ", what, " has shape ", t.shape(), " but the input has ", c,
