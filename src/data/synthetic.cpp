@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <functional>
+#include <numbers>
+#include <utility>
 #include <vector>
 
 #include "neurona/core/error.hpp"
@@ -180,6 +182,52 @@ Points pass_the_class(int64_t samples, float noise_std, uint64_t seed) {
     out.y.data()[i] = score > 0 ? 1.f : 0.f;
   }
   return out;
+}
+
+// --- the web Playground's multiclass sets ----------------------------------------------------
+
+// K Gaussian blobs on a circle of radius 3.5; noise widens them (std 0.4 … 2.4).
+Points playground_blobs(int classes, double noise, uint32_t seed) {
+  Generator g(seed);
+  const int64_t n = 500;
+  std::vector<float> x(n * 2), y(n);
+  const float std_dev = float(0.4 + 4.0 * noise);
+  for (int64_t i = 0; i < n; ++i) {
+    const int k = int(i % classes);
+    const double a = 2 * std::numbers::pi * k / classes;
+    x[2 * i] = float(3.5 * std::cos(a)) + g.normal(0, std_dev);
+    x[2 * i + 1] = float(3.5 * std::sin(a)) + g.normal(0, std_dev);
+    y[i] = float(k);
+  }
+  return {Tensor::from(x, {n, 2}), Tensor::from(y, {n, 1})};
+}
+
+// K interleaved spiral arms (the Playground's spiral rule with K phases).
+Points playground_spiral_arms(int classes, double noise, uint32_t seed) {
+  Generator g(seed);
+  const int64_t per = 500 / classes, n = per * classes;
+  std::vector<float> x(n * 2), y(n);
+  for (int k = 0; k < classes; ++k)
+    for (int64_t i = 0; i < per; ++i) {
+      const double r = 5.0 * double(i) / per;
+      const double t = 1.75 * double(i) / per * 2 * std::numbers::pi + 2 * std::numbers::pi * k / classes;
+      const int64_t j = k * per + i;
+      x[2 * j] = float(r * std::sin(t) + g.uniform(-1, 1) * noise);
+      x[2 * j + 1] = float(r * std::cos(t) + g.uniform(-1, 1) * noise);
+      y[j] = float(k);
+    }
+  return {Tensor::from(x, {n, 2}), Tensor::from(y, {n, 1})};
+}
+
+// Fisher–Yates shuffle of the rows of (x, y), as the Playground does once after generating.
+void shuffle_points(Tensor& x, Tensor& y, uint32_t seed) {
+  Generator g(seed ^ 0x9e3779b9u);
+  const int64_t n = x.size(0);
+  std::vector<int64_t> idx(n);
+  for (int64_t i = 0; i < n; ++i) idx[i] = i;
+  for (int64_t i = n - 1; i > 0; --i) std::swap(idx[i], idx[g.randint(i + 1)]);
+  x = x.index_select(idx);
+  y = y.index_select(idx);
 }
 
 }  // namespace neurona::data

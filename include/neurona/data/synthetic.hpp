@@ -40,6 +40,14 @@ Points playground_multi_gaussian(const PlaygroundOptions& options = {});
 Points playground(const std::string& key, const PlaygroundOptions& options = {});
 bool playground_is_regression(const std::string& key);
 
+// The web Playground's multiclass sets (500 points, classes 0 … K-1 in y [N, 1], not shuffled):
+// K Gaussian blobs on a circle of radius 3.5, widened by noise (std 0.4 … 2.4), and K interleaved
+// spiral arms (the Playground's spiral rule with K phases, uniform noise of ± noise).
+Points playground_blobs(int classes, double noise, uint32_t seed);
+Points playground_spiral_arms(int classes, double noise, uint32_t seed);
+// Fisher–Yates shuffle of the rows of (x, y), as the Playground does once after generating.
+void shuffle_points(Tensor& x, Tensor& y, uint32_t seed);
+
 // "¿Aprobaré esta clase?" (course seed 004): x1 = lectures attended (whole numbers 0…20),
 // x2 = hours spent on the final project (0…12), y = 1 for pass. The rule is ours, not the
 // course's: pass when 0.25*x1 + 0.5*x2 - 5 + noise > 0, noise ~ N(0, noise_std).

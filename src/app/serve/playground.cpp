@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <numbers>
 #include <sstream>
 
 #include "neurona/autograd/node.hpp"
@@ -62,57 +61,6 @@ int get_int(const json& v, const char* key, int lo, int hi) {
   const int64_t d = v.get<int64_t>();
   check(d >= lo && d <= hi, "'", key, "' is ", d, "; expected an integer in [", lo, ", ", hi, "]");
   return int(d);
-}
-
-nn::Activation hidden_activation(const std::string& name) {
-  if (name == "relu") return nn::Activation::ReLU;
-  if (name == "tanh") return nn::Activation::Tanh;
-  if (name == "sigmoid") return nn::Activation::Sigmoid;
-  return nn::Activation::Identity;
-}
-
-// K Gaussian blobs on a circle of radius 3.5; noise widens them (std 0.4 … 2.4).
-data::Points blobs(int classes, double noise, uint32_t seed) {
-  Generator g(seed);
-  const int64_t n = 500;
-  std::vector<float> x(n * 2), y(n);
-  const float std_dev = float(0.4 + 4.0 * noise);
-  for (int64_t i = 0; i < n; ++i) {
-    const int k = int(i % classes);
-    const double a = 2 * std::numbers::pi * k / classes;
-    x[2 * i] = float(3.5 * std::cos(a)) + g.normal(0, std_dev);
-    x[2 * i + 1] = float(3.5 * std::sin(a)) + g.normal(0, std_dev);
-    y[i] = float(k);
-  }
-  return {Tensor::from(x, {n, 2}), Tensor::from(y, {n, 1})};
-}
-
-// K interleaved spiral arms (the Playground's spiral rule with K phases).
-data::Points spiral_arms(int classes, double noise, uint32_t seed) {
-  Generator g(seed);
-  const int64_t per = 500 / classes, n = per * classes;
-  std::vector<float> x(n * 2), y(n);
-  for (int k = 0; k < classes; ++k)
-    for (int64_t i = 0; i < per; ++i) {
-      const double r = 5.0 * double(i) / per;
-      const double t = 1.75 * double(i) / per * 2 * std::numbers::pi + 2 * std::numbers::pi * k / classes;
-      const int64_t j = k * per + i;
-      x[2 * j] = float(r * std::sin(t) + g.uniform(-1, 1) * noise);
-      x[2 * j + 1] = float(r * std::cos(t) + g.uniform(-1, 1) * noise);
-      y[j] = float(k);
-    }
-  return {Tensor::from(x, {n, 2}), Tensor::from(y, {n, 1})};
-}
-
-// Fisher–Yates shuffle of the rows of (x, y), as the Playground does once after generating.
-void shuffle_rows(Tensor& x, Tensor& y, uint32_t seed) {
-  Generator g(seed ^ 0x9e3779b9u);
-  const int64_t n = x.size(0);
-  std::vector<int64_t> idx(n);
-  for (int64_t i = 0; i < n; ++i) idx[i] = i;
-  for (int64_t i = n - 1; i > 0; --i) std::swap(idx[i], idx[g.randint(i + 1)]);
-  x = x.index_select(idx);
-  y = y.index_select(idx);
 }
 
 json round_floats(const std::vector<float>& v, float scale = 1000.f) {
@@ -242,9 +190,9 @@ void Session::generate_data() {
   const float noise = float(config_.noise) / 100.f;
   data::Points p;
   if (config_.problem == "multiclass") {
-    p = config_.dataset == "blobs" ? blobs(config_.classes, noise, data_seed_)
-                                   : spiral_arms(config_.classes, noise, data_seed_);
-    shuffle_rows(p.x, p.y, data_seed_);
+    p = config_.dataset == "blobs" ? data::playground_blobs(config_.classes, noise, data_seed_)
+                                   : data::playground_spiral_arms(config_.classes, noise, data_seed_);
+    data::shuffle_points(p.x, p.y, data_seed_);
   } else {
     data::PlaygroundOptions o;
     o.noise = noise;
@@ -301,7 +249,7 @@ void Session::build_network() {
   // weights uniform in [-0.5, 0.5], biases 0.1; initZero makes all of them 0).
   Generator g(config_.seed * 2654435761u + 12345u);
   int64_t in = int64_t(config_.features.size());
-  const nn::Activation hidden = hidden_activation(config_.activation);
+  const nn::Activation hidden = nn::activation_from_name(config_.activation);
   std::vector<int64_t> sizes(config_.networkShape.begin(), config_.networkShape.end());
   const int64_t outputs = config_.problem == "multiclass" ? config_.classes : 1;
   sizes.push_back(outputs);
@@ -540,7 +488,7 @@ void Session::upload_csv(const std::string& text) {
   check(n >= 4, "the CSV needs at least 4 rows 'x1,x2,label'");
   all_x_ = Tensor::from(xs, {n, 2});
   all_y_ = Tensor::from(ys, {n, 1});
-  shuffle_rows(all_x_, all_y_, config_.seed);
+  data::shuffle_points(all_x_, all_y_, config_.seed);
   config_.dataset = "csv";
   if (problem == "multiclass") config_.classes = int(std::max<int64_t>(2, max_class + 1));
   ++data_version_;
