@@ -144,7 +144,7 @@ TEST(Autograd, RepeatedTrainingStepAllocatesNoNewBuffers) {
 
 TEST(Examples, PerceptronProgramPrintsTheCourseNumbers) {
   ExampleRun r;
-  if (!run_example("perceptron", "", r)) GTEST_SKIP() << "examples not built";
+  ASSERT_TRUE(run_example("perceptron", "", r)) << "the example was not built";
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("z = w0 + x·W = -6"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("y = sigmoid(z) = 0.00247"), std::string::npos) << r.output;

@@ -5,7 +5,7 @@ using namespace neurona::testing;
 
 TEST(Examples, EarlyStoppingLessonOnTheWineData) {
   ExampleRun r;
-  if (!run_example("early_stopping", "data/winequality-red.csv 8 --quiet", r)) GTEST_SKIP() << "examples not built";
+  ASSERT_TRUE(run_example("early_stopping", "data/winequality-red.csv 8 --quiet", r)) << "the example was not built";
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("epochs run: 8 of 8"), std::string::npos) << r.output;
   // After 8 epochs the scaled-quality MAE is well below that of always predicting the mean (≈ 0.13).
@@ -18,7 +18,7 @@ TEST(Examples, EarlyStoppingLessonOnTheWineData) {
 
 TEST(Examples, EarlyStoppingReportsABadFile) {
   ExampleRun r;
-  if (!run_example("early_stopping", "no/such/file.csv 3 --quiet", r)) GTEST_SKIP() << "examples not built";
+  ASSERT_TRUE(run_example("early_stopping", "no/such/file.csv 3 --quiet", r)) << "the example was not built";
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("no/such/file.csv"), std::string::npos) << r.output;
 }
@@ -27,7 +27,7 @@ TEST(Examples, LitClassifierOnFashionMnist) {
   ASSERT_FALSE(neurona::data::fashion_mnist_default_dir().empty())
       << "dataset-fashion-mnist is not installed (bash scripts/install-deps.sh installs it)";
   ExampleRun r;
-  if (!run_example("lit_classifier", "--limit-batches 100", r)) GTEST_SKIP() << "examples not built";
+  ASSERT_TRUE(run_example("lit_classifier", "--limit-batches 100", r)) << "the example was not built";
   ASSERT_EQ(r.status, 0) << r.output;
   const auto at = r.output.find("test_acc: ");
   ASSERT_NE(at, std::string::npos) << r.output;
