@@ -5,6 +5,7 @@
 #include "neurona/core/pool.hpp"
 #include "neurona/core/precision.hpp"
 #include "neurona/core/random.hpp"
+#include "neurona/core/registry.hpp"
 #include "neurona/core/shape.hpp"
 #include "neurona/core/tensor.hpp"
 #include "neurona/core/threads.hpp"

@@ -1,9 +1,11 @@
 #pragma once
-// The nn layer: modules, layers, functional ops, losses, initialisers, metrics and summary().
+// The nn layer: modules, layers (and their registry), functional ops, losses, initialisers, metrics
+// and summary().
 #include "neurona/nn/functional.hpp"
 #include "neurona/nn/init.hpp"
 #include "neurona/nn/layers.hpp"
 #include "neurona/nn/loss.hpp"
 #include "neurona/nn/metrics.hpp"
 #include "neurona/nn/module.hpp"
+#include "neurona/nn/registry.hpp"
 #include "neurona/nn/summary.hpp"

@@ -21,6 +21,7 @@
 #include "neurona/io/files.hpp"
 #include "neurona/io/logger.hpp"
 #include "neurona/io/safetensors.hpp"
+#include "neurona/nn/registry.hpp"
 #include "neurona/nn/summary.hpp"
 #include "neurona/optim/optimizers.hpp"
 #include "neurona/optim/schedulers.hpp"
@@ -32,66 +33,10 @@ namespace {
 
 using json = nlohmann::json;
 
-bool fusable(const std::string& activation) {
-  return activation.empty() || activation == "linear" || activation == "identity" || activation == "relu" ||
-         activation == "tanh" || activation == "sigmoid";
-}
-
-std::shared_ptr<nn::Module> make_activation(const std::string& name, const Named& o) {
-  if (name == "relu") return std::make_shared<nn::ReLU>();
-  if (name == "sigmoid") return std::make_shared<nn::Sigmoid>();
-  if (name == "tanh") return std::make_shared<nn::Tanh>();
-  if (name == "selu") return std::make_shared<nn::SELU>();
-  if (name == "gelu") return std::make_shared<nn::GELU>();
-  if (name == "leaky_relu") return std::make_shared<nn::LeakyReLU>(static_cast<float>(o.number("negative_slope", 0.01)));
-  if (name == "prelu")
-    return std::make_shared<nn::PReLU>(o.integer("num_parameters", 1), static_cast<float>(o.number("init", 0.25)));
-  if (name == "elu") return std::make_shared<nn::ELU>(static_cast<float>(o.number("alpha", 1.0)));
-  if (name == "softplus")
-    return std::make_shared<nn::Softplus>(static_cast<float>(o.number("beta", 1.0)),
-                                          static_cast<float>(o.number("threshold", 20.0)));
-  if (name == "softmax") return std::make_shared<nn::Softmax>(o.integer("dim", -1));
-  if (name == "log_softmax") return std::make_shared<nn::LogSoftmax>(o.integer("dim", -1));
-  return std::make_shared<nn::Identity>();  // linear, identity
-}
-
-// Keras's Dense(units, activation=…) with an activation the linear kernel cannot fuse (softmax,
-// gelu, …): still one layer, so its tensors stay "<index>.weight" and "<index>.bias".
-class DenseActivation : public nn::Linear {
- public:
-  DenseActivation(int64_t in, int64_t out, bool bias, std::string activation)
-      : nn::Linear(in, out, bias), activation_name(std::move(activation)),
-        act_(make_activation(activation_name, Named{})) {}
-  Tensor forward(const Tensor& x) override { return act_->forward(nn::Linear::forward(x)); }
-  std::string extra_repr() const override { return nn::Linear::extra_repr() + ", activation=" + activation_name; }
-  std::shared_ptr<Module> clone() const override {
-    auto copy = std::make_shared<DenseActivation>(*this);
-    copy->clear_registrations();
-    copy->reset();
-    copy->copy_state_from(*this);
-    return copy;
-  }
-  std::string activation_name;
-
- private:
-  std::shared_ptr<nn::Module> act_;
-};
-
 bool ends_in_softmax(const std::vector<Named>& layers) {
   const Named& last = layers.back();
   return last.kind == "softmax" || ((last.kind == "dense" || last.kind == "activation") && last.text("activation", "") == "softmax");
 }
-
-// Keras's categorical cross-entropy on probabilities (a softmax output layer).
-class ProbabilityCrossEntropy : public nn::Loss {
- public:
-  explicit ProbabilityCrossEntropy(Tensor weight = {}) : weight(std::move(weight)) {}
-  Tensor forward(const Tensor& p, const Tensor& y) const override {
-    return nn::F::nll_loss(log(clamp(p, 1e-7f, 1.f)), y, {.weight = weight});
-  }
-  std::string name() const override { return "sparse_categorical_crossentropy"; }
-  Tensor weight;
-};
 
 // A configured loss with a list option (`key`: cross-entropy's class weights, pos_weight's per
 // output values) that must match the model's output width. The model is built apart from the
@@ -429,37 +374,11 @@ std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_
   std::vector<int64_t> dims = input_shape.dims();
   for (const Named& l : c.layers) {
     std::shared_ptr<nn::Module> m;
-    const int64_t features = dims.empty() ? 1 : dims.back();
-    const int64_t channels = dims.empty() ? 1 : dims.front();
-    if (l.kind == "dense") {
-      const int64_t units = l.integer("units", 0);
-      check(l.has("units") && units >= 1, l.path, ": dense needs units >= 1, e.g. {dense: 64}");
-      const std::string act = l.text("activation", "linear");
-      const bool bias = l.flag("use_bias", true);
-      if (fusable(act)) m = std::make_shared<nn::Linear>(features, units, bias, nn::activation_from_name(act));
-      else m = std::make_shared<DenseActivation>(features, units, bias, act);
-    } else if (l.kind == "dropout") {
-      const double p = l.number("p", 0.5);
-      check(p >= 0 && p < 1, l.path, ": dropout p must be in [0, 1), got ", p);
-      m = std::make_shared<nn::Dropout>(static_cast<float>(p));
-    } else if (l.kind == "batchnorm") {
-      nn::BatchNormConfig bc;
-      bc.momentum = static_cast<float>(l.number("momentum", 0.1));
-      bc.eps = static_cast<float>(l.number("eps", 1e-5));
-      bc.affine = l.flag("affine", true);
-      m = std::make_shared<nn::BatchNorm1d>(channels, bc);
-    } else if (l.kind == "batch_normalization") {
-      m = nn::BatchNormalization(channels, static_cast<float>(l.number("momentum", 0.99)),
-                                 static_cast<float>(l.number("epsilon", 1e-3)));
-    } else if (l.kind == "layernorm") {
-      m = std::make_shared<nn::LayerNorm>(std::vector<int64_t>{features}, static_cast<float>(l.number("eps", 1e-5)),
-                                          l.flag("elementwise_affine", true));
-    } else if (l.kind == "flatten") {
-      m = std::make_shared<nn::Flatten>(l.integer("start_dim", 1));
-    } else if (l.kind == "activation") {
-      m = make_activation(l.text("activation", "linear"), l);
-    } else {
-      m = make_activation(l.kind, l);
+    try {
+      const nn::LayerEntry& entry = nn::layers().get(l.kind);
+      m = entry.make(entry.options_from(l.options), nn::LayerInput{dims});
+    } catch (const Error& e) {
+      fail(l.path, ": ", e.what());
     }
     // The next layer's input size comes from running this one on a zero sample.
     try {
@@ -529,7 +448,7 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
   const std::string list_key = loss.kind == "cross_entropy" ? "weight" : "pos_weight";
   const Tensor list = loss.has(list_key) ? list_tensor(loss.numbers(list_key)) : Tensor();
   if (loss.kind == "cross_entropy" && ends_in_softmax(c.layers)) {
-    o.loss_object = std::make_shared<ProbabilityCrossEntropy>(list);
+    o.loss_object = std::make_shared<nn::ProbabilityCrossEntropyLoss>(list);
   } else if (loss.kind == "cross_entropy" && (loss.has("label_smoothing") || list.defined())) {
     nn::F::CrossEntropyOptions ce;
     ce.label_smoothing = static_cast<float>(loss.number("label_smoothing", 0));

@@ -14,69 +14,42 @@
 
 #include "neurona/core/error.hpp"
 #include "neurona/io/files.hpp"
+#include "neurona/nn/registry.hpp"
 #include "neurona/train/names.hpp"
 
 namespace neurona::app {
 
 namespace {
 
-using train::did_you_mean;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
+std::string lower(std::string s) { return lower_case(std::move(s)); }
 
 std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 
 // --- what may be written where ---------------------------------------------------------------
 
-// Regularizer: Keras's kernel_regularizer value, `l1`, `l2` (0.01 each, Keras's defaults) or
-// {l1: x, l2: y}; kept as the text "l1,l2".
-enum class T { Number, Int, Bool, Text, List, Regularizer };
+using T = OptionType;
+using KeySpec = OptionSpec;
 
-struct KeySpec {
-  std::string name;
-  T type;
-  std::vector<std::string> choices = {};  // for Text: the valid values (empty: any)
+// A row of the tables below that are not yet their layer's registry, in the order they are written.
+struct KindSpec : ComponentSpec {
+  KindSpec(std::string kind, std::string main, std::vector<OptionSpec> keys, std::vector<std::string> other_names = {},
+           bool is_list = false) {
+    name = std::move(kind);
+    main_key = std::move(main);
+    options = std::move(keys);
+    aliases = std::move(other_names);
+    list = is_list;
+  }
+  KindSpec(const ComponentSpec& c) : ComponentSpec(c) {}
 };
-
-struct KindSpec {
-  std::string kind;
-  std::string main_key;  // what a scalar value means: {dense: 512} is {dense: {units: 512}}
-  std::vector<KeySpec> keys;
-  std::vector<std::string> aliases = {};
-  bool list = false;  // the value is a list of entries from the same table: {sequential: [a, b]}
-};
-
-const std::vector<std::string> kActivations = {"linear", "identity", "relu", "tanh", "sigmoid", "softmax",
-                                               "log_softmax", "gelu", "selu", "elu", "leaky_relu", "softplus"};
 
 const std::vector<KindSpec>& layer_specs() {
-  static const std::vector<KindSpec> s = {
-      {"dense", "units",
-       {{"units", T::Int}, {"activation", T::Text, kActivations}, {"use_bias", T::Bool},
-        {"kernel_regularizer", T::Regularizer}, {"bias_regularizer", T::Regularizer}},
-       {"linear"}},
-      {"dropout", "p", {{"p", T::Number}}},
-      {"batchnorm", "", {{"momentum", T::Number}, {"eps", T::Number}, {"affine", T::Bool}}, {"batchnorm1d", "batch_norm"}},
-      {"batch_normalization", "", {{"momentum", T::Number}, {"epsilon", T::Number}}, {"batchnormalization"}},
-      {"layernorm", "", {{"eps", T::Number}, {"elementwise_affine", T::Bool}}, {"layer_norm", "layernormalization"}},
-      {"flatten", "start_dim", {{"start_dim", T::Int}}},
-      {"activation", "activation", {{"activation", T::Text, kActivations}}},
-      {"relu", "", {}},
-      {"sigmoid", "", {}},
-      {"tanh", "", {}},
-      {"selu", "", {}},
-      {"gelu", "", {}},
-      {"identity", "", {}},
-      {"leaky_relu", "negative_slope", {{"negative_slope", T::Number}}, {"leakyrelu"}},
-      {"prelu", "", {{"num_parameters", T::Int}, {"init", T::Number}}},
-      {"elu", "alpha", {{"alpha", T::Number}}},
-      {"softplus", "", {{"beta", T::Number}, {"threshold", T::Number}}},
-      {"softmax", "dim", {{"dim", T::Int}}},
-      {"log_softmax", "dim", {{"dim", T::Int}}, {"logsoftmax"}},
-  };
+  static const std::vector<KindSpec> s = [] {
+    std::vector<KindSpec> v;
+    for (const auto& e : nn::layers().entries()) v.emplace_back(static_cast<const ComponentSpec&>(e));
+    return v;
+  }();
   return s;
 }
 
@@ -105,10 +78,10 @@ const std::vector<KindSpec>& loss_specs() {
       const std::string c = train::canonical_loss_name(name);
       if (c != name) continue;
       KindSpec k{c, "", {}};
-      if (c == "huber") k.keys = {{"delta", T::Number}};
-      if (c == "smooth_l1") k.keys = {{"beta", T::Number}};
-      if (c == "cross_entropy") k.keys = {{"label_smoothing", T::Number}, {"weight", T::List}};
-      if (c == "bce_with_logits") k.keys = {{"pos_weight", T::List}};
+      if (c == "huber") k.options = {{"delta", T::Number}};
+      if (c == "smooth_l1") k.options = {{"beta", T::Number}};
+      if (c == "cross_entropy") k.options = {{"label_smoothing", T::Number}, {"weight", T::List}};
+      if (c == "bce_with_logits") k.options = {{"pos_weight", T::List}};
       for (const auto& alias : train::loss_names())
         if (alias != c && train::canonical_loss_name(alias) == c) k.aliases.push_back(alias);
       v.push_back(k);
@@ -132,13 +105,13 @@ const std::vector<KindSpec>& schedule_specs() {
       {"sequential", "", {{"milestones", T::List}}, {"sequentiallr"}, true},
       {"onecycle", "",
        {{"max_lr", T::Number}, {"total_steps", T::Int}, {"pct_start", T::Number},
-        {"anneal_strategy", T::Text, {"cos", "linear"}}, {"cycle_momentum", T::Bool}, {"base_momentum", T::Number},
+        {"anneal_strategy", T::Text, "", {"cos", "linear"}}, {"cycle_momentum", T::Bool}, {"base_momentum", T::Number},
         {"max_momentum", T::Number}, {"div_factor", T::Number}, {"final_div_factor", T::Number},
         {"three_phase", T::Bool}},
        {"onecyclelr", "one_cycle"}},
       {"reduce_on_plateau", "",
-       {{"mode", T::Text, {"min", "max"}}, {"factor", T::Number}, {"patience", T::Int}, {"threshold", T::Number},
-        {"threshold_mode", T::Text, {"rel", "abs"}}, {"cooldown", T::Int}, {"min_lr", T::Number}, {"eps", T::Number}},
+       {{"mode", T::Text, "", {"min", "max"}}, {"factor", T::Number}, {"patience", T::Int}, {"threshold", T::Number},
+        {"threshold_mode", T::Text, "", {"rel", "abs"}}, {"cooldown", T::Int}, {"min_lr", T::Number}, {"eps", T::Number}},
        {"reducelronplateau", "plateau"}},
   };
   return s;
@@ -147,18 +120,18 @@ const std::vector<KindSpec>& schedule_specs() {
 const std::vector<KindSpec>& callback_specs() {
   static const std::vector<KindSpec> s = {
       {"early_stopping", "",
-       {{"monitor", T::Text}, {"min_delta", T::Number}, {"patience", T::Int}, {"mode", T::Text, {"auto", "min", "max"}},
+       {{"monitor", T::Text}, {"min_delta", T::Number}, {"patience", T::Int}, {"mode", T::Text, "", {"auto", "min", "max"}},
         {"baseline", T::Number}, {"restore_best_weights", T::Bool}, {"start_from_epoch", T::Int}, {"verbose", T::Bool}},
        {"earlystopping"}},
       {"model_checkpoint", "",
-       {{"dirpath", T::Text}, {"filename", T::Text}, {"monitor", T::Text}, {"mode", T::Text, {"auto", "min", "max"}},
+       {{"dirpath", T::Text}, {"filename", T::Text}, {"monitor", T::Text}, {"mode", T::Text, "", {"auto", "min", "max"}},
         {"save_top_k", T::Int}, {"save_last", T::Bool}, {"every_n_epochs", T::Int}, {"verbose", T::Bool}},
        {"modelcheckpoint"}},
       {"reduce_lr_on_plateau", "",
        {{"monitor", T::Text}, {"factor", T::Number}, {"patience", T::Int}, {"min_delta", T::Number},
-        {"mode", T::Text, {"min", "max", "auto"}}, {"cooldown", T::Int}, {"min_lr", T::Number}, {"verbose", T::Bool}},
+        {"mode", T::Text, "", {"min", "max", "auto"}}, {"cooldown", T::Int}, {"min_lr", T::Number}, {"verbose", T::Bool}},
        {"reducelronplateau"}},
-      {"learning_rate_monitor", "logging_interval", {{"logging_interval", T::Text, {"epoch", "step"}}},
+      {"learning_rate_monitor", "logging_interval", {{"logging_interval", T::Text, "", {"epoch", "step"}}},
        {"learningratemonitor", "lr_monitor"}},
       {"terminate_on_nan", "", {}, {"terminateonnan"}},
       {"csv_logger", "filename", {{"filename", T::Text}, {"separator", T::Text}, {"append", T::Bool}}, {"csvlogger"}},
@@ -169,7 +142,7 @@ const std::vector<KindSpec>& callback_specs() {
 const std::vector<KindSpec>& synthetic_specs() {
   static const std::vector<KindSpec> s = [] {
     const std::vector<KeySpec> keys = {{"n", T::Int}, {"noise", T::Number}, {"seed", T::Int},
-                                       {"labels", T::Text, {"zero_one", "plus_minus_one"}}};
+                                       {"labels", T::Text, "", {"zero_one", "plus_minus_one"}}};
     std::vector<KindSpec> v;
     for (const char* k : {"circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss", "pass_the_class"})
       v.push_back({k, "", keys});
@@ -181,7 +154,7 @@ const std::vector<KindSpec>& synthetic_specs() {
 std::vector<std::string> names_of(const std::vector<KindSpec>& specs, bool with_aliases = false) {
   std::vector<std::string> v;
   for (const auto& s : specs) {
-    v.push_back(s.kind);
+    v.push_back(s.name);
     if (with_aliases) v.insert(v.end(), s.aliases.begin(), s.aliases.end());
   }
   return v;
@@ -190,7 +163,7 @@ std::vector<std::string> names_of(const std::vector<KindSpec>& specs, bool with_
 const KindSpec* find_kind(const std::vector<KindSpec>& specs, const std::string& word) {
   const std::string w = lower(word);
   for (const auto& s : specs)
-    if (s.kind == w || std::find(s.aliases.begin(), s.aliases.end(), w) != s.aliases.end()) return &s;
+    if (s.name == w || std::find(s.aliases.begin(), s.aliases.end(), w) != s.aliases.end()) return &s;
   return nullptr;
 }
 
@@ -310,14 +283,14 @@ void add_options(Named& out, const KindSpec& spec, const std::vector<std::pair<s
                  const std::string& path) {
   for (const auto& [key, value] : kv) {
     const std::string k = lower(key);
-    const auto it = std::find_if(spec.keys.begin(), spec.keys.end(), [&](const KeySpec& s) { return s.name == k; });
+    const auto it = std::find_if(spec.options.begin(), spec.options.end(), [&](const KeySpec& s) { return s.name == k; });
     out.options[k] = option_value(*it, value, join(path, k));
   }
 }
 
 std::vector<std::string> key_names(const KindSpec& spec) {
   std::vector<std::string> v;
-  for (const auto& k : spec.keys) v.push_back(k.name);
+  for (const auto& k : spec.options) v.push_back(k.name);
   return v;
 }
 
@@ -331,7 +304,7 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
   if (n.IsScalar()) {
     const KindSpec* spec = find_kind(specs, n.Scalar());
     if (!spec) fail(path, ": unknown ", what, " '", n.Scalar(), "'", did_you_mean(n.Scalar(), names_of(specs)));
-    out.kind = spec->kind;
+    out.kind = spec->name;
     return out;
   }
   check(n.IsMap(), path, ": expected a ", what, " name or {", what, ": options}", line_of(n));
@@ -361,7 +334,7 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
   if (kind_keys.size() > 1)
     fail(path, ": '", kind_keys[0], "' and '", kind_keys[1], "' both name a ", what, "; write one per entry");
   const KindSpec& spec = *find_kind(specs, kind_keys[0]);
-  out.kind = spec.kind;
+  out.kind = spec.name;
   const auto keys = key_names(spec);
   const YAML::Node value = n[kind_keys[0]];
   const std::string inner = join(path, kind_keys[0]);
@@ -375,7 +348,7 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
       for (const auto& k : keys) s += (s.empty() ? "" : ", ") + k + ": …";
       return s;
     }(), "}, got '", value.Scalar(), "'", line_of(value));
-    const auto it = std::find_if(spec.keys.begin(), spec.keys.end(), [&](const KeySpec& s) { return s.name == spec.main_key; });
+    const auto it = std::find_if(spec.options.begin(), spec.options.end(), [&](const KeySpec& s) { return s.name == spec.main_key; });
     out.options[spec.main_key] = option_value(*it, value, join(inner, spec.main_key));
   } else if (value.IsSequence()) {
     fail(inner, ": expected a value or options, got a list", line_of(value));
@@ -493,8 +466,8 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
     } else if (key == "target") d.target = as_strings(v, path);
     else if (key == "features") d.features = as_strings(v, path);
     else if (key == "categorical") d.categorical = as_strings(v, path);
-    else if (key == "missing") d.missing = option_value({"", T::Text, {"error", "drop", "mean"}}, v, path);
-    else if (key == "task") d.task = option_value({"", T::Text, {"regression", "binary", "multiclass"}}, v, path);
+    else if (key == "missing") d.missing = option_value({"", T::Text, "", {"error", "drop", "mean"}}, v, path);
+    else if (key == "task") d.task = option_value({"", T::Text, "", {"regression", "binary", "multiclass"}}, v, path);
     else if (key == "limit") d.limit = as_int(v, path);
     else if (key == "split") {
       if (v.IsScalar()) {
@@ -513,7 +486,7 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
       check(d.val >= 0 && d.test >= 0 && d.val + d.test < 1, path, ": val + test must be in [0, 1), got ", d.val,
             " + ", d.test);
     } else if (key == "scale") {
-      const KeySpec how{"", T::Text, {"none", "standard", "minmax"}};
+      const KeySpec how{"", T::Text, "", {"none", "standard", "minmax"}};
       if (v.IsScalar()) {
         d.scale_features = option_value(how, v, path);
         continue;
@@ -562,7 +535,7 @@ void parse_compile(const YAML::Node& n, CompileConfig& c) {
       c.schedule = parse_named(v, path, schedule_specs(), "schedule", &extra, {"interval", "frequency", "monitor"});
       if (c.schedule->kind == "sequential") check_sequential(*c.schedule);
       if (extra.count("interval"))
-        c.interval = option_value({"", T::Text, {"epoch", "step"}}, extra["interval"], join(path, "interval"));
+        c.interval = option_value({"", T::Text, "", {"epoch", "step"}}, extra["interval"], join(path, "interval"));
       if (extra.count("frequency")) c.frequency = as_int(extra["frequency"], join(path, "frequency"));
       if (extra.count("monitor")) c.monitor = scalar_text(extra["monitor"], join(path, "monitor"));
     }
@@ -583,13 +556,13 @@ void parse_fit(const YAML::Node& n, FitConfig& f) {
     else if (key == "verbose") f.verbose = static_cast<int>(as_int(v, path));
     else if (key == "gradient_clip_val") f.gradient_clip_val = as_number(v, path);
     else if (key == "gradient_clip_algorithm")
-      f.gradient_clip_algorithm = option_value({"", T::Text, {"norm", "value"}}, v, path);
+      f.gradient_clip_algorithm = option_value({"", T::Text, "", {"norm", "value"}}, v, path);
     else if (key == "accumulate_grad_batches") f.accumulate_grad_batches = as_int(v, path);
     else if (key == "min_epochs") f.min_epochs = as_int(v, path);
     else if (key == "max_steps") f.max_steps = as_int(v, path);
     else if (key == "limit_train_batches") f.limit_train_batches = as_int(v, path);
     else if (key == "precision")
-      f.precision = option_value({"", T::Text, {"32-true", "fp32", "bf16-mixed", "bf16"}}, v, path);
+      f.precision = option_value({"", T::Text, "", {"32-true", "fp32", "bf16-mixed", "bf16"}}, v, path);
     else f.deterministic = as_bool(v, path);
   }
   check(f.epochs >= 1, "fit.epochs: must be at least 1, got ", f.epochs);

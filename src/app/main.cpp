@@ -100,7 +100,7 @@ Args parse_args(const std::string& command, int argc, char** argv, const std::ve
         std::vector<std::string> known = with_value;
         known.push_back("set");
         if (takes_quiet) known.push_back("quiet");
-        fail(command, ": unknown option '--", key, "'", train::did_you_mean(key, known), " (try 'neurona ", command,
+        fail(command, ": unknown option '--", key, "'", did_you_mean(key, known), " (try 'neurona ", command,
              " --help')");
       }
       if (!inline_value) {
@@ -306,7 +306,7 @@ int run(int argc, char** argv) {
   if (command == "serve") return neurona::app::serve_main(argc - 1, argv + 1);
   std::vector<std::string> commands;
   for (const auto& [name, usage] : kCommandUsage) commands.push_back(name);
-  neurona::fail("unknown command '", command, "'", neurona::train::did_you_mean(command, commands),
+  neurona::fail("unknown command '", command, "'", neurona::did_you_mean(command, commands),
                 " (try 'neurona --help')");
 }
 

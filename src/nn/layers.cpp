@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/registry.hpp"
 #include "neurona/nn/init.hpp"
 
 namespace neurona::nn {
@@ -46,9 +47,31 @@ std::string Linear::extra_repr() const {
   return os.str();
 }
 
-std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::string& activation,
+namespace {
+// The activations F::linear applies in its own kernel.
+bool fusable(const std::string& activation) {
+  return activation.empty() || activation == "linear" || activation == "identity" || activation == "relu" ||
+         activation == "tanh" || activation == "sigmoid";
+}
+}  // namespace
+
+std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::string& activation_word,
                               bool use_bias) {
-  return std::make_shared<Linear>(input_dim, units, use_bias, activation_from_name(activation));
+  const std::string activation = lower_case(activation_word);
+  if (fusable(activation))
+    return std::make_shared<Linear>(input_dim, units, use_bias, activation_from_name(activation));
+  return std::make_shared<DenseActivation>(input_dim, units, use_bias, activation);
+}
+
+DenseActivation::DenseActivation(int64_t in, int64_t out, bool bias, std::string activation)
+    : Linear(in, out, bias), activation_name(std::move(activation)), act_(make_activation(activation_name)) {}
+
+std::shared_ptr<Module> DenseActivation::clone() const {
+  auto copy = std::make_shared<DenseActivation>(*this);
+  copy->clear_registrations();
+  copy->reset();
+  copy->copy_state_from(*this);
+  return copy;
 }
 
 // --- PReLU, Dropout ---------------------------------------------------------------------------

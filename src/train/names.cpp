@@ -3,28 +3,14 @@
 #include <algorithm>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/registry.hpp"
 #include "neurona/optim/optimizers.hpp"
 
 namespace neurona::train {
 
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
+std::string lower(std::string s) { return lower_case(std::move(s)); }
 
 // Alias -> canonical loss name.
 const std::map<std::string, std::string>& loss_aliases() {
@@ -43,25 +29,6 @@ const std::map<std::string, std::string>& loss_aliases() {
 }
 
 }  // namespace
-
-std::string nearest(const std::string& word, const std::vector<std::string>& valid) {
-  std::string best;
-  size_t best_d = SIZE_MAX;
-  for (const auto& v : valid) {
-    const size_t d = edit_distance(lower(word), lower(v));
-    if (d < best_d) best_d = d, best = v;
-  }
-  return best_d <= std::max<size_t>(2, word.size() / 3) ? best : "";
-}
-
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& valid) {
-  const std::string n = nearest(word, valid);
-  if (!n.empty()) return " (did you mean '" + n + "'?)";
-  if (valid.empty()) return "";  // e.g. a layer that takes no options: no list to show
-  std::string list;
-  for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
-  return " (valid: " + list + ")";
-}
 
 std::vector<std::string> loss_names() {
   std::vector<std::string> v;

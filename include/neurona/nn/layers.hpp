@@ -29,7 +29,8 @@ class Linear : public Cloneable<Linear> {
   Generator* gen_;
 };
 
-// Keras words: Dense(units, activation) on `input_dim` features.
+// Keras words: Dense(units, activation) on `input_dim` features, for every activation word of
+// make_activation (relu, tanh and sigmoid run fused in the linear kernel).
 std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::string& activation = "linear",
                               bool use_bias = true);
 
@@ -120,6 +121,28 @@ class Identity : public Cloneable<Identity> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return x; }
   std::string type_name() const override { return "Identity"; }
+};
+
+// The activation words of Keras and PyTorch, as layers with their default options: linear
+// (identity), identity, relu, sigmoid, tanh, softmax, log_softmax, gelu, selu, elu, leaky_relu,
+// softplus. They are the rows of nn::layers() of the same name; an unknown word is an error that
+// lists these.
+std::shared_ptr<Module> make_activation(const std::string& name);
+const std::vector<std::string>& activation_names();
+
+// Keras's Dense(units, activation=…) with an activation the linear kernel cannot fuse (softmax,
+// gelu, …): still one layer, so its tensors keep Linear's names "weight" and "bias". The
+// activation words have no parameters (PReLU is a layer of its own: put it after the Dense).
+class DenseActivation : public Linear {
+ public:
+  DenseActivation(int64_t in_features, int64_t out_features, bool bias, std::string activation);
+  Tensor forward(const Tensor& x) override { return act_->forward(Linear::forward(x)); }
+  std::string extra_repr() const override { return Linear::extra_repr() + ", activation=" + activation_name; }
+  std::shared_ptr<Module> clone() const override;
+  std::string activation_name;
+
+ private:
+  std::shared_ptr<Module> act_;
 };
 
 // Inverted dropout with probability p; identity in eval mode. Uses `gen` (default generator if null).

@@ -2,6 +2,7 @@
 // Loss modules (PyTorch names, Keras aliases). Each wraps the function of the same name in
 // nn/functional.hpp; call as loss(prediction, target).
 #include <string>
+#include <utility>
 
 #include "neurona/nn/functional.hpp"
 
@@ -87,6 +88,19 @@ class NLLLoss : public Loss {
   }
   std::string name() const override { return "NLLLoss"; }
   F::CrossEntropyOptions options;
+};
+
+// Keras's categorical cross-entropy on probabilities (from_logits=False, after a softmax output
+// layer): nll_loss(log(clamp(p, 1e-7, 1)), y), with optional class weights. Keras's name, which the
+// metrics read to know they see probabilities.
+class ProbabilityCrossEntropyLoss : public Loss {
+ public:
+  explicit ProbabilityCrossEntropyLoss(Tensor weight = {}) : weight(std::move(weight)) {}
+  Tensor forward(const Tensor& p, const Tensor& y) const override {
+    return F::nll_loss(log(clamp(p, 1e-7f, 1.f)), y, {.weight = weight, .reduction = reduction});
+  }
+  std::string name() const override { return "sparse_categorical_crossentropy"; }
+  Tensor weight;
 };
 
 // Keras-style aliases.

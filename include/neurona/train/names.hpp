@@ -32,9 +32,4 @@ using OptimizerFactory = std::function<std::shared_ptr<optim::Optimizer>(std::ve
 OptimizerFactory optimizer_factory(const std::string& name, const std::map<std::string, double>& hyper = {});
 std::vector<std::string> optimizer_names();
 
-// The valid word closest to `word` by edit distance, or "" when none is close.
-std::string nearest(const std::string& word, const std::vector<std::string>& valid);
-// "unknown loss 'maee' (did you mean 'mae'?)" style message pieces.
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& valid);
-
 }  // namespace neurona::train

@@ -1,0 +1,23 @@
+#pragma once
+// The layers users can name — in config files, the web Playground or C++ — with their options
+// and defaults: nn::layers().get("dense").make(options, input). Adding a layer is its nn file, its
+// row in src/nn/registry.cpp and its test; the config schema, docs check and build read the row.
+#include <memory>
+#include <vector>
+
+#include "neurona/core/registry.hpp"
+#include "neurona/nn/module.hpp"
+
+namespace neurona::nn {
+
+// What a layer is built on: one sample's shape ([features], or [C, L] …; empty for a scalar).
+struct LayerInput {
+  std::vector<int64_t> shape;
+  int64_t features() const { return shape.empty() ? 1 : shape.back(); }  // the last dimension
+  int64_t channels() const { return shape.empty() ? 1 : shape.front(); }  // the first dimension
+};
+
+using LayerEntry = Entry<std::shared_ptr<Module>, const LayerInput&>;
+const Registry<LayerEntry>& layers();
+
+}  // namespace neurona::nn

@@ -1,0 +1,153 @@
+// nn::layers(): lookup by the words users type, defaults, the layers it builds, and docs/config.md
+// kept in step with it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "neurona/neurona.hpp"
+
+using namespace neurona;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The lines of docs/config.md's table rows in the section headed `heading`.
+std::vector<std::string> table_rows(const std::string& doc, const std::string& heading) {
+  std::vector<std::string> rows;
+  std::istringstream in(doc);
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) inside = line == heading;
+    else if (inside && line.rfind("| `", 0) == 0) rows.push_back(line);
+  }
+  return rows;
+}
+
+// The row whose first cell names `word` as `word`.
+std::string row_naming(const std::vector<std::string>& rows, const std::string& word) {
+  for (const auto& r : rows) {
+    const std::string first = r.substr(0, r.find('|', 1));
+    if (first.find("`" + word + "`") != std::string::npos) return r;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(LayerRegistry, FindsLayersByTheirNamesAndAliasesInAnyCase) {
+  EXPECT_EQ(nn::layers().get("Dense").name, "dense");
+  EXPECT_EQ(nn::layers().get("linear").name, "dense");
+  EXPECT_EQ(nn::layers().get("BatchNorm1d").name, "batchnorm");
+  EXPECT_EQ(nn::layers().get("LeakyReLU").name, "leaky_relu");
+  EXPECT_EQ(nn::layers().find("conv9d"), nullptr);
+  try {
+    nn::layers().get("dens");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "unknown layer 'dens' (did you mean 'dense'?)");
+  }
+}
+
+TEST(LayerRegistry, OptionsNotWrittenTakeTheirDefaults) {
+  const auto& bn = nn::layers().get("batchnorm");
+  const Options o = bn.options_from({{"eps", "0.001"}});
+  EXPECT_DOUBLE_EQ(o.number("momentum"), 0.1);
+  EXPECT_DOUBLE_EQ(o.number("eps"), 0.001);
+  EXPECT_TRUE(o.flag("affine"));
+  auto m = std::dynamic_pointer_cast<nn::BatchNorm1d>(bn.make(o, nn::LayerInput{{6}}));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->num_features, 6);
+  EXPECT_FLOAT_EQ(m->config.eps, 0.001f);
+  // A required option without a value is an error naming the layer and the key.
+  const auto& dense = nn::layers().get("dense");
+  EXPECT_THROW(
+      {
+        try {
+          dense.make(dense.options_from({}), nn::LayerInput{{3}});
+        } catch (const Error& e) {
+          EXPECT_STREQ(e.what(), "dense: 'units' is required");
+          throw;
+        }
+      },
+      Error);
+}
+
+TEST(LayerRegistry, EveryRowBuildsALayerThatRuns) {
+  for (const auto& e : nn::layers().entries()) {
+    SCOPED_TRACE(e.name);
+    std::map<std::string, std::string> values;
+    if (e.name == "dense") values["units"] = "2";
+    if (e.name == "activation") values["activation"] = "tanh";
+    auto m = e.make(e.options_from(values), nn::LayerInput{{4}});
+    ASSERT_TRUE(m);
+    const Tensor y = m->forward(Tensor::from({0.5f, -1.f, 2.f, 0.f, 1.f, 1.5f, -0.5f, 3.f}, {2, 4}));
+    EXPECT_EQ(y.size(0), 2);
+  }
+}
+
+// Keras's Dense(units, activation="gelu") in C++ as in a config: one layer, gelu(x·Wᵀ + b).
+TEST(LayerRegistry, DenseTakesEveryActivationOfTheConfig) {
+  for (const auto& act : nn::activation_names()) {
+    SCOPED_TRACE(act);
+    auto d = nn::Dense(3, 2, act);
+    EXPECT_EQ(d->named_parameters().size(), 2u);
+  }
+  auto d = nn::Dense(3, 2, "GELU");
+  const Tensor x = Tensor::from({0.3f, -1.2f, 2.f, 1.f, 0.5f, -0.25f}, {2, 3});
+  const Tensor y = d->forward(x);
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 2; ++j) {
+      double z = d->bias.data()[j];
+      for (int64_t k = 0; k < 3; ++k) z += double(x.data()[i * 3 + k]) * d->weight.data()[j * 3 + k];
+      const double gelu = 0.5 * z * (1 + std::erf(z / std::sqrt(2.0)));
+      EXPECT_NEAR(y.data()[i * 2 + j], gelu, 1e-6);
+    }
+  EXPECT_THROW(nn::Dense(3, 2, "prelu"), Error);  // PReLU learns a weight: a layer of its own
+  EXPECT_THROW(nn::Dense(3, 2, "swishy"), Error);
+}
+
+// Every layer, alias and option of the registry is in docs/config.md's layer table, with its default.
+TEST(LayerRegistry, DocsListEveryLayerOptionAndDefault) {
+  const std::string doc = read_file(std::string(NEURONA_SOURCE_DIR) + "/docs/config.md");
+  const auto rows = table_rows(doc, "## `model.layers`");
+  ASSERT_FALSE(rows.empty()) << "no layer table under '## `model.layers`' in docs/config.md";
+  for (const auto& e : nn::layers().entries()) {
+    SCOPED_TRACE(e.name);
+    const std::string row = row_naming(rows, e.name);
+    ASSERT_FALSE(row.empty()) << "docs/config.md has no row for layer '" << e.name << "'";
+    for (const auto& a : e.aliases) EXPECT_NE(row.find("`" + a + "`"), std::string::npos) << "alias " << a << ": " << row;
+    for (const auto& o : e.options) {
+      const size_t at = row.find("`" + o.name + "`");
+      EXPECT_NE(at, std::string::npos) << "option " << o.name << ": " << row;
+      if (at == std::string::npos || o.default_value.empty()) continue;
+      // The default follows the option's name: "`eps` (1e-5)" or "default `linear`".
+      const std::string after = row.substr(at, 60);
+      EXPECT_TRUE(after.find("(" + o.default_value + ")") != std::string::npos ||
+                  after.find("default `" + o.default_value + "`") != std::string::npos)
+          << "default of " << o.name << " (" << o.default_value << ") is not in: " << row;
+    }
+  }
+}
+
+// Keras's categorical cross-entropy on probabilities gives per-sample losses when asked (sample
+// weights need them): −w[y]·log p[y].
+TEST(Losses, ProbabilityCrossEntropyKeepsTheReductionItIsGiven) {
+  const Tensor p = Tensor::from({0.7f, 0.2f, 0.1f, 0.1f, 0.3f, 0.6f}, {2, 3});
+  const Tensor y = Tensor::from({0.f, 2.f}, {2});
+  nn::ProbabilityCrossEntropyLoss loss(Tensor::from({1.f, 1.f, 2.f}, {3}));
+  loss.reduction = nn::Reduction::None;
+  const Tensor per = loss(p, y);
+  ASSERT_EQ(per.numel(), 2);
+  EXPECT_NEAR(per.data()[0], -std::log(0.7), 1e-6);
+  EXPECT_NEAR(per.data()[1], -2 * std::log(0.6), 1e-6);
+  loss.reduction = nn::Reduction::Mean;  // PyTorch's weighted mean: Σ w·l / Σ w
+  EXPECT_NEAR(loss(p, y).item(), (-std::log(0.7) - 2 * std::log(0.6)) / 3, 1e-6);
+}
