@@ -182,7 +182,7 @@ export class WebDriver {
     try { json = JSON.parse(text); } catch { throw new Error(`${command}: HTTP ${r.status}, not JSON: ${text.slice(0, 300)}`); }
     const v = json.value;
     if (!r.ok || (v && typeof v === "object" && typeof v.error === "string"))
-      throw new WebDriverError(command, v?.error ?? `HTTP ${r.status}`, (v?.message ?? text).split("\n")[0]);
+      throw new WebDriverError(command, v?.error ?? `HTTP ${r.status}`, (v?.message ?? text).split("\n").slice(0, 3).join(" "));
     return v;
   }
 
