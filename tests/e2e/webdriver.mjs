@@ -133,7 +133,9 @@ export class WebDriver {
   }
 
   async #startSession(binary, width, height, extraArgs) {
-    const args = ["--headless=new", "--no-sandbox", "--disable-gpu", `--user-data-dir=${this.profile}`,
+    // --remote-debugging-pipe: ChromeDriver talks to Chromium over a pipe, not a DevTools port on
+    // "localhost" (a fresh Debian root has no /etc/hosts, so that name would not resolve).
+    const args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe", `--user-data-dir=${this.profile}`,
       `--window-size=${width},${height}`, "--no-first-run", "--disable-quic", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", ...extraArgs];
     const r = await this.#http("POST", "/session", {
