@@ -89,14 +89,16 @@ class ProbabilityCrossEntropy : public nn::Loss {
   Tensor forward(const Tensor& p, const Tensor& y) const override {
     return nn::F::nll_loss(log(clamp(p, 1e-7f, 1.f)), y, {.weight = weight});
   }
-  std::string name() const override { return "sparse_categorical_crossentropy"; }
+  // Metrics read the name (train::loss_task): the outputs are probabilities, not logits.
+  std::string name() const override { return "cross_entropy_on_probabilities"; }
   Tensor weight;
 };
 
 // A configured loss with a list option (`key`: cross-entropy's class weights, pos_weight's per
 // output values) that must match the model's output width. The model is built apart from the
 // loss, so the width is checked on each call, in the config's words. Named by the canonical
-// loss, which the metrics read (bce_with_logits: they see sigmoid(logits)).
+// loss (or cross_entropy_on_probabilities), which the metrics read (bce_with_logits: they see
+// sigmoid(logits)).
 class ListOptionLoss : public nn::Loss {
  public:
   ListOptionLoss(std::shared_ptr<nn::Loss> inner, std::string kind, std::string key, int64_t size, bool per_class)
@@ -542,9 +544,14 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
   } else if (loss.kind == "smooth_l1" && loss.has("beta")) {
     o.loss_object = std::make_shared<nn::SmoothL1Loss>(static_cast<float>(loss.number("beta", 1)));
   }
-  if (list.defined())
-    o.loss_object = std::make_shared<ListOptionLoss>(o.loss_object, loss.kind, loss.path + "." + loss.kind + "." + list_key,
+  if (list.defined()) {
+    // Named as the loss it wraps for the metrics: the canonical name, or the probability form's.
+    const std::string named = dynamic_cast<const ProbabilityCrossEntropy*>(o.loss_object.get())
+                                  ? o.loss_object->name()
+                                  : loss.kind;
+    o.loss_object = std::make_shared<ListOptionLoss>(o.loss_object, named, loss.path + "." + loss.kind + "." + list_key,
                                                      list.numel(), loss.kind == "cross_entropy");
+  }
   o.loss = loss.kind;
   o.metrics = cc.metrics;
   if (cc.schedule) {
