@@ -14,12 +14,11 @@ packages=(
   python3-torch python3-numpy    # the tests that compare against PyTorch
   dataset-fashion-mnist          # Fashion-MNIST for the image examples
   libcpp-httplib-dev pkg-config  # the web app's HTTP server (`neurona serve`)
-  chromium                       # the web app's browser tests (scripts/test-web.sh)
+  chromium chromium-driver       # the web app's browser tests (scripts/test-web.sh), over WebDriver
 )
-# The browser tests run on Node.js with npm. A machine may already have both from another source
-# (Debian's npm would conflict with that nodejs), so Debian's are installed only when missing.
+# The browser tests run on Node.js (built-in modules only, no npm). A machine may already have a
+# node from another source, so Debian's nodejs is installed only when node is missing.
 command -v node >/dev/null || packages+=(nodejs)
-command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

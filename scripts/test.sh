@@ -25,5 +25,5 @@ run_ctest build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=
 
 bash scripts/check-install.sh
 
-# The web app in a real browser (headless Chromium driven by playwright-core).
+# The web app in a real browser (headless Chromium driven over WebDriver by Debian's ChromeDriver).
 bash scripts/test-web.sh

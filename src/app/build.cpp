@@ -41,7 +41,8 @@ bool ends_in_softmax(const std::vector<Named>& layers) {
 // A configured loss with a list option (`key`: cross-entropy's class weights, pos_weight's per
 // output values) that must match the model's output width. The model is built apart from the
 // loss, so the width is checked on each call, in the config's words. Named by the canonical
-// loss, which the metrics read (bce_with_logits: they see sigmoid(logits)).
+// loss (or cross_entropy_on_probabilities), which the metrics read (bce_with_logits: they see
+// sigmoid(logits)).
 class ListOptionLoss : public nn::Loss {
  public:
   ListOptionLoss(std::shared_ptr<nn::Loss> inner, std::string kind, std::string key, int64_t size, bool per_class)
@@ -461,9 +462,14 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
   } else if (loss.kind == "smooth_l1" && loss.has("beta")) {
     o.loss_object = std::make_shared<nn::SmoothL1Loss>(static_cast<float>(loss.number("beta", 1)));
   }
-  if (list.defined())
-    o.loss_object = std::make_shared<ListOptionLoss>(o.loss_object, loss.kind, loss.path + "." + loss.kind + "." + list_key,
+  if (list.defined()) {
+    // Named as the loss it wraps for the metrics: the canonical name, or the probability form's.
+    const std::string named = dynamic_cast<const nn::ProbabilityCrossEntropyLoss*>(o.loss_object.get())
+                                  ? o.loss_object->name()
+                                  : loss.kind;
+    o.loss_object = std::make_shared<ListOptionLoss>(o.loss_object, named, loss.path + "." + loss.kind + "." + list_key,
                                                      list.numel(), loss.kind == "cross_entropy");
+  }
   o.loss = loss.kind;
   o.metrics = cc.metrics;
   if (cc.schedule) {
@@ -778,25 +784,56 @@ Table read_table(const std::string& path, const Config& c, const WeightsMetadata
   return t;
 }
 
-std::string predictions_csv(const Tensor& outputs_in, const Config& c, const WeightsMetadata& meta) {
-  const std::string task = meta.task.empty() ? task_of(c) : meta.task;
+namespace {
+// A model's outputs as predict writes them: probabilities where the loss says what the outputs
+// are (see docs/config.md, "Predictions"); a multiclass model trained on something else keeps
+// its raw outputs (`probabilities` false). Rows are samples.
+Tensor prediction_values(const Tensor& outputs_in, const Config& c, const std::string& task, bool& probabilities) {
   Tensor out = outputs_in.dim() == 1 ? outputs_in.reshape({outputs_in.size(0), 1}) : outputs_in;
-  // Classifiers write probabilities: the loss says what the last layer outputs (see docs/config.md,
-  // "Predictions"). A multiclass model trained on something else writes its raw outputs.
   const std::string& loss = c.compile.loss.kind;
-  bool probabilities = true;
+  probabilities = true;
   if (loss == "bce_with_logits") out = nn::F::sigmoid(out);
   else if (task == "multiclass" && loss == "cross_entropy" && !ends_in_softmax(c.layers)) out = nn::F::softmax(out, 1);
   else if (task == "multiclass" && loss == "nll") out = exp(out);
   else if (task == "multiclass" && loss != "cross_entropy") probabilities = false;
+  return out;
+}
+}  // namespace
+
+std::string class_name(const WeightsMetadata& meta, int64_t id) {
+  const data::CsvColumn* target = meta.schema && !meta.schema->targets.empty() ? &meta.schema->targets[0] : nullptr;
+  if (target && target->categorical && id >= 0 && id < static_cast<int64_t>(target->categories.size()))
+    return target->categories[static_cast<size_t>(id)];
+  return std::to_string(id);
+}
+
+std::vector<std::string> class_names(const WeightsMetadata& meta, int64_t num_classes) {
+  std::vector<std::string> names;
+  for (int64_t k = 0; k < num_classes; ++k) names.push_back(class_name(meta, k));
+  return names;
+}
+
+nn::metrics::ConfusionMatrix confusion_matrix(const Tensor& outputs, const Tensor& targets, const Config& c,
+                                              const WeightsMetadata& meta) {
+  const std::string task = meta.task.empty() ? task_of(c) : meta.task;
+  check(task == "binary" || task == "multiclass",
+        "--confusion-matrix: needs a classification model (binary or multiclass), this one's task is ", task);
+  bool probabilities = true;
+  const Tensor values = prediction_values(outputs, c, task, probabilities);
+  check(task == "binary" ? values.size(1) == 1 : values.size(1) >= 2, "--confusion-matrix: a ", task,
+        " model's output ", outputs.shape(), " should have ", task == "binary" ? "1 column" : "one column per class");
+  nn::metrics::ConfusionMatrix cm(task == "binary" ? 2 : values.size(1));
+  cm.update(values, targets);
+  return cm;
+}
+
+std::string predictions_csv(const Tensor& outputs_in, const Config& c, const WeightsMetadata& meta) {
+  const std::string task = meta.task.empty() ? task_of(c) : meta.task;
+  bool probabilities = true;
+  Tensor out = prediction_values(outputs_in, c, task, probabilities);
   if (meta.y_scaler) out = meta.y_scaler->inverse_transform(out);
   const int64_t n = out.size(0), k = out.size(1);
-  const data::CsvColumn* target = meta.schema && !meta.schema->targets.empty() ? &meta.schema->targets[0] : nullptr;
-  auto class_name = [&](int64_t id) {
-    if (target && target->categorical && id < static_cast<int64_t>(target->categories.size()))
-      return target->categories[static_cast<size_t>(id)];
-    return std::to_string(id);
-  };
+  auto class_name = [&](int64_t id) { return app::class_name(meta, id); };
   std::vector<std::string> header;
   if (task == "regression") {
     for (int64_t j = 0; j < k; ++j)

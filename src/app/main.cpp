@@ -1,5 +1,6 @@
 // The `neurona` command: train, evaluate, predict, summary and lr-find from a config file
 // (src/app/config.cpp, build.cpp), and devices.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -47,9 +48,12 @@ const std::map<std::string, std::string> kCommandUsage = {
      "  --threads N          use N threads (default: NEURONA_NUM_THREADS or all cores)\n"
      "  --quiet              no per-epoch lines\n"},
     {"evaluate",
-     "usage: neurona evaluate CONFIG --weights FILE [--csv FILE] [--set KEY=VALUE]... [--threads N]\n"
+     "usage: neurona evaluate CONFIG --weights FILE [--csv FILE] [--confusion-matrix] [--set KEY=VALUE]...\n"
+     "                        [--threads N]\n"
      "\n"
-     "Prints loss and metrics of the weights on each split of the config's data, or on --csv FILE.\n"},
+     "Prints loss and metrics of the weights on each split of the config's data, or on --csv FILE.\n"
+     "  --confusion-matrix  after each split's metrics, its confusion matrix of a classifier: one row per\n"
+     "                      true class, one column per predicted class, labelled with the class names\n"},
     {"predict",
      "usage: neurona predict CONFIG --weights FILE --input FILE.csv --output FILE.csv [--set KEY=VALUE]...\n"
      "\n"
@@ -71,16 +75,18 @@ struct Args {
   std::string config;
   std::vector<std::string> sets;
   std::map<std::string, std::string> values;  // --weights FILE, …
-  bool quiet = false;
+  std::vector<std::string> flags;             // --quiet, … as given
   std::string get(const std::string& key) const {
     auto it = values.find(key);
     return it == values.end() ? "" : it->second;
   }
+  bool has(const std::string& flag) const { return std::find(flags.begin(), flags.end(), flag) != flags.end(); }
 };
 
-// Parses `argv[2…]` for `command`; `with_value` are the options taking a value.
+// Parses `argv[2…]` for `command`; `with_value` are the options taking a value, `flags` those
+// taking none.
 Args parse_args(const std::string& command, int argc, char** argv, const std::vector<std::string>& with_value,
-                bool takes_quiet = false) {
+                const std::vector<std::string>& flags = {}) {
   Args a;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -89,8 +95,8 @@ Args parse_args(const std::string& command, int argc, char** argv, const std::ve
       a.sets.push_back(argv[++i]);
     } else if (arg.rfind("--set=", 0) == 0) {
       a.sets.push_back(arg.substr(6));
-    } else if (takes_quiet && arg == "--quiet") {
-      a.quiet = true;
+    } else if (arg.size() > 2 && std::find(flags.begin(), flags.end(), arg.substr(2)) != flags.end()) {
+      a.flags.push_back(arg.substr(2));
     } else if (arg.size() > 2 && arg.rfind("--", 0) == 0) {
       std::string key = arg.substr(2), value;
       const auto eq = key.find('=');
@@ -99,7 +105,7 @@ Args parse_args(const std::string& command, int argc, char** argv, const std::ve
       if (std::find(with_value.begin(), with_value.end(), key) == with_value.end()) {
         std::vector<std::string> known = with_value;
         known.push_back("set");
-        if (takes_quiet) known.push_back("quiet");
+        known.insert(known.end(), flags.begin(), flags.end());
         fail(command, ": unknown option '--", key, "'", did_you_mean(key, known), " (try 'neurona ", command,
              " --help')");
       }
@@ -143,13 +149,13 @@ std::string logs_line(const train::Logs& logs) {
 }
 
 int cmd_train(int argc, char** argv) {
-  const Args a = parse_args("train", argc, argv, {"init-weights", "save-weights", "resume", "threads"}, true);
+  const Args a = parse_args("train", argc, argv, {"init-weights", "save-weights", "resume", "threads"}, {"quiet"});
   const app::Config config = app::load_config(a.config, a.sets);
   app::TrainRequest req;
   req.init_weights = a.get("init-weights");
   req.save_weights = a.get("save-weights");
   req.resume = a.get("resume");
-  req.verbose = a.quiet ? 0 : config.fit.verbose;
+  req.verbose = a.has("quiet") ? 0 : config.fit.verbose;
   const app::TrainResult r = app::run_training(config, req);
 
   const train::History& h = r.history;
@@ -211,20 +217,29 @@ Loaded load_model(const std::string& command, const Args& a, bool new_data) {
 }
 
 int cmd_evaluate(int argc, char** argv) {
-  const Args a = parse_args("evaluate", argc, argv, {"weights", "csv", "threads"});
+  const Args a = parse_args("evaluate", argc, argv, {"weights", "csv", "threads"}, {"confusion-matrix"});
   Loaded l = load_model("evaluate", a, !a.get("csv").empty());
   train::Model model(l.net);
   model.compile(app::compile_options(l.config, l.net.get()));
   const int64_t bs = l.config.fit.batch_size;
+  // One split: its metrics line and, when asked, its confusion matrix.
+  auto report = [&](const std::string& split, const data::TensorDataset& d) {
+    std::cout << split << ": " << logs_line(model.evaluate(d, bs)) << "\n";
+    if (!a.has("confusion-matrix")) return;
+    const nn::metrics::ConfusionMatrix cm =
+        app::confusion_matrix(model.predict(d.features(), 1024), d.targets(), l.config, l.meta);
+    std::cout << split << " confusion matrix (rows: true class, columns: predicted):\n"
+              << cm.table(app::class_names(l.meta, cm.num_classes));
+  };
   if (!a.get("csv").empty()) {
     const app::Table t = app::read_table(a.get("csv"), l.config, l.meta);
     check(t.y.defined(), "evaluate: ", a.get("csv"), " has no target column");
-    std::cout << a.get("csv") << ": " << logs_line(model.evaluate(data::TensorDataset(t.x, t.y), bs)) << "\n";
+    report(a.get("csv"), data::TensorDataset(t.x, t.y));
     return 0;
   }
-  std::cout << "train: " << logs_line(model.evaluate(l.data->train, bs)) << "\n";
-  if (l.data->val) std::cout << "val: " << logs_line(model.evaluate(*l.data->val, bs)) << "\n";
-  if (l.data->test) std::cout << "test: " << logs_line(model.evaluate(*l.data->test, bs)) << "\n";
+  report("train", l.data->train);
+  if (l.data->val) report("val", *l.data->val);
+  if (l.data->test) report("test", *l.data->test);
   return 0;
 }
 

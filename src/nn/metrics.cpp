@@ -107,8 +107,8 @@ double R2Score::compute() const {
 }
 
 ConfusionMatrix::ConfusionMatrix(int64_t c, float threshold) : num_classes(c), threshold(threshold) {
-  check(c >= 2, "confusion_matrix: needs at least 2 classes, got ", c);
-  counts_.assign(c * c, 0);
+  check(c == 0 || c >= 2, "confusion_matrix: needs at least 2 classes (or 0: from the predictions), got ", c);
+  counts_.assign(static_cast<size_t>(c * c), 0);
 }
 
 void ConfusionMatrix::reset() { std::fill(counts_.begin(), counts_.end(), 0); }
@@ -116,12 +116,17 @@ void ConfusionMatrix::reset() { std::fill(counts_.begin(), counts_.end(), 0); }
 void ConfusionMatrix::update(const Tensor& p, const Tensor& t) {
   const bool scores = p.dim() == 2 && p.size(1) > 1;
   const int64_t n = t.numel();
+  if (num_classes == 0) {  // the first prediction says how many classes the model has
+    num_classes = scores ? p.size(1) : 2;
+    counts_.assign(static_cast<size_t>(num_classes * num_classes), 0);
+  }
   if (scores)
     check(p.size(0) == n && p.size(1) == num_classes, "confusion_matrix: scores ", p.shape(),
           " do not match ", n, " targets and ", num_classes, " classes");
   else
     check(num_classes == 2 && p.numel() == n, "confusion_matrix: probabilities ", p.shape(),
           " need num_classes 2 and one per target (", t.shape(), ")");
+  from_probabilities_ = !scores;
   const std::vector<int64_t> pred = predicted_classes(p, n, threshold);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t y = detail::class_index(t.data()[i], "confusion_matrix");
@@ -137,11 +142,12 @@ int64_t ConfusionMatrix::count(int64_t y, int64_t p) const {
   return counts_[y * num_classes + p];
 }
 
+int64_t ConfusionMatrix::total() const { return std::accumulate(counts_.begin(), counts_.end(), int64_t{0}); }
+
 double ConfusionMatrix::compute() const {
-  int64_t diag = 0, total = 0;
+  int64_t diag = 0;
   for (int64_t i = 0; i < num_classes; ++i) diag += counts_[i * num_classes + i];
-  for (int64_t v : counts_) total += v;
-  return safe_div(static_cast<double>(diag), static_cast<double>(total));
+  return safe_div(static_cast<double>(diag), static_cast<double>(total()));
 }
 
 std::string ConfusionMatrix::str() const {
@@ -151,6 +157,38 @@ std::string ConfusionMatrix::str() const {
     os << "\n";
   }
   return os.str();
+}
+
+std::string ConfusionMatrix::table(const std::vector<std::string>& class_names) const {
+  auto label = [&](int64_t k) {
+    return k < static_cast<int64_t>(class_names.size()) ? class_names[static_cast<size_t>(k)] : std::to_string(k);
+  };
+  const std::string corner = "true \\ predicted";
+  size_t first = corner.size();
+  for (int64_t i = 0; i < num_classes; ++i) first = std::max(first, label(i).size());
+  std::vector<size_t> width(static_cast<size_t>(num_classes));
+  for (int64_t j = 0; j < num_classes; ++j) {
+    width[j] = label(j).size();
+    for (int64_t i = 0; i < num_classes; ++i)
+      width[j] = std::max(width[j], std::to_string(counts_[i * num_classes + j]).size());
+  }
+  auto pad_left = [](const std::string& s, size_t w) { return std::string(w > s.size() ? w - s.size() : 0, ' ') + s; };
+  auto pad_right = [](const std::string& s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' '); };
+  std::string out = pad_right(corner, first);
+  for (int64_t j = 0; j < num_classes; ++j) {
+    out += "  ";
+    out += pad_left(label(j), width[j]);
+  }
+  out += "\n";
+  for (int64_t i = 0; i < num_classes; ++i) {
+    out += pad_right(label(i), first);
+    for (int64_t j = 0; j < num_classes; ++j) {
+      out += "  ";
+      out += pad_left(std::to_string(counts_[i * num_classes + j]), width[j]);
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 namespace {
@@ -167,12 +205,43 @@ Counts class_counts(const ConfusionMatrix& cm, int64_t k) {
     }
   return c;
 }
+// Binary: class 1's score. Macro: the mean over the classes seen in the targets or the
+// predictions (scikit-learn's labels = unique_labels(y_true, y_pred)); a class seen in neither
+// has tp = fp = fn = 0 and is left out, as scikit-learn and torchmetrics do.
 template <class F>
 double averaged(const ConfusionMatrix& cm, Average avg, F f) {
+  if (cm.num_classes == 0) return 0.0;  // nothing seen yet
+  if (avg == Average::Auto) avg = cm.from_probabilities() ? Average::Binary : Average::Macro;
   if (avg == Average::Binary) return f(class_counts(cm, 1));
   double s = 0;
-  for (int64_t k = 0; k < cm.num_classes; ++k) s += f(class_counts(cm, k));
-  return s / static_cast<double>(cm.num_classes);
+  int64_t seen = 0;
+  for (int64_t k = 0; k < cm.num_classes; ++k) {
+    const Counts c = class_counts(cm, k);
+    if (c.tp + c.fp + c.fn == 0) continue;
+    s += f(c);
+    ++seen;
+  }
+  return safe_div(s, static_cast<double>(seen));
+}
+
+// AUC = (sum of positive ranks − P(P+1)/2) / (P·N), ranks averaged over ties. `positives` and
+// `negatives` receive the counts; the result is NaN when either is 0.
+double rank_auc(std::vector<std::pair<double, bool>> v, double& positives, double& negatives) {
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const size_t n = v.size();
+  double rank_sum = 0, pos = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j + 1 < n && v[j + 1].first == v[i].first) ++j;
+    const double avg_rank = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
+    for (size_t k = i; k <= j; ++k)
+      if (v[k].second) rank_sum += avg_rank, pos += 1;
+    i = j + 1;
+  }
+  positives = pos;
+  negatives = static_cast<double>(n) - pos;
+  if (positives == 0 || negatives == 0) return std::nan("");
+  return (rank_sum - pos * (pos + 1) / 2.0) / (pos * negatives);
 }
 }  // namespace
 
@@ -187,33 +256,66 @@ double F1Score::compute() const {
 }
 
 void ROCAUC::update(const Tensor& p, const Tensor& t) {
-  check_binary(p, t, "auc");
-  for (int64_t i = 0; i < p.numel(); ++i) {
-    scores_.push_back(p.data()[i]);
-    labels_.push_back(t.data()[i] > 0.5f ? 1.f : 0.f);
+  const bool scores = p.dim() == 2 && p.size(1) > 1;
+  const bool macro = average == Average::Macro || (average == Average::Auto && scores);
+  if (!macro) {
+    check_binary(p, t, "auc");
+    check(width_ <= 1, "auc: prediction ", p.shape(), " holds one score per sample, earlier ones held ", width_);
+    width_ = 1;
+    for (int64_t i = 0; i < p.numel(); ++i) {
+      scores_.push_back(p.data()[i]);
+      labels_.push_back(t.data()[i] > 0.5f ? 1 : 0);
+    }
+    return;
+  }
+  check(scores && p.size(0) == t.numel(), "auc: multiclass AUC needs scores [N, C] (C >= 2) and N class targets, got ",
+        p.shape(), " and ", t.shape());
+  const int64_t n = p.size(0), c = p.size(1);
+  check(width_ == 0 || width_ == c, "auc: prediction ", p.shape(), " has ", c, " classes, earlier ones had ", width_);
+  width_ = c;
+  std::vector<double> row(static_cast<size_t>(c));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t y = detail::class_index(t.data()[i], "auc");
+    check(y >= 0 && y < c, "auc: target ", y, " is out of range for ", c, " classes");
+    labels_.push_back(y);
+    const float* z = p.data() + i * c;
+    if (from_logits) {  // softmax in double: probabilities of distinct logits stay distinct
+      const double top = *std::max_element(z, z + c);
+      double sum = 0;
+      for (int64_t k = 0; k < c; ++k) sum += row[k] = std::exp(static_cast<double>(z[k]) - top);
+      for (int64_t k = 0; k < c; ++k) scores_.push_back(row[k] / sum);
+    } else {
+      for (int64_t k = 0; k < c; ++k) scores_.push_back(z[k]);
+    }
   }
 }
 
 double ROCAUC::compute() const {
-  // AUC = (sum of positive ranks − P(P+1)/2) / (P·N), ranks averaged over ties.
-  const size_t n = scores_.size();
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores_[a] < scores_[b]; });
-  double rank_sum = 0, pos = 0;
-  for (size_t i = 0; i < n;) {
-    size_t j = i;
-    while (j + 1 < n && scores_[order[j + 1]] == scores_[order[i]]) ++j;
-    const double avg_rank = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
-    for (size_t k = i; k <= j; ++k)
-      if (labels_[order[k]] == 1.f) rank_sum += avg_rank;
-    i = j + 1;
+  const size_t n = labels_.size();
+  if (width_ <= 1) {
+    std::vector<std::pair<double, bool>> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = {scores_[i], labels_[i] == 1};
+    double pos = 0, neg = 0;
+    const double auc = rank_auc(std::move(v), pos, neg);
+    check(pos > 0 && neg > 0, "auc: needs both positive and negative targets, got ", pos, " positive and ", neg,
+          " negative");
+    return auc;
   }
-  for (float l : labels_) pos += l;
-  const double neg = static_cast<double>(n) - pos;
-  check(pos > 0 && neg > 0, "auc: needs both positive and negative targets, got ", pos, " positive and ", neg,
-        " negative");
-  return (rank_sum - pos * (pos + 1) / 2.0) / (pos * neg);
+  // One-vs-rest: class k's probability ranks its samples against all others.
+  const size_t c = static_cast<size_t>(width_);
+  double sum = 0;
+  int64_t classes = 0;
+  for (size_t k = 0; k < c; ++k) {
+    std::vector<std::pair<double, bool>> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = {scores_[i * c + k], labels_[i] == static_cast<int64_t>(k)};
+    double pos = 0, neg = 0;
+    const double auc = rank_auc(std::move(v), pos, neg);
+    if (std::isnan(auc)) continue;  // class k is absent from the targets (or is all of them)
+    sum += auc;
+    ++classes;
+  }
+  check(classes > 0, "auc: needs at least two classes among the targets, got ", n, " samples of one class");
+  return sum / static_cast<double>(classes);
 }
 
 }  // namespace neurona::nn::metrics

@@ -20,6 +20,8 @@ public:
     for (const auto& [name, b] : net_->named_buffers(false)) buffers_.push_back({name, b});
     loss_ = c_.loss_object ? c_.loss_object : make_loss(c_.loss);
     loss_name_ = c_.loss_object ? c_.loss_object->name() : canonical_loss_name(c_.loss);
+    const LossTask task = loss_task(loss_name_);
+    binary_logits_ = task.task == "binary" && task.logits;
     for (const auto& m : c_.metrics) {
       train_metrics_.push_back(make_metric(m, loss_name_));
       val_metrics_.push_back(make_metric(m, loss_name_));
@@ -41,9 +43,10 @@ public:
     return sum(per * b.w) / float(per.size(0));
   }
 
-  // Metrics see probabilities when the loss works on logits of a binary output.
+  // Metrics see probabilities when the loss works on logits of a binary output. Multiclass
+  // logits go as they are: the arg-max is the same, and auc applies the softmax it needs.
   Tensor metric_input(const Tensor& out) const {
-    return loss_name_ == "bce_with_logits" ? nn::F::sigmoid(out.detach()) : out.detach();
+    return binary_logits_ ? nn::F::sigmoid(out.detach()) : out.detach();
   }
 
   Tensor training_step(const data::Batch& b, int64_t) override {
@@ -104,6 +107,7 @@ private:
   CompileOptions c_;
   std::shared_ptr<nn::Loss> loss_;
   std::string loss_name_;
+  bool binary_logits_ = false;
   std::vector<std::shared_ptr<nn::metrics::Metric>> train_metrics_, val_metrics_;
 };
 

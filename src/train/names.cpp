@@ -59,10 +59,29 @@ std::vector<std::string> metric_names() {
           "mean_squared_error", "rmse", "r2", "precision", "recall", "f1", "auc"};
 }
 
+LossTask loss_task(const std::string& loss) {
+  const std::string l = lower(loss);
+  if (l == "cross_entropy_on_probabilities") return {"multiclass", false};
+  const auto it = loss_aliases().find(l);
+  if (it == loss_aliases().end()) return {};
+  const std::string& c = it->second;
+  if (c == "bce") return {"binary", false};
+  if (c == "bce_with_logits") return {"binary", true};
+  if (c == "cross_entropy") return {"multiclass", true};
+  if (c == "nll") return {"multiclass", false};  // log-probabilities: ranks and arg-max as probabilities
+  return {"regression", false};
+}
+
 std::shared_ptr<nn::metrics::Metric> make_metric(const std::string& name_in, const std::string& loss) {
   namespace M = nn::metrics;
   const std::string name = lower(name_in);
-  const bool binary = loss == "bce" || loss == "bce_with_logits";
+  const LossTask task = loss_task(loss);
+  const bool binary = task.task == "binary";
+  // Multiclass: macro over the model's output width (0: taken from the first prediction).
+  // Otherwise, unless the loss is binary, the prediction's shape decides.
+  const M::Average average =
+      binary ? M::Average::Binary : task.task == "multiclass" ? M::Average::Macro : M::Average::Auto;
+  const int64_t classes = binary ? 2 : 0;
   if (name == "accuracy" || name == "acc") {
     if (binary) return std::make_shared<M::BinaryAccuracy>();
     return std::make_shared<M::Accuracy>();
@@ -73,10 +92,10 @@ std::shared_ptr<nn::metrics::Metric> make_metric(const std::string& name_in, con
   if (name == "mse" || name == "mean_squared_error") return std::make_shared<M::MeanSquaredError>();
   if (name == "rmse") return std::make_shared<M::RootMeanSquaredError>();
   if (name == "r2") return std::make_shared<M::R2Score>();
-  if (name == "precision") return std::make_shared<M::Precision>();
-  if (name == "recall") return std::make_shared<M::Recall>();
-  if (name == "f1") return std::make_shared<M::F1Score>();
-  if (name == "auc") return std::make_shared<M::ROCAUC>();
+  if (name == "precision") return std::make_shared<M::Precision>(average, classes);
+  if (name == "recall") return std::make_shared<M::Recall>(average, classes);
+  if (name == "f1") return std::make_shared<M::F1Score>(average, classes);
+  if (name == "auc") return std::make_shared<M::ROCAUC>(average, task.task == "multiclass" && task.logits);
   fail("unknown metric '", name_in, "'", did_you_mean(name_in, metric_names()));
 }
 

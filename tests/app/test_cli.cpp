@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <vector>
 
@@ -505,5 +506,141 @@ logging: {mlflow: true, csv: true, log_every_n_steps: 2}
   ASSERT_FALSE(run.empty());
   for (const char* file : {"history.json", "history.csv", "model.safetensors", "config.yaml"})
     EXPECT_TRUE(std::filesystem::exists(run / "artifacts" / file)) << file;
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// Three classes named in the CSV (red, green, blue: class ids 0, 1, 2 in order of appearance), 50
+// rows each, two features around a centre per class with normal noise: separable for the most
+// part, with some overlap.
+std::string three_class_csv() {
+  std::mt19937 gen(7);
+  std::normal_distribution<double> noise(0.0, 0.8);
+  const char* names[] = {"red", "green", "blue"};
+  const double centre[3][2] = {{0, 0}, {3, 0}, {1.5, 2.6}};
+  std::ostringstream csv;
+  csv << "f1,f2,colour\n";
+  for (int i = 0; i < 150; ++i) {
+    const int k = i % 3;
+    csv << centre[k][0] + noise(gen) << "," << centre[k][1] + noise(gen) << "," << names[k] << "\n";
+  }
+  return csv.str();
+}
+
+// evaluate --confusion-matrix's table for `split`: the class names of its header and its counts.
+struct ConfusionTable {
+  std::vector<std::string> columns, rows;
+  std::vector<std::vector<int64_t>> counts;
+};
+ConfusionTable confusion_table(const std::string& out, const std::string& split) {
+  ConfusionTable t;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line) && line.rfind(split + " confusion matrix", 0) != 0) {
+  }
+  if (!std::getline(in, line)) return t;
+  std::istringstream header(line);
+  std::string word;
+  for (const char* corner : {"true", "\\", "predicted"}) {
+    header >> word;
+    EXPECT_EQ(word, corner) << line;
+  }
+  while (header >> word) t.columns.push_back(word);
+  for (size_t i = 0; i < t.columns.size() && std::getline(in, line); ++i) {
+    std::istringstream row(line);
+    row >> word;
+    t.rows.push_back(word);
+    t.counts.emplace_back();
+    for (int64_t v; row >> v;) t.counts.back().push_back(v);
+  }
+  return t;
+}
+
+}  // namespace
+
+// Precision, recall, f1 and auc on a multiclass model are macro averages (they used to abort with
+// "confusion_matrix: scores [32,3] do not match 32 targets and 2 classes"), and evaluate
+// --confusion-matrix prints the table with the class names predict writes, agreeing with the
+// metrics evaluate prints beside it.
+TEST(Cli, MulticlassMetricsAreMacroAndEvaluatePrintsTheConfusionMatrix) {
+  const auto dir = fresh_dir("multiclass_metrics");
+  write(dir / "colours.csv", three_class_csv());
+  write(dir / "c.yaml", R"(name: colours
+seed: 1
+data:
+  csv: )" + (dir / "colours.csv").string() + R"(
+  target: colour
+  categorical: [colour]
+  split: {val: 0.2}
+  scale: {features: standard}
+model:
+  layers:
+    - {dense: 16, activation: relu}
+    - {dense: 3}
+compile:
+  optimizer: {adam: {lr: 0.02}}
+  loss: cross_entropy
+  metrics: [accuracy, precision, recall, f1, auc]
+fit: {batch_size: 32, epochs: 15}
+)");
+  const std::string cfg = (dir / "c.yaml").string(), w = (dir / "w.safetensors").string();
+  const ExampleRun t = cli("train " + cfg + " --quiet --save-weights " + w);
+  REQUIRE_CLI(t);
+  ASSERT_EQ(t.status, 0) << t.output;
+  for (const char* m : {"val_precision", "val_recall", "val_f1", "val_auc"}) {
+    const double v = value_in(t.output, "final:", m);
+    EXPECT_GT(v, 0.5) << m << "\n" << t.output;  // mostly separable classes, after 15 epochs
+    EXPECT_LE(v, 1.0) << m;
+  }
+
+  const ExampleRun e = cli("evaluate " + cfg + " --weights " + w + " --confusion-matrix");
+  ASSERT_EQ(e.status, 0) << e.output;
+  // ceil(0.2 * 150) = 30 validation rows, 120 training rows.
+  for (const auto& [split, rows] : std::vector<std::pair<std::string, int64_t>>{{"train", 120}, {"val", 30}}) {
+    const ConfusionTable c = confusion_table(e.output, split);
+    const std::vector<std::string> names = {"red", "green", "blue"};
+    ASSERT_EQ(c.columns, names) << e.output;
+    ASSERT_EQ(c.rows, names) << e.output;
+    int64_t total = 0, trace = 0;
+    std::vector<double> predicted(3, 0), actual(3, 0);
+    for (size_t i = 0; i < 3; ++i) {
+      ASSERT_EQ(c.counts[i].size(), 3u) << e.output;
+      for (size_t j = 0; j < 3; ++j) {
+        total += c.counts[i][j];
+        actual[i] += double(c.counts[i][j]);
+        predicted[j] += double(c.counts[i][j]);
+      }
+      trace += c.counts[i][i];
+    }
+    EXPECT_EQ(total, rows) << split << "\n" << e.output;
+    // The table and the metrics on the line above it are the same predictions (printed to 6 digits).
+    EXPECT_NEAR(double(trace) / double(total), value_in(e.output, split + ":", "accuracy"), 1e-5) << e.output;
+    double precision = 0, recall = 0, f1 = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      const double tp = double(c.counts[k][k]);
+      precision += predicted[k] ? tp / predicted[k] : 0;
+      recall += actual[k] ? tp / actual[k] : 0;
+      f1 += 2 * tp / (predicted[k] + actual[k]);  // every class is in the targets
+    }
+    EXPECT_NEAR(precision / 3, value_in(e.output, split + ":", "precision"), 1e-5) << e.output;
+    EXPECT_NEAR(recall / 3, value_in(e.output, split + ":", "recall"), 1e-5) << e.output;
+    EXPECT_NEAR(f1 / 3, value_in(e.output, split + ":", "f1"), 1e-5) << e.output;
+  }
+  // The same names as predict's p_<class> columns.
+  const ExampleRun p = cli("predict " + cfg + " --weights " + w + " --input " + (dir / "colours.csv").string() +
+                           " --output -");
+  ASSERT_EQ(p.status, 0) << p.output;
+  EXPECT_EQ(p.output.substr(0, p.output.find('\n')), "p_red,p_green,p_blue,class");
+  // On another CSV file too.
+  const ExampleRun csv = cli("evaluate " + cfg + " --weights " + w + " --csv " + (dir / "colours.csv").string() +
+                             " --confusion-matrix");
+  ASSERT_EQ(csv.status, 0) << csv.output;
+  const ConfusionTable all = confusion_table(csv.output, (dir / "colours.csv").string());
+  ASSERT_EQ(all.counts.size(), 3u) << csv.output;
+  int64_t total = 0;
+  for (const auto& row : all.counts)
+    for (int64_t v : row) total += v;
+  EXPECT_EQ(total, 150) << csv.output;
   std::filesystem::remove_all(dir);
 }

@@ -345,3 +345,46 @@ TEST(Config, PredictionsOfMulticlassModelsAreProbabilities) {
   EXPECT_EQ(mse[0], (std::vector<std::string>{"output_0", "output_1", "output_2", "class"}));
   EXPECT_NEAR(std::stod(mse[1][0]), 2.0, 1e-6);
 }
+
+// evaluate --confusion-matrix counts the classes predict writes: probability > 0.5 for a binary
+// model (sigmoid of logits under bce_with_logits), labelled with the schema's class names.
+TEST(Config, ConfusionMatrixCountsPredictsClasses) {
+  app::WeightsMetadata meta;
+  meta.task = "binary";
+  data::CsvSchema schema;
+  schema.targets.push_back({.name = "answer", .categorical = true, .categories = {"no", "yes"}});
+  meta.schema = schema;
+  const Tensor y = Tensor::from({0, 1, 0, 1}, {4, 1});
+  // Logits -1, 0.5, 2, -0.2 -> classes 0, 1, 1, 0; the sigmoid layer's 0.3, 0.6, 0.9, 0.4 too.
+  const app::Config logits = app::parse_config(
+      kTiny, "t", {"model.layers[3]={dense: 1}", "compile.loss=bce_with_logits"});
+  const app::Config sigmoid = app::parse_config(kTiny, "t");
+  for (const auto& [config, out] : std::vector<std::pair<app::Config, Tensor>>{
+           {logits, Tensor::from({-1, 0.5f, 2, -0.2f}, {4, 1})}, {sigmoid, Tensor::from({0.3f, 0.6f, 0.9f, 0.4f}, {4, 1})}}) {
+    const nn::metrics::ConfusionMatrix cm = app::confusion_matrix(out, y, config, meta);
+    EXPECT_EQ(cm.counts(), (std::vector<int64_t>{1, 1, 1, 1}));
+    EXPECT_EQ(cm.table(app::class_names(meta, cm.num_classes)),
+              "true \\ predicted  no  yes\n"
+              "no                 1    1\n"
+              "yes                1    1\n");
+  }
+  EXPECT_EQ(app::class_names(app::WeightsMetadata{}, 3), (std::vector<std::string>{"0", "1", "2"}));
+  meta.task = "regression";
+  EXPECT_ERROR_CONTAINS(app::confusion_matrix(Tensor::zeros({4, 1}), y, sigmoid, meta),
+                        "--confusion-matrix: needs a classification model (binary or multiclass), this one's task is regression");
+
+  // Cross-entropy after a softmax layer says the outputs are probabilities, with or without class
+  // weights, so auc does not apply a second softmax.
+  for (const std::string loss : {"cross_entropy", "{cross_entropy: {weight: [1, 2, 0.5]}}"}) {
+    const app::Config soft = app::parse_config(kTiny, "t", {"model.layers[3]={dense: 3, activation: softmax}",
+                                                            "compile.loss=" + loss});
+    const auto name = app::compile_options(soft).loss_object->name();
+    EXPECT_EQ(name, "cross_entropy_on_probabilities") << loss;
+    EXPECT_EQ(train::loss_task(name).task, "multiclass");
+    EXPECT_FALSE(train::loss_task(name).logits);
+  }
+  EXPECT_TRUE(train::loss_task("cross_entropy").logits);
+  EXPECT_EQ(train::loss_task("BCEWithLogitsLoss").task, "binary");
+  EXPECT_EQ(train::loss_task("huber").task, "regression");
+  EXPECT_EQ(train::loss_task("my_loss").task, "");
+}

@@ -1,5 +1,7 @@
-// End-to-end tests of `neurona serve` in Debian's headless Chromium, driven by playwright-core.
-// Run by scripts/test-web.sh; NEURONA_BIN names the neurona command (default build/neurona).
+// End-to-end tests of `neurona serve` in Debian's headless Chromium, driven over W3C WebDriver by
+// Debian's ChromeDriver (webdriver.mjs: Node.js built-ins only, no npm package).
+// Run by scripts/test-web.sh; NEURONA_BIN names the neurona command (default build/neurona),
+// CHROMIUM and CHROMEDRIVER the browser and its driver (default /usr/bin/chromium, /usr/bin/chromedriver).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -7,12 +9,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { WebDriver, sleep } from "./webdriver.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const serveBin = process.env.NEURONA_BIN || path.join(root, "build/neurona");
 const images = path.join(root, "docs/images");
-let server, base, browser, logdir, profile;
+let server, base, browser, logdir;
 
 // Two finished runs in Neurona's layout: runs/<name>/version_<n>/{history.json, config.yaml, …}.
 function writeRun(dir, lr, decay) {
@@ -44,119 +46,109 @@ before(async () => {
     });
     server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
   });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), "neurona-e2e-chromium-"));
-  // A fresh profile directory (Chromium's --user-data-dir, which playwright passes itself).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  // A fresh profile directory each run (--user-data-dir), a 1400×900 viewport, everything on 127.0.0.1.
+  browser = await WebDriver.start({ width: 1400, height: 900 });
   fs.mkdirSync(images, { recursive: true });
 });
 
 after(async () => {
-  if (browser) await browser.close();
+  if (browser) await browser.quit();
   if (server) server.kill("SIGTERM");
-  for (const d of [logdir, profile]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  if (logdir) fs.rmSync(logdir, { recursive: true, force: true });
 });
+// A run stopped from outside (timeout's SIGTERM) still takes ChromeDriver and the server down.
+process.on("exit", () => { browser?.killNow(); server?.kill("SIGKILL"); });
 
-async function openPage(url) {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(base + url);
-  return { page, errors };
-}
+// Each test opens its page in a tab of its own, and closes it when it passes.
+const openPage = (url) => browser.openTab(base + url);
 
 const allFeatures = "x=true&y=true&xSquared=true&ySquared=true&xTimesY=true&sinX=true&sinY=true";
 const spiral = `/#dataset=spiral&networkShape=8,8&${allFeatures}&activation=tanh&optimizer=adam&learningRate=0.01&batchSize=10&seed=1&speed=1000&stopLoss=0.1&showTestData=true`;
 
 // Pixels of the heat map canvas, to tell whether it changed.
-const heatPixels = (page) => page.evaluate(() => {
+const heatPixels = () => browser.execute(() => {
   const c = document.getElementById("heatmap");
   return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
 });
 
 test("Playground: spiral with 2 hidden layers of 8 reaches test loss < 0.1 after pressing play", async () => {
-  const { page, errors } = await openPage(spiral);
-  await page.waitForFunction(() => window.neuronaPlayground.state !== null);
-  const shape = await page.evaluate(() => window.neuronaPlayground.state.network.layers.map((l) => l.out));
+  await openPage(spiral);
+  await browser.waitForFunction(() => window.neuronaPlayground.state !== null);
+  const shape = await browser.execute(() => window.neuronaPlayground.state.network.layers.map((l) => l.out));
   assert.deepEqual(shape, [8, 8, 1]);
-  const before = await heatPixels(page);
-  await page.click("#play");
+  const before = await heatPixels();
+  await browser.click("#play");
   const t0 = Date.now();
   // The stop condition (stopLoss=0.1 in the URL) pauses training as soon as the test loss is below 0.1.
-  await page.waitForFunction(() => { const s = window.neuronaPlayground.state; return s && !s.playing && s.testLoss !== null && s.testLoss < 0.1; },
-    null, { timeout: 60000, polling: 100 });
+  await browser.waitForFunction(() => { const s = window.neuronaPlayground.state; return s && !s.playing && s.testLoss !== null && s.testLoss < 0.1; },
+    [], { timeout: 60000, interval: 100 });
   const seconds = (Date.now() - t0) / 1000;
-  await page.waitForTimeout(300);
-  assert.match(await page.textContent("#stopReason"), /test loss below 0.1/);
+  await sleep(300);
+  assert.match(await browser.textContent("#stopReason"), /test loss below 0.1/);
   // The loss is named where it is shown: the one the exported config trains with.
-  assert.equal(await page.textContent("#lossName"), "MSE");
-  const after = await heatPixels(page);
+  assert.equal(await browser.textContent("#lossName"), "MSE");
+  const after = await heatPixels();
   let changed = 0;
   for (let i = 0; i < before.length; i += 4)
     if (Math.abs(before[i] - after[i]) + Math.abs(before[i + 1] - after[i + 1]) + Math.abs(before[i + 2] - after[i + 2]) > 30) changed++;
   const share = changed / (before.length / 4);
-  const text = await page.textContent("#testLoss");
+  const text = await browser.textContent("#testLoss");
   console.log(`spiral: test loss ${text} after ${seconds.toFixed(1)} s, heat map changed on ${(100 * share).toFixed(0)} % of pixels`);
   assert.ok(parseFloat(text) < 0.1, `displayed test loss ${text}`);
   assert.ok(share > 0.05, `the heat map barely changed (${share})`);
-  await page.screenshot({ path: path.join(images, "playground.png") });
-  assert.deepEqual(errors, []);
-  await page.close();
+  await browser.screenshot(path.join(images, "playground.png"));
+  assert.deepEqual(await browser.pageErrors(), []);
+  await browser.closeTab();
 });
 
 test("Playground: changing the activation and the data set through the UI changes the URL", async () => {
-  const { page, errors } = await openPage("/");
-  await page.waitForFunction(() => window.neuronaPlayground.state !== null);
-  assert.match(await page.evaluate(() => location.hash), /activation=tanh/);
-  await page.selectOption("#activation", "relu");
-  await page.waitForFunction(() => /activation=relu/.test(location.hash));
-  await page.click('canvas[data-dataset="xor"]');
-  await page.waitForFunction(() => /dataset=xor/.test(location.hash));
-  await page.waitForFunction(() => window.neuronaPlayground.state.config.dataset === "xor" &&
+  await openPage("/");
+  await browser.waitForFunction(() => window.neuronaPlayground.state !== null);
+  assert.match(await browser.execute(() => location.hash), /activation=tanh/);
+  await browser.selectOption("#activation", "relu");
+  await browser.waitForFunction(() => /activation=relu/.test(location.hash));
+  await browser.click('canvas[data-dataset="xor"]');
+  await browser.waitForFunction(() => /dataset=xor/.test(location.hash));
+  await browser.waitForFunction(() => window.neuronaPlayground.state.config.dataset === "xor" &&
     window.neuronaPlayground.state.config.activation === "relu");
-  assert.deepEqual(errors, []);
-  await page.close();
+  assert.deepEqual(await browser.pageErrors(), []);
+  await browser.closeTab();
 });
 
 test("Playground: reloading the URL gives the same data and initial weights", async () => {
-  const { page, errors } = await openPage(`/#dataset=gauss&networkShape=3,2&seed=4242`);
-  await page.waitForFunction(() => window.neuronaPlayground.state !== null);
-  const snap = () => page.evaluate(() => {
+  await openPage(`/#dataset=gauss&networkShape=3,2&seed=4242`);
+  await browser.waitForFunction(() => window.neuronaPlayground.state !== null);
+  const snap = () => browser.execute(() => {
     const s = window.neuronaPlayground.state;
     return { epoch: s.epoch, weights: s.network.layers.map((l) => [l.weights, l.biases]) };
   });
   const first = await snap();
   assert.equal(first.epoch, 0);
-  for (let i = 0; i < 3; i++) await page.click("#step");
+  for (let i = 0; i < 3; i++) await browser.click("#step");
   // The page polls the trained network after the steps.
-  await page.waitForFunction((w0) => {
+  await browser.waitForFunction((w0) => {
     const s = window.neuronaPlayground.state;
     return s.epoch >= 3 && JSON.stringify(s.network.layers.map((l) => [l.weights, l.biases])) !== w0;
-  }, JSON.stringify(first.weights));
-  const url = page.url();
+  }, [JSON.stringify(first.weights)]);
+  const url = await browser.url();
   assert.match(url, /seed=4242/);
-  await page.reload();
-  await page.waitForFunction(() => window.neuronaPlayground.state !== null);
+  await browser.refresh();
+  await browser.waitForFunction(() => window.neuronaPlayground.state !== null);
   const again = await snap();
   assert.equal(again.epoch, 0);
   assert.deepEqual(again.weights, first.weights);
-  assert.deepEqual(errors, []);
-  await page.close();
+  assert.deepEqual(await browser.pageErrors(), []);
+  await browser.closeTab();
 });
 
 test("Dashboard: lists the two runs of the logdir and draws their loss curves", async () => {
-  const { page, errors } = await openPage("/dashboard");
-  await page.waitForSelector('#runList li[data-run="moons/version_1"]');
-  const names = await page.$$eval("#runList li", (lis) => lis.map((li) => li.dataset.run));
+  await openPage("/dashboard");
+  await browser.waitForSelector('#runList li[data-run="moons/version_1"]');
+  const names = await Promise.all((await browser.findAll("#runList li")).map((li) => li.attribute("data-run")));
   assert.deepEqual(names, ["moons/version_0", "moons/version_1"]);
-  await page.waitForSelector('.chart[data-metric="loss"] canvas');
+  const chart = await browser.waitForSelector('.chart[data-metric="loss"] canvas');
   // The loss chart has ink of both runs' colours (blue and orange of the palette).
-  const colours = await page.$eval('.chart[data-metric="loss"] canvas', (c) => {
+  const colours = await browser.execute((c) => {
     const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
     let blue = 0, orange = 0;
     for (let i = 0; i < d.length; i += 4) {
@@ -164,35 +156,35 @@ test("Dashboard: lists the two runs of the logdir and draws their loss curves", 
       if (d[i + 3] > 200 && d[i] > 230 && d[i + 1] > 100 && d[i + 1] < 150 && d[i + 2] < 40) orange++;
     }
     return { blue, orange };
-  });
+  }, chart);
   assert.ok(colours.blue > 50 && colours.orange > 50, JSON.stringify(colours));
-  const rows = await page.$$eval("#hparamsTable tr", (trs) => trs.length);
+  const rows = (await browser.findAll("#hparamsTable tr")).length;
   assert.equal(rows, 3);
   // One column per name: the configured epochs (hparam) and the epochs the run went through.
-  const heads = await page.$$eval("#hparamsTable th", (ths) => ths.map((th) => th.textContent));
+  const heads = await Promise.all((await browser.findAll("#hparamsTable th")).map((th) => th.property("textContent")));
   assert.equal(new Set(heads).size, heads.length, heads.join(" | "));
   assert.ok(heads.includes("epochs") && heads.includes("epochs run"), heads.join(" | "));
-  assert.match(await page.textContent("#config"), /adam: \{lr: 0.01\}/);
-  await page.screenshot({ path: path.join(images, "dashboard.png"), fullPage: true });
-  assert.deepEqual(errors, []);
-  await page.close();
+  assert.match(await browser.textContent("#config"), /adam: \{lr: 0.01\}/);
+  await browser.screenshot(path.join(images, "dashboard.png"), { fullPage: true });
+  assert.deepEqual(await browser.pageErrors(), []);
+  await browser.closeTab();
 });
 
 test("Explorer: STEP moves the point along the loss curve and counts steps", async () => {
-  const { page, errors } = await openPage("/explorer");
-  await page.waitForFunction(() => window.neuronaExplorer.path !== null);
-  await page.fill("#lr", "0.1");
-  await page.dispatchEvent("#lr", "change");
-  await page.waitForTimeout(300);
-  for (let i = 0; i < 3; i++) await page.click("#step1d");
-  assert.equal(await page.textContent("#steps1d"), "3");
+  await openPage("/explorer");
+  await browser.waitForFunction(() => window.neuronaExplorer.path !== null);
+  await browser.fill("#lr", "0.1");
+  await browser.execute(() => document.getElementById("lr").dispatchEvent(new Event("change", { bubbles: true, cancelable: true, composed: true })));
+  await sleep(300);
+  for (let i = 0; i < 3; i++) await browser.click("#step1d");
+  assert.equal(await browser.textContent("#steps1d"), "3");
   // (w − 1)² from −4 with lr 0.1: w = 1 − 5·0.8³ after three steps.
-  assert.match(await page.textContent("#verdict"), new RegExp(`w = ${(1 - 5 * 0.8 ** 3).toFixed(4)}`));
-  await page.click("#reset1d");
-  await page.waitForFunction(() => document.getElementById("steps1d").textContent === "0");
-  await page.waitForFunction(() => /adam/.test(document.getElementById("raceLegend").textContent));
-  await page.waitForTimeout(1500);
-  await page.screenshot({ path: path.join(images, "explorer.png") });
-  assert.deepEqual(errors, []);
-  await page.close();
+  assert.match(await browser.textContent("#verdict"), new RegExp(`w = ${(1 - 5 * 0.8 ** 3).toFixed(4)}`));
+  await browser.click("#reset1d");
+  await browser.waitForFunction(() => document.getElementById("steps1d").textContent === "0");
+  await browser.waitForFunction(() => /adam/.test(document.getElementById("raceLegend").textContent));
+  await sleep(1500);
+  await browser.screenshot(path.join(images, "explorer.png"));
+  assert.deepEqual(await browser.pageErrors(), []);
+  await browser.closeTab();
 });

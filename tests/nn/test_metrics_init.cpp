@@ -75,6 +75,106 @@ TEST(Metrics, ConfusionPrecisionRecallF1) {
   EXPECT_NEAR(mf.compute(), (1.0 + 2.0 / 3.0 + 2.0 / 3.0) / 3.0, 1e-12);
 }
 
+// Macro averages on three classes, as scikit-learn defines them:
+// precision_recall_fscore_support(average='macro', zero_division=0) and
+// roc_auc_score(multi_class='ovr', average='macro'). Worked out by hand below (and recounted
+// with numpy's pairwise comparisons).
+TEST(Metrics, MacroPrecisionRecallF1AucOnThreeClasses) {
+  // Logits of 8 samples; the arg-max predictions are 0, 1, 0, 1, 0, 1, 0, 1: class 2 is never
+  // predicted. Confusion matrix (rows true, columns predicted): [[2, 1, 0], [1, 1, 0], [1, 2, 0]].
+  const Tensor z = Tensor::from({2.0f, 0.5f, -1.0f, 1.0f, 1.5f, 0.2f, 0.3f, -0.2f, 0.1f, 0.1f, 2.2f, 0.4f,
+                                 1.2f, 0.9f, 0.8f, 0.2f, 0.7f, 0.6f, 1.5f, 0.3f, 1.4f, -0.5f, 1.0f, 0.9f},
+                                {8, 3});
+  const Tensor y = Tensor::from({0, 0, 0, 1, 1, 2, 2, 2});
+  // precision per class: 2/4, 1/4, 0 (never predicted: zero_division=0)  -> macro 0.25
+  // recall:              2/3, 1/2, 0/3                                     -> macro 7/18
+  // f1 = 2tp/(2tp+fp+fn): 4/7, 2/6, 0                                      -> macro 19/63
+  const double precision = 0.25, recall = 7.0 / 18.0, f1 = 19.0 / 63.0;
+  // AUC one-vs-rest on softmax(z): class 0's 3 positives win 11 of their 15 pairs with the other
+  // samples, class 1's 2 positives 9 of 12, class 2's 3 positives all 15:
+  // (11/15 + 9/12 + 15/15) / 3 = 149/180. The raw logits rank differently (class 1 wins 10 of 12,
+  // class 2 14 of 15: 150/180), so the softmax matters.
+  const double auc_softmax = 149.0 / 180.0, auc_raw = 150.0 / 180.0;
+
+  M::Precision mp(M::Average::Macro, 3);
+  M::Recall mr(M::Average::Macro, 3);
+  M::F1Score mf(M::Average::Macro, 3);
+  M::ROCAUC logits_auc(M::Average::Macro, /*from_logits=*/true), raw_auc(M::Average::Macro);
+  for (M::Metric* m : std::vector<M::Metric*>{&mp, &mr, &mf, &logits_auc, &raw_auc}) {
+    m->update(z.slice(0, 3), y.slice(0, 3));
+    m->update(z.slice(3, 8), y.slice(3, 8));
+  }
+  EXPECT_NEAR(mp.compute(), precision, 1e-12);
+  EXPECT_NEAR(mr.compute(), recall, 1e-12);
+  EXPECT_NEAR(mf.compute(), f1, 1e-12);
+  EXPECT_NEAR(logits_auc.compute(), auc_softmax, 1e-12);
+  EXPECT_NEAR(raw_auc.compute(), auc_raw, 1e-12);
+
+  // What a multiclass loss makes of the names: macro over the model's output width (3 here),
+  // auc after softmax on logits (cross_entropy), on the outputs as they are after a softmax layer
+  // or for log-probabilities (nll: exp keeps each column's ranks).
+  auto metric = [&](const std::string& name, const std::string& loss, const Tensor& out) {
+    auto m = train::make_metric(name, loss);
+    m->update(out.slice(0, 5), y.slice(0, 5));
+    m->update(out.slice(5, 8), y.slice(5, 8));
+    return m->compute();
+  };
+  for (const std::string loss : {"cross_entropy", "CrossEntropyLoss", "nll", "cross_entropy_on_probabilities"}) {
+    EXPECT_NEAR(metric("precision", loss, z), precision, 1e-12) << loss;
+    EXPECT_NEAR(metric("recall", loss, z), recall, 1e-12) << loss;
+    EXPECT_NEAR(metric("f1", loss, z), f1, 1e-12) << loss;
+  }
+  EXPECT_NEAR(metric("auc", "cross_entropy", z), auc_softmax, 1e-12);
+  EXPECT_NEAR(metric("auc", "sparse_categorical_crossentropy", z), auc_softmax, 1e-12);  // an alias of cross_entropy
+  EXPECT_NEAR(metric("auc", "nll", nn::F::log_softmax(z, 1)), auc_softmax, 1e-6);
+  EXPECT_NEAR(metric("auc", "cross_entropy_on_probabilities", nn::F::softmax(z, 1)), auc_softmax, 1e-6);
+  EXPECT_NEAR(metric("auc", "cross_entropy_on_probabilities", z), auc_raw, 1e-12);  // no second softmax
+  // A loss that names no task: the output's shape decides (3 columns: macro).
+  EXPECT_NEAR(metric("precision", "my_loss", z), precision, 1e-12);
+  EXPECT_NEAR(metric("auc", "mse", z), auc_raw, 1e-12);
+
+  // A 4th output column no sample is or is predicted as: scikit-learn's labels are those seen in
+  // the targets or the predictions, so the macro means stay; auc leaves out a class absent from
+  // the targets.
+  std::vector<float> wide;
+  for (int64_t i = 0; i < 8; ++i) {
+    for (int64_t k = 0; k < 3; ++k) wide.push_back(z.data()[i * 3 + k]);
+    wide.push_back(-10.f);
+  }
+  const Tensor z4 = Tensor::from(wide, {8, 4});
+  EXPECT_NEAR(metric("precision", "cross_entropy", z4), precision, 1e-12);
+  EXPECT_NEAR(metric("recall", "cross_entropy", z4), recall, 1e-12);
+  EXPECT_NEAR(metric("f1", "cross_entropy", z4), f1, 1e-12);
+  EXPECT_NEAR(metric("auc", "mse", z4), auc_raw, 1e-12);
+
+  // The confusion matrix sized by the first prediction, as a table labelled with class names.
+  M::ConfusionMatrix cm(0);
+  cm.update(z, y);
+  ASSERT_EQ(cm.num_classes, 3);
+  EXPECT_EQ(cm.total(), 8);
+  EXPECT_EQ(cm.table({"a", "bb", "c"}),
+            "true \\ predicted  a  bb  c\n"
+            "a                 2   1  0\n"
+            "bb                1   1  0\n"
+            "c                 1   2  0\n");
+  EXPECT_ERROR_CONTAINS(cm.update(z4, y), "scores [8,4] do not match 8 targets and 3 classes");
+
+  // Binary losses keep binary metrics; a one-column output of another loss is binary too.
+  const Tensor p = Tensor::from({0.8f, 0.7f, 0.2f, 0.4f, 0.9f}), t = Tensor::from({1, 0, 0, 1, 1});
+  for (const std::string loss : {"bce", "mse"}) {
+    auto m = train::make_metric("precision", loss);
+    m->update(p, t);
+    EXPECT_DOUBLE_EQ(m->compute(), 2.0 / 3.0) << loss;
+  }
+  M::ROCAUC macro(M::Average::Macro);
+  EXPECT_ERROR_CONTAINS(macro.update(p, t), "multiclass AUC needs scores [N, C]");
+  macro.update(z, y);
+  EXPECT_ERROR_CONTAINS(macro.update(z4, y), "has 4 classes, earlier ones had 3");
+  M::ROCAUC single(M::Average::Macro);
+  single.update(z.slice(0, 3), y.slice(0, 3));  // class 0 only
+  EXPECT_ERROR_CONTAINS(single.compute(), "needs at least two classes among the targets");
+}
+
 TEST(Metrics, RocAuc) {
   M::ROCAUC auc;
   auc.update(Tensor::from({0.1f, 0.4f}), Tensor::from({0, 0}));

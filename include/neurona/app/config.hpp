@@ -208,7 +208,16 @@ struct Table {
 };
 Table read_table(const std::string& path, const Config& config, const WeightsMetadata& meta);
 // Model outputs as CSV text: targets back in their units (regression), or the probability and
-// the class (binary), or one probability per class and the class (multiclass).
+// the class (binary), or one probability per class (p_<class name>) and the class (multiclass).
 std::string predictions_csv(const Tensor& outputs, const Config& config, const WeightsMetadata& meta);
+// The name of class `id`: its category in the weights' CSV schema when the target is
+// categorical, else the id itself ("0", "1", …). What predict's columns and classes say.
+std::string class_name(const WeightsMetadata& meta, int64_t id);
+std::vector<std::string> class_names(const WeightsMetadata& meta, int64_t num_classes);
+// The confusion matrix of a classifier's outputs against class-id targets, with the classes
+// predict writes (the arg-max, or probability > 0.5 for a binary model). Rows are the true
+// classes; table(class_names(meta, cm.num_classes)) labels them. Regression models have none.
+nn::metrics::ConfusionMatrix confusion_matrix(const Tensor& outputs, const Tensor& targets, const Config& config,
+                                              const WeightsMetadata& meta);
 
 }  // namespace neurona::app

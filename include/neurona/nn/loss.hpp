@@ -91,15 +91,15 @@ class NLLLoss : public Loss {
 };
 
 // Keras's categorical cross-entropy on probabilities (from_logits=False, after a softmax output
-// layer): nll_loss(log(clamp(p, 1e-7, 1)), y), with optional class weights. Keras's name, which the
-// metrics read to know they see probabilities.
+// layer): nll_loss(log(clamp(p, 1e-7, 1)), y), with optional class weights. The metrics read its
+// name (train::loss_task): the outputs are probabilities, not logits.
 class ProbabilityCrossEntropyLoss : public Loss {
  public:
   explicit ProbabilityCrossEntropyLoss(Tensor weight = {}) : weight(std::move(weight)) {}
   Tensor forward(const Tensor& p, const Tensor& y) const override {
     return F::nll_loss(log(clamp(p, 1e-7f, 1.f)), y, {.weight = weight, .reduction = reduction});
   }
-  std::string name() const override { return "sparse_categorical_crossentropy"; }
+  std::string name() const override { return "cross_entropy_on_probabilities"; }
   Tensor weight;
 };
 

@@ -104,34 +104,48 @@ class R2Score : public Metric {
 };
 
 // Counts of predicted (column) per true class (row). Prediction [N, C] scores (argmax) or, with
-// num_classes == 2, [N]/[N,1] probabilities thresholded (> threshold).
+// num_classes == 2, [N]/[N,1] probabilities thresholded (> threshold). num_classes 0: the first
+// prediction decides (its width C, or 2 for [N]/[N,1] probabilities), as a model's output width
+// is its class count.
 class ConfusionMatrix : public Metric {
  public:
   explicit ConfusionMatrix(int64_t num_classes, float threshold = 0.5f);
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;  // accuracy = trace / total
-  void reset() override;
+  void reset() override;            // zero counts; a size taken from a prediction stays
   std::string name() const override { return "confusion_matrix"; }
   int64_t count(int64_t true_class, int64_t predicted_class) const;
   const std::vector<int64_t>& counts() const { return counts_; }  // row-major [C, C]
+  int64_t total() const;
+  // True when the classes came from [N]/[N,1] probabilities (a binary output).
+  bool from_probabilities() const { return from_probabilities_; }
   std::string str() const;
+  // The counts as an aligned table: a header of predicted classes, one row per true class, each
+  // labelled with `class_names` (the class ids when empty).
+  std::string table(const std::vector<std::string>& class_names = {}) const;
   int64_t num_classes;
   float threshold;
 
  private:
   std::vector<int64_t> counts_;
+  bool from_probabilities_ = false;
 };
 
-// Binary: the positive class is 1. Macro: the unweighted mean over classes. Zero division gives 0.
-enum class Average { Binary, Macro };
+// Binary: the positive class is 1. Macro: the unweighted mean over the classes present in the
+// targets or the predictions (scikit-learn's average='macro'; a class never predicted has
+// precision 0, one never in the targets recall 0). Auto: Binary for [N]/[N,1] probabilities,
+// Macro for [N, C] scores. Zero division gives 0 (scikit-learn's zero_division=0).
+enum class Average { Binary, Macro, Auto };
 class Precision : public Metric {
  public:
+  // num_classes 0 (Macro, Auto): the model's output width, from the first prediction.
   explicit Precision(Average average = Average::Binary, int64_t num_classes = 2, float threshold = 0.5f)
       : cm_(num_classes, threshold), average(average) {}
   void update(const Tensor& p, const Tensor& t) override { cm_.update(p, t); }
   double compute() const override;
   void reset() override { cm_.reset(); }
   std::string name() const override { return "precision"; }
+  const ConfusionMatrix& confusion_matrix() const { return cm_; }
 
  protected:
   ConfusionMatrix cm_;
@@ -152,9 +166,18 @@ class F1Score : public Precision {
   std::string name() const override { return "f1"; }
 };
 
-// Area under the ROC curve for binary targets, exact (rank statistic with ties averaged).
+// Area under the ROC curve, exact (rank statistic with ties averaged).
+// Binary: prediction [N]/[N,1] scores, targets 0/1.
+// Macro: prediction [N, C] scores, targets class ids: the unweighted mean of each class's
+// one-vs-rest AUC (scikit-learn's roc_auc_score(multi_class='ovr', average='macro')). A class
+// absent from the targets has no AUC and is left out of the mean (scikit-learn refuses such data).
+// Auto: Binary for [N]/[N,1] predictions, Macro for [N, C].
+// from_logits: [N, C] scores are logits, turned into probabilities by softmax first (the binary
+// AUC is the same for logits and sigmoid(logits)).
 class ROCAUC : public Metric {
  public:
+  explicit ROCAUC(Average average = Average::Binary, bool from_logits = false)
+      : average(average), from_logits(from_logits) {}
   void update(const Tensor& prediction, const Tensor& target) override;
   double compute() const override;
   void reset() override {
@@ -162,9 +185,13 @@ class ROCAUC : public Metric {
     labels_.clear();
   }
   std::string name() const override { return "auc"; }
+  Average average;
+  bool from_logits;
 
  private:
-  std::vector<float> scores_, labels_;
+  int64_t width_ = 0;  // columns per sample: 1 (binary) or C (macro); 0 before the first update
+  std::vector<double> scores_;   // row-major [N, width_]
+  std::vector<int64_t> labels_;  // 0/1 (binary) or class ids
 };
 
 }  // namespace neurona::nn::metrics

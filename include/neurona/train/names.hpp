@@ -21,8 +21,20 @@ std::shared_ptr<nn::Loss> make_loss(const std::string& name);
 std::string canonical_loss_name(const std::string& name);  // "mean_absolute_error" -> "mae"
 std::vector<std::string> loss_names();
 
+// What a loss trains for, read from its name: a make_loss name or alias, or an nn::Loss's name()
+// ("CrossEntropyLoss", "BCEWithLogitsLoss", …, and "cross_entropy_on_probabilities", the config's
+// cross-entropy after a softmax layer).
+struct LossTask {
+  std::string task;     // "binary", "multiclass", "regression", or "" for a name it does not know
+  bool logits = false;  // the model outputs logits (bce_with_logits, cross_entropy)
+};
+LossTask loss_task(const std::string& loss);
+
 // accuracy (binary or multiclass from the loss), binary_accuracy, top_k_accuracy, mae, mse, rmse,
-// r2, precision, recall, f1, auc. `loss` decides what "accuracy" means.
+// r2, precision, recall, f1, auc. `loss` decides what "accuracy" means, and whether precision,
+// recall, f1 and auc are binary (class 1 positive) or macro-averaged over the classes of the
+// model's output (multiclass; auc one-vs-rest, after softmax when the outputs are logits). For
+// other losses the model's output decides: one column is binary, C columns are C classes.
 std::shared_ptr<nn::metrics::Metric> make_metric(const std::string& name, const std::string& loss);
 std::vector<std::string> metric_names();
 
