@@ -1,6 +1,7 @@
 #pragma once
 // One include for everything Neurona offers.
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/core/kernels.hpp"
 #include "neurona/core/pool.hpp"
 #include "neurona/core/precision.hpp"

@@ -13,6 +13,7 @@
 #include "neurona/core/precision.hpp"
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/core/random.hpp"
 #include "neurona/data/idx.hpp"
 #include "neurona/data/npy.hpp"
@@ -181,11 +182,7 @@ std::shared_ptr<optim::Optimizer> make_optimizer(std::vector<Tensor> params, con
   return std::make_shared<Opt>(std::move(params), o);
 }
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
+std::string fmt(double v) { return format_number(v, 9); }
 
 // One schedule from the config on `opt`; `epochs` and `steps_per_epoch` fill in cosine's t_max and
 // onecycle's length when they are not written.

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/nn/registry.hpp"
 #include "neurona/train/names.hpp"
@@ -194,12 +195,6 @@ int64_t as_int(const YAML::Node& n, const std::string& path) {
     fail(path, ": expected a whole number, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'", line_of(n));
   }
 }
-// A number as text that reads back as the same double.
-std::string number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
 
 // `l1`, `l2` or {l1: x, l2: y} (either key may be left out) as "l1,l2".
 std::string regularizer_text(const YAML::Node& v, const std::string& path) {
@@ -220,7 +215,7 @@ std::string regularizer_text(const YAML::Node& v, const std::string& path) {
       else fail(path, ": unknown key '", key, "' (valid: l1, l2)", line_of(kv.second));
     }
   }
-  return number_text(l1) + "," + number_text(l2);
+  return format_number(l1) + "," + format_number(l2);
 }
 
 bool as_bool(const YAML::Node& n, const std::string& path) {
@@ -265,7 +260,7 @@ std::string option_value(const KeySpec& spec, const YAML::Node& v, const std::st
       YAML::Node list = v.IsSequence() ? v : YAML::Node(YAML::NodeType::Sequence);
       if (!v.IsSequence()) list.push_back(v);
       for (size_t i = 0; i < list.size(); ++i)
-        text += (i ? "," : "") + number_text(as_number(list[i], path + "[" + std::to_string(i) + "]"));
+        text += (i ? "," : "") + format_number(as_number(list[i], path + "[" + std::to_string(i) + "]"));
       return text;
     }
     case T::Regularizer: return regularizer_text(v, path);

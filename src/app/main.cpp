@@ -133,11 +133,7 @@ Args parse_args(const std::string& command, int argc, char** argv, const std::ve
   return a;
 }
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+std::string fmt(double v) { return format_number(v, 6); }
 
 std::string logs_line(const train::Logs& logs) {
   std::string s;

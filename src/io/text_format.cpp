@@ -1,17 +1,10 @@
 #include "text_format.hpp"
 
-#include <charconv>
 #include <chrono>
 
 #include "neurona/io/run_info.hpp"
 
 namespace neurona::io {
-
-std::string format_number(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
 
 std::string yaml_quote(const std::string& s) {
   std::string out = "'";

@@ -2,10 +2,9 @@
 // Text helpers shared by the loggers (private to src/io).
 #include <string>
 
-namespace neurona::io {
+#include "neurona/core/format.hpp"
 
-// Shortest decimal text that reads back to the same double ("0.1", "1e-05", "nan", "inf").
-std::string format_number(double v);
+namespace neurona::io {
 
 // A YAML single-quoted scalar: 'it''s'.
 std::string yaml_quote(const std::string& s);

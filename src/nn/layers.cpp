@@ -66,6 +66,18 @@ std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::strin
 DenseActivation::DenseActivation(int64_t in, int64_t out, bool bias, std::string activation)
     : Linear(in, out, bias), activation_name(std::move(activation)), act_(make_activation(activation_name)) {}
 
+std::map<std::string, std::string> Linear::options() const {
+  return {{"units", std::to_string(out_features)},
+          {"activation", activation_name(activation)},
+          {"use_bias", has_bias ? "true" : "false"}};
+}
+
+std::map<std::string, std::string> DenseActivation::options() const {
+  auto o = Linear::options();
+  o["activation"] = activation_name;
+  return o;
+}
+
 std::shared_ptr<Module> DenseActivation::clone() const {
   auto copy = std::make_shared<DenseActivation>(*this);
   copy->clear_registrations();
@@ -133,6 +145,14 @@ std::string BatchNorm1d::extra_repr() const {
   os << num_features << ", eps=" << config.eps << ", momentum=" << config.momentum
      << ", affine=" << (config.affine ? "true" : "false");
   return os.str();
+}
+
+std::string BatchNorm1d::kind() const { return config.keras ? "batch_normalization" : "batchnorm"; }
+
+std::map<std::string, std::string> BatchNorm1d::options() const {
+  if (config.keras) return {{"momentum", format_float(1.f - config.momentum)}, {"epsilon", format_float(config.eps)}};
+  return {{"momentum", format_float(config.momentum)}, {"eps", format_float(config.eps)},
+          {"affine", config.affine ? "true" : "false"}};
 }
 
 std::shared_ptr<BatchNorm1d> BatchNormalization(int64_t num_features, float momentum, float epsilon) {

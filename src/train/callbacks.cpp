@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/train/trainer.hpp"
 
@@ -360,11 +361,7 @@ void CSVLogger::on_epoch_end(Trainer&, int64_t epoch, Logs& logs) {
   for (const auto& c : columns_) {
     os << sep_;
     auto it = logs.find(c);
-    if (it != logs.end()) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.9g", it->second);
-      os << buf;
-    }
+    if (it != logs.end()) os << format_number(it->second, 9);
   }
   os << '\n';
   io::append_file(path_, os.str());

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/io/files.hpp"
 
 namespace neurona::train {
@@ -17,10 +18,7 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string number(double v) {
-  if (std::isnan(v)) return "";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
+  return std::isnan(v) ? "" : format_number(v, 9);
 }
 }  // namespace
 
@@ -203,9 +201,8 @@ std::string History::to_svg(const std::string& title) const {
        << "\" height=\"" << h - margin_t - margin_b << "\" fill=\"none\" stroke=\"#888\"/>\n";
     for (int t = 0; t <= 4; ++t) {
       const double v = lo + (hi - lo) * t / 4.0;
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.4g", v);
-      os << "<text x=\"" << margin_l - 5 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">" << buf << "</text>\n";
+      os << "<text x=\"" << margin_l - 5 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">" << format_number(v, 4)
+         << "</text>\n";
     }
     os << "<text x=\"" << margin_l << "\" y=\"" << top + h - 20 << "\">epoch 1</text>"
        << "<text x=\"" << w - margin_r << "\" y=\"" << top + h - 20 << "\" text-anchor=\"end\">epoch " << n << "</text>\n";

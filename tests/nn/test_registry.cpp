@@ -93,6 +93,37 @@ TEST(LayerRegistry, EveryRowBuildsALayerThatRuns) {
   }
 }
 
+// Each built-in module names the registry row that builds it and options in that row's words;
+// the row rebuilds the same layer from them (what export and summaries walk the tree with).
+TEST(LayerRegistry, EveryLayerNamesItsRowAndOptionsThatRebuildIt) {
+  for (const auto& e : nn::layers().entries()) {
+    SCOPED_TRACE(e.name);
+    std::map<std::string, std::string> values;
+    if (e.name == "dense") values = {{"units", "3"}, {"activation", "gelu"}, {"use_bias", "false"}};
+    if (e.name == "activation") values["activation"] = "softplus";
+    if (e.name == "batch_normalization") values["momentum"] = "0.9";
+    if (e.name == "leaky_relu") values["negative_slope"] = "0.2";
+    const nn::LayerInput in{{4}};
+    auto m = e.make(e.options_from(values), in);
+    EXPECT_EQ(m->kind(), e.name == "activation" ? "softplus" : e.name);
+    if (e.name != "activation") {
+      for (const auto& [key, value] : values) EXPECT_EQ(m->options().at(key), value) << key;
+    }
+    const auto& again = nn::layers().get(m->kind());
+    auto rebuilt = again.make(again.options_from(m->options()), in);
+    EXPECT_EQ(rebuilt->kind(), m->kind());
+    EXPECT_EQ(rebuilt->options(), m->options());
+    EXPECT_EQ(rebuilt->state_dict().keys(), m->state_dict().keys());
+  }
+  // The walk over a model: every module with its path and kind ("" for the container).
+  nn::Sequential net{nn::Dense(4, 8, "relu"), std::make_shared<nn::Dropout>(0.25f), nn::Dense(8, 1)};
+  std::vector<std::string> walked;
+  for (const auto& [path, m] : net.named_modules()) walked.push_back(path + ":" + m->kind());
+  EXPECT_EQ(walked, (std::vector<std::string>{":", "0:dense", "1:dropout", "2:dense"}));
+  EXPECT_EQ(net[1]->options().at("p"), "0.25");
+  EXPECT_EQ(net[0]->options().at("activation"), "relu");
+}
+
 // Keras's Dense(units, activation="gelu") in C++ as in a config: one layer, gelu(x·Wᵀ + b).
 TEST(LayerRegistry, DenseTakesEveryActivationOfTheConfig) {
   for (const auto& act : nn::activation_names()) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "neurona/core/format.hpp"
 #include "neurona/nn/functional.hpp"
 #include "neurona/nn/module.hpp"
 
@@ -18,6 +19,8 @@ class Linear : public Cloneable<Linear> {
   void reset() override;
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Linear"; }
+  std::string kind() const override { return "dense"; }
+  std::map<std::string, std::string> options() const override;
   std::string extra_repr() const override;
 
   int64_t in_features, out_features;
@@ -40,6 +43,7 @@ class ReLU : public Cloneable<ReLU> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::relu(x); }
   std::string type_name() const override { return "ReLU"; }
+  std::string kind() const override { return "relu"; }
 };
 class LeakyReLU : public Cloneable<LeakyReLU> {
  public:
@@ -47,6 +51,8 @@ class LeakyReLU : public Cloneable<LeakyReLU> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::leaky_relu(x, negative_slope); }
   std::string type_name() const override { return "LeakyReLU"; }
+  std::string kind() const override { return "leaky_relu"; }
+  std::map<std::string, std::string> options() const override { return {{"negative_slope", format_float(negative_slope)}}; }
   float negative_slope;
 };
 // Learnable slope: one shared (num_parameters = 1) or one per channel; init 0.25.
@@ -56,6 +62,8 @@ class PReLU : public Cloneable<PReLU> {
   void reset() override;
   Tensor forward(const Tensor& x) override { return F::prelu(x, weight); }
   std::string type_name() const override { return "PReLU"; }
+  std::string kind() const override { return "prelu"; }
+  std::map<std::string, std::string> options() const override { return {{"num_parameters", std::to_string(num_parameters_)}, {"init", format_float(init)}}; }
   int64_t num_parameters_;
   float init;
   Tensor weight;
@@ -66,6 +74,8 @@ class ELU : public Cloneable<ELU> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::elu(x, alpha); }
   std::string type_name() const override { return "ELU"; }
+  std::string kind() const override { return "elu"; }
+  std::map<std::string, std::string> options() const override { return {{"alpha", format_float(alpha)}}; }
   float alpha;
 };
 class SELU : public Cloneable<SELU> {
@@ -73,24 +83,28 @@ class SELU : public Cloneable<SELU> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::selu(x); }
   std::string type_name() const override { return "SELU"; }
+  std::string kind() const override { return "selu"; }
 };
 class GELU : public Cloneable<GELU> {
  public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::gelu(x); }
   std::string type_name() const override { return "GELU"; }
+  std::string kind() const override { return "gelu"; }
 };
 class Sigmoid : public Cloneable<Sigmoid> {
  public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::sigmoid(x); }
   std::string type_name() const override { return "Sigmoid"; }
+  std::string kind() const override { return "sigmoid"; }
 };
 class Tanh : public Cloneable<Tanh> {
  public:
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::tanh(x); }
   std::string type_name() const override { return "Tanh"; }
+  std::string kind() const override { return "tanh"; }
 };
 class Softplus : public Cloneable<Softplus> {
  public:
@@ -98,6 +112,8 @@ class Softplus : public Cloneable<Softplus> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::softplus(x, beta, threshold); }
   std::string type_name() const override { return "Softplus"; }
+  std::string kind() const override { return "softplus"; }
+  std::map<std::string, std::string> options() const override { return {{"beta", format_float(beta)}, {"threshold", format_float(threshold)}}; }
   float beta, threshold;
 };
 class Softmax : public Cloneable<Softmax> {
@@ -106,6 +122,8 @@ class Softmax : public Cloneable<Softmax> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::softmax(x, dim); }
   std::string type_name() const override { return "Softmax"; }
+  std::string kind() const override { return "softmax"; }
+  std::map<std::string, std::string> options() const override { return {{"dim", std::to_string(dim)}}; }
   int64_t dim;
 };
 class LogSoftmax : public Cloneable<LogSoftmax> {
@@ -114,6 +132,8 @@ class LogSoftmax : public Cloneable<LogSoftmax> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::log_softmax(x, dim); }
   std::string type_name() const override { return "LogSoftmax"; }
+  std::string kind() const override { return "log_softmax"; }
+  std::map<std::string, std::string> options() const override { return {{"dim", std::to_string(dim)}}; }
   int64_t dim;
 };
 class Identity : public Cloneable<Identity> {
@@ -121,6 +141,7 @@ class Identity : public Cloneable<Identity> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return x; }
   std::string type_name() const override { return "Identity"; }
+  std::string kind() const override { return "identity"; }
 };
 
 // The activation words of Keras and PyTorch, as layers with their default options: linear
@@ -138,6 +159,7 @@ class DenseActivation : public Linear {
   DenseActivation(int64_t in_features, int64_t out_features, bool bias, std::string activation);
   Tensor forward(const Tensor& x) override { return act_->forward(Linear::forward(x)); }
   std::string extra_repr() const override { return Linear::extra_repr() + ", activation=" + activation_name; }
+  std::map<std::string, std::string> options() const override;
   std::shared_ptr<Module> clone() const override;
   std::string activation_name;
 
@@ -152,6 +174,8 @@ class Dropout : public Cloneable<Dropout> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return F::dropout(x, p, is_training(), gen_); }
   std::string type_name() const override { return "Dropout"; }
+  std::string kind() const override { return "dropout"; }
+  std::map<std::string, std::string> options() const override { return {{"p", format_float(p)}}; }
   std::string extra_repr() const override;
   float p;
 
@@ -174,6 +198,9 @@ class BatchNorm1d : public Cloneable<BatchNorm1d> {
   void reset() override;
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "BatchNorm1d"; }
+  // "batchnorm", or "batch_normalization" for Keras's (momentum of the old value, epsilon).
+  std::string kind() const override;
+  std::map<std::string, std::string> options() const override;
   std::string extra_repr() const override;
   int64_t num_features;
   BatchNormConfig config;
@@ -192,6 +219,8 @@ class LayerNorm : public Cloneable<LayerNorm> {
   void reset() override;
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "LayerNorm"; }
+  std::string kind() const override { return "layernorm"; }
+  std::map<std::string, std::string> options() const override { return {{"eps", format_float(eps)}, {"elementwise_affine", elementwise_affine ? "true" : "false"}}; }
   std::vector<int64_t> normalized_shape;
   float eps;
   bool elementwise_affine;
@@ -205,6 +234,8 @@ class Flatten : public Cloneable<Flatten> {
   void reset() override {}
   Tensor forward(const Tensor& x) override { return x.flatten(start_dim); }
   std::string type_name() const override { return "Flatten"; }
+  std::string kind() const override { return "flatten"; }
+  std::map<std::string, std::string> options() const override { return {{"start_dim", std::to_string(start_dim)}}; }
   int64_t start_dim;
 };
 

@@ -2,6 +2,7 @@
 // Module: the base of every layer and model (PyTorch's nn.Module). A module owns named parameters
 // (trainable tensors), named buffers (state such as BatchNorm running statistics) and named child
 // modules; their dotted paths ("encoder.fc1.bias", "0.weight") are the state_dict keys.
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -48,6 +49,14 @@ class Module : public std::enable_shared_from_this<Module> {
   // Constructor arguments shown in str(), e.g. "in_features=3, out_features=1, bias=true".
   virtual std::string extra_repr() const { return ""; }
   std::string str() const;  // PyTorch-style nested description
+
+  // The row of nn::layers() that builds this module ("dense", "batchnorm", "relu", …; "" for
+  // containers and user modules) and its options in that row's words, so that
+  // nn::layers().get(kind()) with options() builds the same layer again. With named_modules()
+  // and named_parameters(false) / named_buffers(false) this is the whole tree for export (ONNX),
+  // summaries and freezing, with nothing hidden in lambdas.
+  virtual std::string kind() const { return ""; }
+  virtual std::map<std::string, std::string> options() const { return {}; }
 
   // --- registration (call from the constructor) -----------------------------------------------
   // Stores `value` as a leaf requiring a gradient and returns the stored handle.

@@ -1,0 +1,15 @@
+#pragma once
+// Numbers as text, the same way wherever users read them.
+#include <string>
+
+namespace neurona {
+
+// The shortest text that reads back as the same value, as Python's repr writes it ("0.1", "1e-05",
+// "nan", "inf"): config values, weights-file metadata, MLflow and CSV logs.
+std::string format_number(double v);
+// The same for a float32 value: "0.1" for 0.1f (not the double 0.10000000149011612).
+std::string format_float(float v);
+// printf's %.<significant>g ("0.123457" for 6): tables and messages meant for reading.
+std::string format_number(double v, int significant);
+
+}  // namespace neurona
