@@ -105,6 +105,17 @@ std::string Dropout::extra_repr() const {
   return os.str();
 }
 
+// --- GaussianNoise ---------------------------------------------------------------------------
+
+GaussianNoise::GaussianNoise(float stddev, Generator* gen) : stddev(stddev), gen_(gen) {
+  check(stddev >= 0.f, "GaussianNoise: stddev must be >= 0, got ", stddev);
+}
+
+Tensor GaussianNoise::forward(const Tensor& x) {
+  if (!is_training() || stddev == 0.f) return x;
+  return x + Tensor::normal(x.shape(), 0.f, stddev, gen_);
+}
+
 // --- BatchNorm1d ------------------------------------------------------------------------------
 
 BatchNorm1d::BatchNorm1d(int64_t n, BatchNormConfig c) : num_features(n), config(c) {

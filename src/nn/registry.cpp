@@ -52,6 +52,9 @@ std::vector<LayerEntry> rows() {
             check(p >= 0 && p < 1, "dropout p must be in [0, 1), got ", p);
             return make<Dropout>(static_cast<float>(p));
           }),
+      row("gaussian_noise", {"gaussiannoise"}, "stddev", {{"stddev", T::Number}},
+          "Keras's GaussianNoise: adds N(0, stddev²) noise while training",
+          [](const Options& o, const LayerInput&) { return make<GaussianNoise>(static_cast<float>(o.number("stddev"))); }),
       row("batchnorm", {"batchnorm1d", "batch_norm"}, "",
           {{"momentum", T::Number, "0.1"}, {"eps", T::Number, "1e-5"}, {"affine", T::Bool, "true"}},
           "PyTorch's BatchNorm1d over the first dimension of a sample",

@@ -86,6 +86,7 @@ TEST(LayerRegistry, EveryRowBuildsALayerThatRuns) {
     std::map<std::string, std::string> values;
     if (e.name == "dense") values["units"] = "2";
     if (e.name == "activation") values["activation"] = "tanh";
+    if (e.name == "gaussian_noise") values["stddev"] = "0.1";
     auto m = e.make(e.options_from(values), nn::LayerInput{{4}});
     ASSERT_TRUE(m);
     const Tensor y = m->forward(Tensor::from({0.5f, -1.f, 2.f, 0.f, 1.f, 1.5f, -0.5f, 3.f}, {2, 4}));
@@ -103,6 +104,7 @@ TEST(LayerRegistry, EveryLayerNamesItsRowAndOptionsThatRebuildIt) {
     if (e.name == "activation") values["activation"] = "softplus";
     if (e.name == "batch_normalization") values["momentum"] = "0.9";
     if (e.name == "leaky_relu") values["negative_slope"] = "0.2";
+    if (e.name == "gaussian_noise") values["stddev"] = "0.3";
     const nn::LayerInput in{{4}};
     auto m = e.make(e.options_from(values), in);
     EXPECT_EQ(m->kind(), e.name == "activation" ? "softplus" : e.name);
@@ -166,6 +168,29 @@ TEST(LayerRegistry, DocsListEveryLayerOptionAndDefault) {
           << "default of " << o.name << " (" << o.default_value << ") is not in: " << row;
     }
   }
+}
+
+// Keras's GaussianNoise: x + N(0, stddev²) while training (gradient 1), x itself in evaluation.
+TEST(LayerRegistry, GaussianNoiseAddsNoiseOnlyWhileTraining) {
+  const auto& e = nn::layers().get("GaussianNoise");
+  auto noise = e.make(e.options_from({{"stddev", "0.5"}}), nn::LayerInput{{1000}});
+  manual_seed(3);
+  Tensor x = Tensor::full({20, 1000}, 2.f).requires_grad_(true);
+  Tensor y = noise->forward(x);
+  double s = 0, ss = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    const double d = y.data()[i] - 2.0;
+    s += d, ss += d * d;
+  }
+  const double n = double(y.numel()), mean = s / n, sd = std::sqrt(ss / n - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 0.5 * 4 / std::sqrt(n));  // 4 standard errors of the mean
+  EXPECT_NEAR(sd, 0.5, 0.02);
+  sum(y).backward();
+  for (int64_t i = 0; i < x.numel(); ++i) ASSERT_EQ(x.grad().data()[i], 1.f);
+  noise->eval();
+  const Tensor z = noise->forward(x);
+  for (int64_t i = 0; i < x.numel(); ++i) ASSERT_EQ(z.data()[i], 2.f);
+  EXPECT_THROW(nn::GaussianNoise(-1.f), Error);
 }
 
 // Keras's categorical cross-entropy on probabilities gives per-sample losses when asked (sample

@@ -183,6 +183,23 @@ class Dropout : public Cloneable<Dropout> {
   Generator* gen_;
 };
 
+// Keras's GaussianNoise(stddev): adds N(0, stddev²) noise while training (a regulariser);
+// identity in eval mode. The noise is drawn from `gen` (the default generator if null).
+class GaussianNoise : public Cloneable<GaussianNoise> {
+ public:
+  explicit GaussianNoise(float stddev, Generator* gen = nullptr);
+  void reset() override {}
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "GaussianNoise"; }
+  std::string kind() const override { return "gaussian_noise"; }
+  std::map<std::string, std::string> options() const override { return {{"stddev", format_float(stddev)}}; }
+  std::string extra_repr() const override { return "stddev=" + format_float(stddev); }
+  float stddev;
+
+ private:
+  Generator* gen_;
+};
+
 // Batch normalisation over the channel dimension of [N, C] or [N, C, L] inputs.
 // Buffers running_mean, running_var, num_batches_tracked; parameters weight (γ) and bias (β).
 struct BatchNormConfig {
