@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "neurona/app/config.hpp"
 #include "neurona/neurona.hpp"
 #include "neurona/optim/registry.hpp"
 #include "test_util.hpp"
@@ -313,4 +314,36 @@ TEST(OptimizerRegistry, DocsListEveryOptimizerOptionAndDefault) {
 
 TEST(ScheduleRegistry, DocsListEveryScheduleOptionAndDefault) {
   expect_documented(optim::schedules(), "| schedule | options |");
+}
+
+// A config's optimizer and schedule are the registries' rows: PyTorch's words, written options,
+// defaults for the rest, and a wrong `betas` named by its key.
+TEST(OptimizerRegistry, ConfigOptimizerAndScheduleAreBuiltFromTheRegistries) {
+  const std::string base = R"(data: {synthetic: {kind: xor, n: 20}}
+model: {layers: [{dense: 1}]}
+compile:
+  loss: mse
+)";
+  const app::Config c = app::parse_config(
+      base + "  optimizer: {AdamW: {lr: 0.01, betas: [0.8, 0.99]}}\n  schedule: {CosineAnnealingLR: {eta_min: 0.001}}\n"
+             "fit: {epochs: 4}\n",
+      "t");
+  EXPECT_EQ(c.compile.optimizer.kind, "adamw");
+  EXPECT_EQ(c.compile.schedule->kind, "cosine");
+  const train::CompileOptions o = app::compile_options(c);
+  auto opt = o.optimizer(one_param());
+  auto* a = dynamic_cast<optim::AdamW*>(opt.get());
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->options(0).lr, 0.01);
+  EXPECT_EQ(a->options(0).betas[0], 0.8);
+  EXPECT_EQ(a->options(0).betas[1], 0.99);
+  EXPECT_EQ(a->options(0).weight_decay, 0.01);
+  auto sched = o.schedule(*opt, 10);
+  ASSERT_TRUE(dynamic_cast<optim::CosineAnnealingLR*>(sched.get()));
+  for (int i = 0; i < 4; ++i) sched->step();  // t_max is fit.epochs: eta_min at epoch 4
+  EXPECT_NEAR(opt->lr(0), 0.001, 1e-10);
+
+  const app::Config bad = app::parse_config(base + "  optimizer: {adam: {betas: [0.9]}}\n", "t");
+  EXPECT_ERROR_CONTAINS(app::compile_options(bad).optimizer(one_param()),
+                        "compile.optimizer.betas: expected two numbers [beta1, beta2]");
 }
