@@ -8,13 +8,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "api.hpp"
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/random.hpp"
 #include "neurona/data/synthetic.hpp"
 #include "neurona/io/safetensors.hpp"
 #include "neurona/nn/functional.hpp"
-#include "neurona/optim/registry.hpp"
 #include "neurona/optim/regularization.hpp"
 
 namespace neurona::app::playground {
@@ -61,18 +61,6 @@ int get_int(const json& v, const char* key, int lo, int hi) {
   const int64_t d = v.get<int64_t>();
   check(d >= lo && d <= hi, "'", key, "' is ", d, "; expected an integer in [", lo, ", ", hi, "]");
   return int(d);
-}
-
-// The Playground's optimizer words: an optimizer of optim::optimizers(), or one of two presets
-// of SGD, "momentum" (momentum 0.9) and "nesterov" (momentum 0.9 with Nesterov's update).
-struct OptimizerChoice {
-  std::string name;
-  std::vector<std::pair<std::string, std::string>> options;
-};
-OptimizerChoice optimizer_choice(const std::string& word) {
-  if (word == "momentum") return {"sgd", {{"momentum", "0.9"}}};
-  if (word == "nesterov") return {"sgd", {{"momentum", "0.9"}, {"nesterov", "true"}}};
-  return {word, {}};
 }
 
 json round_floats(const std::vector<float>& v, float scale = 1000.f) {
@@ -292,13 +280,7 @@ void Session::build_optimizer() {
     params.push_back(l->weight);
     params.push_back(l->bias);
   }
-  const OptimizerChoice choice = optimizer_choice(config_.optimizer);
-  std::map<std::string, std::string> values(choice.options.begin(), choice.options.end());
-  char lr[32];
-  std::snprintf(lr, sizeof lr, "%.17g", config_.learningRate);
-  values["lr"] = lr;
-  const optim::OptimizerEntry& entry = optim::optimizers().get(choice.name);
-  optimizer_ = entry.make(entry.options_from(values), std::move(params));
+  optimizer_ = make_web_optimizer(config_.optimizer, config_.learningRate, std::move(params));
 }
 
 Tensor Session::forward(const Tensor& x, std::vector<Tensor>* hidden) const {
