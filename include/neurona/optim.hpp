@@ -4,5 +4,6 @@
 #include "neurona/optim/lr_finder.hpp"
 #include "neurona/optim/optimizer.hpp"
 #include "neurona/optim/optimizers.hpp"
+#include "neurona/optim/registry.hpp"
 #include "neurona/optim/regularization.hpp"
 #include "neurona/optim/schedulers.hpp"

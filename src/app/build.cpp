@@ -25,6 +25,7 @@
 #include "neurona/nn/registry.hpp"
 #include "neurona/nn/summary.hpp"
 #include "neurona/optim/optimizers.hpp"
+#include "neurona/optim/registry.hpp"
 #include "neurona/optim/schedulers.hpp"
 #include "neurona/train/callbacks.hpp"
 
@@ -163,96 +164,18 @@ class DeferredLogger : public io::Logger {
   std::unique_ptr<io::Logger> real_;
 };
 
-// Sets an optimizer's options struct from named values, booleans included (Optimizer::set takes
-// numbers only, and nesterov/amsgrad/centered must be known when the optimizer checks its options).
-struct OptionSetter {
-  const std::map<std::string, double>& values;
-  void operator()(const char* name, double& x) const {
-    if (auto it = values.find(name); it != values.end()) x = it->second;
-  }
-  void operator()(const char* name, bool& x) const {
-    if (auto it = values.find(name); it != values.end()) x = it->second != 0;
-  }
-};
-template <class Opt, class Options>
-std::shared_ptr<optim::Optimizer> make_optimizer(std::vector<Tensor> params, const std::map<std::string, double>& values) {
-  Options o;
-  OptionSetter set{values};
-  o.visit(set);
-  return std::make_shared<Opt>(std::move(params), o);
-}
-
 std::string fmt(double v) { return format_number(v, 9); }
 
-// One schedule from the config on `opt`; `epochs` and `steps_per_epoch` fill in cosine's t_max and
-// onecycle's length when they are not written.
+// One schedule from the config on `opt`, from optim::schedules(); `epochs` and `steps_per_epoch`
+// fill in cosine's t_max and onecycle's length when they are not written. A list entry
+// (sequential) gets its schedules built first, in order on the same optimizer, as SequentialLR
+// requires (the parser checked the counts).
 std::shared_ptr<optim::LRScheduler> make_schedule(const Named& s, optim::Optimizer& opt, int64_t epochs,
                                                   int64_t steps_per_epoch) {
-  const auto& k = s.kind;
-  if (k == "sequential") {
-    // Built in order on the same optimizer, as the chain requires; the parser checked the counts.
-    std::vector<std::shared_ptr<optim::LRScheduler>> chain;
-    for (const auto& item : s.items) chain.push_back(make_schedule(item, opt, epochs, steps_per_epoch));
-    std::vector<int64_t> ms;
-    for (double m : s.numbers("milestones")) ms.push_back(static_cast<int64_t>(m));
-    return std::make_shared<optim::SequentialLR>(opt, chain, ms);
-  }
-  if (k == "polynomial") {
-    optim::PolynomialLROptions po;
-    po.total_iters = s.integer("total_iters", po.total_iters);
-    po.power = s.number("power", po.power);
-    return std::make_shared<optim::PolynomialLR>(opt, po);
-  }
-  if (k == "constant") {
-    optim::ConstantLROptions co;
-    co.factor = s.number("factor", co.factor);
-    co.total_iters = s.integer("total_iters", co.total_iters);
-    return std::make_shared<optim::ConstantLR>(opt, co);
-  }
-  if (k == "step") return std::make_shared<optim::StepLR>(opt, optim::StepLROptions{s.integer("step_size", 1), s.number("gamma", 0.1)});
-  if (k == "multistep") {
-    std::vector<int64_t> ms;
-    for (double m : s.numbers("milestones")) ms.push_back(static_cast<int64_t>(m));
-    return std::make_shared<optim::MultiStepLR>(opt, optim::MultiStepLROptions{ms, s.number("gamma", 0.1)});
-  }
-  if (k == "exponential") return std::make_shared<optim::ExponentialLR>(opt, s.number("gamma", 0.1));
-  if (k == "cosine")
-    return std::make_shared<optim::CosineAnnealingLR>(opt, optim::CosineAnnealingLROptions{s.integer("t_max", epochs), s.number("eta_min", 0)});
-  if (k == "cosine_warm_restarts")
-    return std::make_shared<optim::CosineAnnealingWarmRestarts>(
-        opt, optim::CosineAnnealingWarmRestartsOptions{s.integer("t_0", 1), s.integer("t_mult", 1), s.number("eta_min", 0)});
-  if (k == "linear") {
-    optim::LinearLROptions lo;
-    lo.start_factor = s.number("start_factor", lo.start_factor);
-    lo.end_factor = s.number("end_factor", lo.end_factor);
-    lo.total_iters = s.integer("total_iters", lo.total_iters);
-    return std::make_shared<optim::LinearLR>(opt, lo);
-  }
-  if (k == "onecycle") {
-    optim::OneCycleLROptions oc;
-    oc.max_lr = s.number("max_lr", opt.lr(0));
-    oc.total_steps = s.integer("total_steps", 0);
-    if (oc.total_steps == 0) oc.epochs = epochs, oc.steps_per_epoch = steps_per_epoch;
-    oc.pct_start = s.number("pct_start", oc.pct_start);
-    oc.anneal_strategy = s.text("anneal_strategy", oc.anneal_strategy);
-    oc.cycle_momentum = s.flag("cycle_momentum", oc.cycle_momentum);
-    oc.base_momentum = s.number("base_momentum", oc.base_momentum);
-    oc.max_momentum = s.number("max_momentum", oc.max_momentum);
-    oc.div_factor = s.number("div_factor", oc.div_factor);
-    oc.final_div_factor = s.number("final_div_factor", oc.final_div_factor);
-    oc.three_phase = s.flag("three_phase", oc.three_phase);
-    return std::make_shared<optim::OneCycleLR>(opt, oc);
-  }
-  optim::ReduceLROnPlateauOptions ro;
-  ro.mode = s.text("mode", ro.mode);
-  ro.factor = s.number("factor", ro.factor);
-  ro.patience = s.integer("patience", ro.patience);
-  ro.threshold = s.number("threshold", ro.threshold);
-  ro.threshold_mode = s.text("threshold_mode", ro.threshold_mode);
-  ro.cooldown = s.integer("cooldown", ro.cooldown);
-  ro.min_lr = s.number("min_lr", ro.min_lr);
-  ro.eps = s.number("eps", ro.eps);
-  return std::make_shared<optim::ReduceLROnPlateau>(opt, ro);
+  optim::ScheduleContext context{epochs, steps_per_epoch, {}};
+  for (const auto& item : s.items) context.items.push_back(make_schedule(item, opt, epochs, steps_per_epoch));
+  const optim::ScheduleEntry& entry = optim::schedules().get(s.kind);
+  return entry.make(entry.options_from(s.options), opt, context);
 }
 
 }  // namespace
@@ -421,26 +344,20 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
   const CompileConfig& cc = c.compile;
   train::CompileOptions o;
   o.regularizers = layer_regularizers(c, net);
-  std::map<std::string, double> hyper;
-  for (const auto& [key, value] : cc.optimizer.options) {
-    if (key == "betas") {
-      const auto b = cc.optimizer.numbers("betas");
-      check(b.size() == 2, cc.optimizer.path, ".betas: expected two numbers [beta1, beta2]");
-      hyper["beta1"] = b[0], hyper["beta2"] = b[1];
-    } else {
-      hyper[key] = value == "true" ? 1.0 : value == "false" ? 0.0 : std::stod(value);
+  // The optimizer of optim::optimizers(), made when training starts; an error about one option
+  // ("betas: expected two numbers") names it by its config key.
+  const optim::OptimizerEntry* entry = &optim::optimizers().get(cc.optimizer.kind);
+  const neurona::Options options = entry->options_from(cc.optimizer.options);
+  const std::string path = cc.optimizer.path;
+  o.optimizer = [entry, options, path](std::vector<Tensor> p) -> std::shared_ptr<optim::Optimizer> {
+    try {
+      return entry->make(options, std::move(p));
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      for (const auto& key : entry->option_names())
+        if (message.rfind(key + ": ", 0) == 0) fail(path, ".", message);
+      throw;
     }
-  }
-  const std::string kind = cc.optimizer.kind;
-  o.optimizer = [kind, hyper](std::vector<Tensor> p) -> std::shared_ptr<optim::Optimizer> {
-    if (kind == "sgd") return make_optimizer<optim::SGD, optim::SGDOptions>(std::move(p), hyper);
-    if (kind == "adagrad") return make_optimizer<optim::Adagrad, optim::AdagradOptions>(std::move(p), hyper);
-    if (kind == "rmsprop") return make_optimizer<optim::RMSprop, optim::RMSpropOptions>(std::move(p), hyper);
-    if (kind == "adadelta") return make_optimizer<optim::Adadelta, optim::AdadeltaOptions>(std::move(p), hyper);
-    if (kind == "adam") return make_optimizer<optim::Adam, optim::AdamOptions>(std::move(p), hyper);
-    if (kind == "adamw") return make_optimizer<optim::AdamW, optim::AdamWOptions>(std::move(p), hyper);
-    if (kind == "nadam") return make_optimizer<optim::NAdam, optim::NAdamOptions>(std::move(p), hyper);
-    return make_optimizer<optim::RAdam, optim::RAdamOptions>(std::move(p), hyper);
   };
   const Named& loss = cc.loss;
   const std::string list_key = loss.kind == "cross_entropy" ? "weight" : "pos_weight";

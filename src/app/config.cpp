@@ -16,6 +16,7 @@
 #include "neurona/core/format.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/nn/registry.hpp"
+#include "neurona/optim/registry.hpp"
 #include "neurona/train/names.hpp"
 
 namespace neurona::app {
@@ -54,21 +55,16 @@ const std::vector<KindSpec>& layer_specs() {
   return s;
 }
 
+// The schema reads the tables of the layers that own the components (as layer_specs above).
+template <class E>
+std::vector<KindSpec> specs_of(const Registry<E>& registry) {
+  std::vector<KindSpec> v;
+  for (const auto& e : registry.entries()) v.emplace_back(static_cast<const ComponentSpec&>(e));
+  return v;
+}
+
 const std::vector<KindSpec>& optimizer_specs() {
-  static const std::vector<KindSpec> s = [] {
-    const KeySpec lr{"lr", T::Number}, wd{"weight_decay", T::Number}, eps{"eps", T::Number},
-        maximize{"maximize", T::Bool}, betas{"betas", T::List};
-    return std::vector<KindSpec>{
-        {"sgd", "", {lr, {"momentum", T::Number}, {"dampening", T::Number}, wd, {"nesterov", T::Bool}, maximize}},
-        {"adagrad", "", {lr, {"lr_decay", T::Number}, wd, {"initial_accumulator_value", T::Number}, eps, maximize}},
-        {"rmsprop", "", {lr, {"alpha", T::Number}, eps, wd, {"momentum", T::Number}, {"centered", T::Bool}, maximize}},
-        {"adadelta", "", {lr, {"rho", T::Number}, eps, wd, maximize}},
-        {"adam", "", {lr, betas, eps, wd, {"amsgrad", T::Bool}, maximize}},
-        {"adamw", "", {lr, betas, eps, wd, {"amsgrad", T::Bool}, maximize}},
-        {"nadam", "", {lr, betas, eps, wd, {"momentum_decay", T::Number}, maximize}},
-        {"radam", "", {lr, betas, eps, wd, maximize}},
-    };
-  }();
+  static const std::vector<KindSpec> s = specs_of(optim::optimizers());
   return s;
 }
 
@@ -93,28 +89,7 @@ const std::vector<KindSpec>& loss_specs() {
 }
 
 const std::vector<KindSpec>& schedule_specs() {
-  static const std::vector<KindSpec> s = {
-      {"step", "", {{"step_size", T::Int}, {"gamma", T::Number}}, {"steplr"}},
-      {"multistep", "", {{"milestones", T::List}, {"gamma", T::Number}}, {"multisteplr", "multi_step"}},
-      {"exponential", "gamma", {{"gamma", T::Number}}, {"exponentiallr"}},
-      {"cosine", "", {{"t_max", T::Int}, {"eta_min", T::Number}}, {"cosineannealinglr", "cosine_annealing"}},
-      {"cosine_warm_restarts", "", {{"t_0", T::Int}, {"t_mult", T::Int}, {"eta_min", T::Number}},
-       {"cosineannealingwarmrestarts", "sgdr"}},
-      {"linear", "", {{"start_factor", T::Number}, {"end_factor", T::Number}, {"total_iters", T::Int}}, {"linearlr", "warmup"}},
-      {"polynomial", "", {{"total_iters", T::Int}, {"power", T::Number}}, {"polynomiallr"}},
-      {"constant", "factor", {{"factor", T::Number}, {"total_iters", T::Int}}, {"constantlr"}},
-      {"sequential", "", {{"milestones", T::List}}, {"sequentiallr"}, true},
-      {"onecycle", "",
-       {{"max_lr", T::Number}, {"total_steps", T::Int}, {"pct_start", T::Number},
-        {"anneal_strategy", T::Text, "", {"cos", "linear"}}, {"cycle_momentum", T::Bool}, {"base_momentum", T::Number},
-        {"max_momentum", T::Number}, {"div_factor", T::Number}, {"final_div_factor", T::Number},
-        {"three_phase", T::Bool}},
-       {"onecyclelr", "one_cycle"}},
-      {"reduce_on_plateau", "",
-       {{"mode", T::Text, "", {"min", "max"}}, {"factor", T::Number}, {"patience", T::Int}, {"threshold", T::Number},
-        {"threshold_mode", T::Text, "", {"rel", "abs"}}, {"cooldown", T::Int}, {"min_lr", T::Number}, {"eps", T::Number}},
-       {"reducelronplateau", "plateau"}},
-  };
+  static const std::vector<KindSpec> s = specs_of(optim::schedules());
   return s;
 }
 

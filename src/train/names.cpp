@@ -4,7 +4,7 @@
 
 #include "neurona/core/error.hpp"
 #include "neurona/core/registry.hpp"
-#include "neurona/optim/optimizers.hpp"
+#include "neurona/optim/registry.hpp"
 
 namespace neurona::train {
 
@@ -99,25 +99,14 @@ std::shared_ptr<nn::metrics::Metric> make_metric(const std::string& name_in, con
   fail("unknown metric '", name_in, "'", did_you_mean(name_in, metric_names()));
 }
 
-std::vector<std::string> optimizer_names() {
-  return {"sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam"};
-}
+std::vector<std::string> optimizer_names() { return optim::optimizers().names(); }
 
-OptimizerFactory optimizer_factory(const std::string& name_in, const std::map<std::string, double>& hyper) {
-  const std::string name = lower(name_in);
-  const auto names = optimizer_names();
-  if (std::find(names.begin(), names.end(), name) == names.end())
-    fail("unknown optimizer '", name_in, "'", did_you_mean(name_in, names));
-  return [name, hyper](std::vector<Tensor> params) -> std::shared_ptr<optim::Optimizer> {
-    std::shared_ptr<optim::Optimizer> opt;
-    if (name == "sgd") opt = std::make_shared<optim::SGD>(std::move(params));
-    else if (name == "adagrad") opt = std::make_shared<optim::Adagrad>(std::move(params));
-    else if (name == "rmsprop") opt = std::make_shared<optim::RMSprop>(std::move(params));
-    else if (name == "adadelta") opt = std::make_shared<optim::Adadelta>(std::move(params));
-    else if (name == "adam") opt = std::make_shared<optim::Adam>(std::move(params));
-    else if (name == "adamw") opt = std::make_shared<optim::AdamW>(std::move(params));
-    else if (name == "nadam") opt = std::make_shared<optim::NAdam>(std::move(params));
-    else opt = std::make_shared<optim::RAdam>(std::move(params));
+// The optimizer with its defaults from optim::optimizers(), then `hyper` set by name (beta1,
+// beta2, …; Optimizer::set checks each).
+OptimizerFactory optimizer_factory(const std::string& name, const std::map<std::string, double>& hyper) {
+  const optim::OptimizerEntry* entry = &optim::optimizers().get(name);
+  return [entry, hyper](std::vector<Tensor> params) {
+    std::shared_ptr<optim::Optimizer> opt = entry->make(entry->options_from({}), std::move(params));
     for (const auto& [key, value] : hyper) opt->set(0, key, value);
     return opt;
   };

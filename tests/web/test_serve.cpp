@@ -376,3 +376,19 @@ TEST_F(ServeTest, ExplorerRunsTheOptimizers) {
 }
 
 }  // namespace
+
+// The Playground's words "momentum" and "nesterov" are presets of the registry's sgd: they train,
+// and the exported config writes them as sgd with their options.
+TEST_F(ServeTest, PlaygroundOptimizerPresetsAreSgdOfTheRegistry) {
+  for (const auto& [word, written] : std::vector<std::pair<std::string, std::string>>{
+           {"momentum", "optimizer: {sgd: {lr: 0.03, momentum: 0.9}}"},
+           {"nesterov", "optimizer: {sgd: {lr: 0.03, momentum: 0.9, nesterov: true}}"},
+           {"rmsprop", "optimizer: {rmsprop: {lr: 0.03}}"}}) {
+    SCOPED_TRACE(word);
+    const std::string id = create_session(R"({"dataset": "xor", "optimizer": ")" + word + R"(", "learningRate": 0.03})");
+    const Reply r = http(port_, "POST", "/api/playground/" + id + "/control", R"({"action": "step"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Reply yaml = http(port_, "GET", "/api/playground/" + id + "/export/config.yaml");
+    EXPECT_NE(yaml.body.find(written), std::string::npos) << yaml.body;
+  }
+}

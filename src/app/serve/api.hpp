@@ -3,11 +3,16 @@
 // server.cpp). Each validates its input and throws neurona::Error with a message for the user.
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "neurona/optim/optimizer.hpp"
 
 namespace neurona::app {
 
@@ -29,5 +34,15 @@ json dashboard_run(const std::filesystem::path& logdir, const std::string& rel);
 // Learning-rate explorer: gradient descent on a 1-D curve, and four optimizers racing on a surface.
 json explorer_1d(const json& request);
 json explorer_race(const json& request);
+
+// The pages' optimizer words: an optimizer of optim::optimizers(), or a preset of SGD,
+// "momentum" (momentum 0.9) or "nesterov" (momentum 0.9 with Nesterov's update).
+struct OptimizerChoice {
+  std::string name;                                          // the registry's name
+  std::vector<std::pair<std::string, std::string>> options;  // the preset's options, as a config writes them
+};
+OptimizerChoice optimizer_choice(const std::string& word);
+// The optimizer a word names, with learning rate `lr`, from optim::optimizers().
+std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, double lr, std::vector<Tensor> params);
 
 }  // namespace neurona::app

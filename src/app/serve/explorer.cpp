@@ -1,12 +1,14 @@
 // The learning-rate explorer's server side: the optimizers of optim/ stepping on one or two
 // parameters, so the page shows the library's own update rules.
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <memory>
 
 #include "api.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/optim/optimizers.hpp"
+#include "neurona/optim/registry.hpp"
 
 namespace neurona::app {
 
@@ -116,13 +118,7 @@ json explorer_race(const json& r) {
   json racers = json::object();
   for (const auto& [opt_name, lr] : lrs) {
     Tensor p = Tensor::from({float(sx), float(sy)}).requires_grad_();
-    std::unique_ptr<optim::Optimizer> opt;
-    if (opt_name == "sgd") opt = std::make_unique<optim::SGD>(std::vector<Tensor>{p}, optim::SGDOptions{.lr = lr});
-    else if (opt_name == "momentum")
-      opt = std::make_unique<optim::SGD>(std::vector<Tensor>{p}, optim::SGDOptions{.lr = lr, .momentum = 0.9});
-    else if (opt_name == "rmsprop")
-      opt = std::make_unique<optim::RMSprop>(std::vector<Tensor>{p}, optim::RMSpropOptions{.lr = lr});
-    else opt = std::make_unique<optim::Adam>(std::vector<Tensor>{p}, optim::AdamOptions{.lr = lr});
+    std::shared_ptr<optim::Optimizer> opt = make_web_optimizer(opt_name, lr, {p});
     json path = json::array();
     for (int s = 0; s <= steps; ++s) {
       opt->zero_grad();
@@ -151,6 +147,22 @@ json explorer_race(const json& r) {
           {"racers", racers},
           {"view", {x0, x1, y0, y1}},
           {"grid", {{"n", n}, {"values", grid}}}};
+}
+
+OptimizerChoice optimizer_choice(const std::string& word) {
+  if (word == "momentum") return {"sgd", {{"momentum", "0.9"}}};
+  if (word == "nesterov") return {"sgd", {{"momentum", "0.9"}, {"nesterov", "true"}}};
+  return {word, {}};
+}
+
+std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, double lr, std::vector<Tensor> params) {
+  const OptimizerChoice choice = optimizer_choice(word);
+  std::map<std::string, std::string> values(choice.options.begin(), choice.options.end());
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", lr);
+  values["lr"] = text;
+  const optim::OptimizerEntry& entry = optim::optimizers().get(choice.name);
+  return entry.make(entry.options_from(values), std::move(params));
 }
 
 }  // namespace neurona::app

@@ -8,13 +8,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "api.hpp"
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/random.hpp"
 #include "neurona/data/synthetic.hpp"
 #include "neurona/io/safetensors.hpp"
 #include "neurona/nn/functional.hpp"
-#include "neurona/optim/optimizers.hpp"
 #include "neurona/optim/regularization.hpp"
 
 namespace neurona::app::playground {
@@ -280,20 +280,7 @@ void Session::build_optimizer() {
     params.push_back(l->weight);
     params.push_back(l->bias);
   }
-  const double lr = config_.learningRate;
-  const std::string& o = config_.optimizer;
-  if (o == "sgd") optimizer_ = std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = lr});
-  else if (o == "momentum")
-    optimizer_ = std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = lr, .momentum = 0.9});
-  else if (o == "nesterov")
-    optimizer_ = std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = lr, .momentum = 0.9, .nesterov = true});
-  else if (o == "adam") optimizer_ = std::make_unique<optim::Adam>(params, optim::AdamOptions{.lr = lr});
-  else if (o == "adamw") optimizer_ = std::make_unique<optim::AdamW>(params, optim::AdamWOptions{.lr = lr});
-  else if (o == "rmsprop") optimizer_ = std::make_unique<optim::RMSprop>(params, optim::RMSpropOptions{.lr = lr});
-  else if (o == "adagrad") optimizer_ = std::make_unique<optim::Adagrad>(params, optim::AdagradOptions{.lr = lr});
-  else if (o == "adadelta") optimizer_ = std::make_unique<optim::Adadelta>(params, optim::AdadeltaOptions{.lr = lr});
-  else if (o == "nadam") optimizer_ = std::make_unique<optim::NAdam>(params, optim::NAdamOptions{.lr = lr});
-  else optimizer_ = std::make_unique<optim::RAdam>(params, optim::RAdamOptions{.lr = lr});
+  optimizer_ = make_web_optimizer(config_.optimizer, config_.learningRate, std::move(params));
 }
 
 Tensor Session::forward(const Tensor& x, std::vector<Tensor>* hidden) const {
@@ -653,9 +640,15 @@ std::string Session::export_config_yaml() {
     if (!(last && multi) && act != "linear") y << ", activation: " << act;
     y << "}\n";
   }
-  std::string opt = config_.optimizer, extra;
-  if (opt == "momentum") opt = "sgd", extra = ", momentum: 0.9";
-  if (opt == "nesterov") opt = "sgd", extra = ", momentum: 0.9, nesterov: true";
+  const OptimizerChoice choice = optimizer_choice(config_.optimizer);
+  const std::string& opt = choice.name;
+  std::string extra;
+  for (const auto& [key, value] : choice.options) {
+    extra += ", ";
+    extra += key;
+    extra += ": ";
+    extra += value;
+  }
   y << "compile:\n"
     << "  optimizer: {" << opt << ": {lr: " << config_.learningRate << extra << "}}\n"
     << "  loss: " << (multi ? "cross_entropy" : "mse") << "\n"

@@ -105,7 +105,7 @@ class Session {
   Tensor all_x_, all_y_;  // raw points [N, 2], targets [N, 1] (±1, real, or class index)
   Tensor train_xy_, train_x_, train_y_, test_xy_, test_x_, test_y_;
   std::vector<std::shared_ptr<nn::Linear>> layers_;
-  std::unique_ptr<optim::Optimizer> optimizer_;
+  std::shared_ptr<optim::Optimizer> optimizer_;
   int64_t epoch_ = 0;
   int64_t run_ = 0;  // bumped on every reset, so the page knows to clear its loss chart
   int64_t data_version_ = 0;
