@@ -28,6 +28,7 @@
 #include "neurona/optim/registry.hpp"
 #include "neurona/optim/schedulers.hpp"
 #include "neurona/train/callbacks.hpp"
+#include "neurona/train/callback_registry.hpp"
 
 namespace neurona::app {
 
@@ -183,10 +184,8 @@ std::shared_ptr<optim::LRScheduler> make_schedule(const Named& s, optim::Optimiz
 std::string task_of(const Config& c) {
   if (!c.data.task.empty()) return c.data.task;
   if (c.data.source == "idx") return "multiclass";
-  const std::string loss = c.compile.loss.kind;
-  if (loss == "bce" || loss == "bce_with_logits") return "binary";
-  if (loss == "cross_entropy" || loss == "nll") return "multiclass";
-  return "regression";
+  const std::string task = train::loss_task(c.compile.loss.kind).task;
+  return task.empty() ? "regression" : task;
 }
 
 PreparedData load_data(const Config& c) {
@@ -359,22 +358,20 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
       throw;
     }
   };
+  // The loss is its registry row's, with the config's options. Cross-entropy after a softmax
+  // layer needs the model: Keras's cross-entropy on the probabilities (with the class weights).
   const Named& loss = cc.loss;
   const std::string list_key = loss.kind == "cross_entropy" ? "weight" : "pos_weight";
   const Tensor list = loss.has(list_key) ? list_tensor(loss.numbers(list_key)) : Tensor();
   if (loss.kind == "cross_entropy" && ends_in_softmax(c.layers)) {
     o.loss_object = std::make_shared<nn::ProbabilityCrossEntropyLoss>(list);
-  } else if (loss.kind == "cross_entropy" && (loss.has("label_smoothing") || list.defined())) {
-    nn::F::CrossEntropyOptions ce;
-    ce.label_smoothing = static_cast<float>(loss.number("label_smoothing", 0));
-    ce.weight = list;
-    o.loss_object = std::make_shared<nn::CrossEntropyLoss>(ce);
-  } else if (loss.kind == "bce_with_logits" && list.defined()) {
-    o.loss_object = std::make_shared<nn::BCEWithLogitsLoss>(nn::Reduction::Mean, Tensor(), list);
-  } else if (loss.kind == "huber" && loss.has("delta")) {
-    o.loss_object = std::make_shared<nn::HuberLoss>(static_cast<float>(loss.number("delta", 1)));
-  } else if (loss.kind == "smooth_l1" && loss.has("beta")) {
-    o.loss_object = std::make_shared<nn::SmoothL1Loss>(static_cast<float>(loss.number("beta", 1)));
+  } else {
+    try {
+      const nn::LossEntry& entry = nn::losses().get(loss.kind);
+      o.loss_object = entry.make(entry.options_from(loss.options));
+    } catch (const Error& e) {
+      fail(loss.path, ": ", e.what());
+    }
   }
   if (list.defined()) {
     // Named as the loss it wraps for the metrics: the canonical name, or the probability form's.
@@ -401,56 +398,15 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
 
 std::vector<std::shared_ptr<train::Callback>> make_callbacks(const Config& c) {
   std::vector<std::shared_ptr<train::Callback>> out;
-  const bool quiet = c.fit.verbose == 0;
+  train::CallbackContext context;
+  context.verbose = c.fit.verbose != 0;
+  context.run_dir = !c.logging.dir.empty();
   for (const Named& cb : c.callbacks) {
-    if (cb.kind == "early_stopping") {
-      train::EarlyStoppingOptions o;
-      o.monitor = cb.text("monitor", o.monitor);
-      o.min_delta = cb.number("min_delta", o.min_delta);
-      o.patience = cb.integer("patience", o.patience);
-      o.mode = cb.text("mode", o.mode);
-      o.baseline = cb.number("baseline", o.baseline);
-      o.restore_best_weights = cb.flag("restore_best_weights", o.restore_best_weights);
-      o.start_from_epoch = cb.integer("start_from_epoch", o.start_from_epoch);
-      o.verbose = cb.flag("verbose", !quiet);
-      out.push_back(std::make_shared<train::EarlyStopping>(o));
-    } else if (cb.kind == "model_checkpoint") {
-      train::ModelCheckpointOptions o;
-      o.dirpath = cb.text("dirpath", "");
-      o.filename = cb.text("filename", o.filename);
-      o.monitor = cb.text("monitor", o.monitor);
-      o.mode = cb.text("mode", o.mode);
-      o.save_top_k = cb.integer("save_top_k", o.save_top_k);
-      o.save_last = cb.flag("save_last", o.save_last);
-      o.every_n_epochs = cb.integer("every_n_epochs", o.every_n_epochs);
-      o.verbose = cb.flag("verbose", o.verbose);
-      check(!o.dirpath.empty() || !c.logging.dir.empty(), cb.path,
-            ": model_checkpoint needs dirpath, or logging.dir for <run>/checkpoints");
-      out.push_back(std::make_shared<train::ModelCheckpoint>(o));
-    } else if (cb.kind == "reduce_lr_on_plateau") {
-      // Keras's defaults and conventions: min_delta is absolute, reduce after `patience` bad epochs.
-      train::ReduceLROnPlateauCallbackOptions o;
-      o.monitor = cb.text("monitor", o.monitor);
-      const std::string mode = cb.text("mode", "auto");
-      o.schedule.mode = mode == "auto" ? train::infer_mode(o.monitor) : mode;
-      o.schedule.factor = cb.number("factor", 0.1);
-      o.schedule.patience = cb.integer("patience", 10);
-      o.schedule.threshold = cb.number("min_delta", 1e-4);
-      o.schedule.threshold_mode = "abs";
-      o.schedule.cooldown = cb.integer("cooldown", 0);
-      o.schedule.min_lr = cb.number("min_lr", 0);
-      o.schedule.convention = optim::ReduceLROnPlateauOptions::Convention::keras;
-      o.verbose = cb.flag("verbose", !quiet);
-      out.push_back(std::make_shared<train::ReduceLROnPlateau>(o));
-    } else if (cb.kind == "learning_rate_monitor") {
-      out.push_back(std::make_shared<train::LearningRateMonitor>(cb.text("logging_interval", "epoch")));
-    } else if (cb.kind == "terminate_on_nan") {
-      out.push_back(std::make_shared<train::TerminateOnNaN>());
-    } else {
-      check(cb.has("filename"), cb.path, ": csv_logger needs filename, e.g. {csv_logger: history.csv}");
-      const std::string sep = cb.text("separator", ",");
-      check(sep.size() == 1, cb.path, ".separator: expected one character, got '", sep, "'");
-      out.push_back(std::make_shared<train::CSVLogger>(cb.text("filename", ""), sep[0], cb.flag("append", false)));
+    try {
+      const train::CallbackEntry& entry = train::callbacks().get(cb.kind);
+      out.push_back(entry.make(entry.options_from(cb.options), context));
+    } catch (const Error& e) {
+      fail(cb.path, ": ", e.what());
     }
   }
   return out;

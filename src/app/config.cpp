@@ -18,6 +18,8 @@
 #include "neurona/nn/registry.hpp"
 #include "neurona/optim/registry.hpp"
 #include "neurona/train/names.hpp"
+#include "neurona/train/callback_registry.hpp"
+#include "neurona/train/metric_registry.hpp"
 
 namespace neurona::app {
 
@@ -46,16 +48,7 @@ struct KindSpec : ComponentSpec {
   KindSpec(const ComponentSpec& c) : ComponentSpec(c) {}
 };
 
-const std::vector<KindSpec>& layer_specs() {
-  static const std::vector<KindSpec> s = [] {
-    std::vector<KindSpec> v;
-    for (const auto& e : nn::layers().entries()) v.emplace_back(static_cast<const ComponentSpec&>(e));
-    return v;
-  }();
-  return s;
-}
-
-// The schema reads the tables of the layers that own the components (as layer_specs above).
+// The schema reads the tables of the layers that own the components.
 template <class E>
 std::vector<KindSpec> specs_of(const Registry<E>& registry) {
   std::vector<KindSpec> v;
@@ -63,55 +56,24 @@ std::vector<KindSpec> specs_of(const Registry<E>& registry) {
   return v;
 }
 
+const std::vector<KindSpec>& layer_specs() {
+  static const std::vector<KindSpec> s = specs_of(nn::layers());
+  return s;
+}
 const std::vector<KindSpec>& optimizer_specs() {
   static const std::vector<KindSpec> s = specs_of(optim::optimizers());
   return s;
 }
-
 const std::vector<KindSpec>& loss_specs() {
-  static const std::vector<KindSpec> s = [] {
-    std::vector<KindSpec> v;
-    for (const auto& name : train::loss_names()) {
-      const std::string c = train::canonical_loss_name(name);
-      if (c != name) continue;
-      KindSpec k{c, "", {}};
-      if (c == "huber") k.options = {{"delta", T::Number}};
-      if (c == "smooth_l1") k.options = {{"beta", T::Number}};
-      if (c == "cross_entropy") k.options = {{"label_smoothing", T::Number}, {"weight", T::List}};
-      if (c == "bce_with_logits") k.options = {{"pos_weight", T::List}};
-      for (const auto& alias : train::loss_names())
-        if (alias != c && train::canonical_loss_name(alias) == c) k.aliases.push_back(alias);
-      v.push_back(k);
-    }
-    return v;
-  }();
+  static const std::vector<KindSpec> s = specs_of(nn::losses());
   return s;
 }
-
 const std::vector<KindSpec>& schedule_specs() {
   static const std::vector<KindSpec> s = specs_of(optim::schedules());
   return s;
 }
-
 const std::vector<KindSpec>& callback_specs() {
-  static const std::vector<KindSpec> s = {
-      {"early_stopping", "",
-       {{"monitor", T::Text}, {"min_delta", T::Number}, {"patience", T::Int}, {"mode", T::Text, "", {"auto", "min", "max"}},
-        {"baseline", T::Number}, {"restore_best_weights", T::Bool}, {"start_from_epoch", T::Int}, {"verbose", T::Bool}},
-       {"earlystopping"}},
-      {"model_checkpoint", "",
-       {{"dirpath", T::Text}, {"filename", T::Text}, {"monitor", T::Text}, {"mode", T::Text, "", {"auto", "min", "max"}},
-        {"save_top_k", T::Int}, {"save_last", T::Bool}, {"every_n_epochs", T::Int}, {"verbose", T::Bool}},
-       {"modelcheckpoint"}},
-      {"reduce_lr_on_plateau", "",
-       {{"monitor", T::Text}, {"factor", T::Number}, {"patience", T::Int}, {"min_delta", T::Number},
-        {"mode", T::Text, "", {"min", "max", "auto"}}, {"cooldown", T::Int}, {"min_lr", T::Number}, {"verbose", T::Bool}},
-       {"reducelronplateau"}},
-      {"learning_rate_monitor", "logging_interval", {{"logging_interval", T::Text, "", {"epoch", "step"}}},
-       {"learningratemonitor", "lr_monitor"}},
-      {"terminate_on_nan", "", {}, {"terminateonnan"}},
-      {"csv_logger", "filename", {{"filename", T::Text}, {"separator", T::Text}, {"append", T::Bool}}, {"csvlogger"}},
-  };
+  static const std::vector<KindSpec> s = specs_of(train::callbacks());
   return s;
 }
 
@@ -495,11 +457,9 @@ void parse_compile(const YAML::Node& n, CompileConfig& c) {
     if (key == "optimizer") c.optimizer = parse_named(v, path, optimizer_specs(), "optimizer");
     else if (key == "loss") c.loss = parse_named(v, path, loss_specs(), "loss");
     else if (key == "metrics") {
-      const auto valid = train::metric_names();
       c.metrics = as_strings(v, path);
       for (const auto& m : c.metrics)
-        if (std::find(valid.begin(), valid.end(), lower(m)) == valid.end())
-          fail(path, ": unknown metric '", m, "'", did_you_mean(m, valid));
+        if (!train::metrics().find(m)) fail(path, ": unknown metric '", m, "'", did_you_mean(m, train::metric_names()));
     } else {
       std::map<std::string, YAML::Node> extra;
       c.schedule = parse_named(v, path, schedule_specs(), "schedule", &extra, {"interval", "frequency", "monitor"});

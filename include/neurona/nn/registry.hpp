@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "neurona/core/registry.hpp"
+#include "neurona/nn/loss.hpp"
 #include "neurona/nn/module.hpp"
 
 namespace neurona::nn {
@@ -19,5 +20,14 @@ struct LayerInput {
 
 using LayerEntry = Entry<std::shared_ptr<Module>, const LayerInput&>;
 const Registry<LayerEntry>& layers();
+
+// The losses users can name (PyTorch's names, Keras's and both libraries' class names as
+// aliases), with PyTorch's options and defaults: nn::losses().get("huber").make(options). Each
+// says what it trains for, which the metrics read (train::loss_task).
+struct LossEntry : Entry<std::shared_ptr<Loss>> {
+  std::string task;     // "regression", "binary" or "multiclass"
+  bool logits = false;  // the model's outputs are logits (bce_with_logits, cross_entropy)
+};
+const Registry<LossEntry>& losses();
 
 }  // namespace neurona::nn

@@ -1,7 +1,8 @@
 #pragma once
 // The course's words for losses, metrics and optimizers, turned into objects: what
 // Model::compile("adam", "mae", {"mae"}) and the config files use. Unknown names are errors that
-// list the valid ones and suggest the nearest.
+// list the valid ones and suggest the nearest. The words, options and factories are the
+// registries' (nn::losses(), train::metrics()); these read them.
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,10 +17,10 @@ namespace neurona::train {
 
 // mse, mae, huber, smooth_l1, bce, bce_with_logits, cross_entropy, nll and Keras's aliases
 // (mean_squared_error, mean_absolute_error, binary_crossentropy,
-// sparse_categorical_crossentropy, …).
+// sparse_categorical_crossentropy, …), with their default options: nn::losses()' rows.
 std::shared_ptr<nn::Loss> make_loss(const std::string& name);
 std::string canonical_loss_name(const std::string& name);  // "mean_absolute_error" -> "mae"
-std::vector<std::string> loss_names();
+std::vector<std::string> loss_names();  // every name and alias, sorted
 
 // What a loss trains for, read from its name: a make_loss name or alias, or an nn::Loss's name()
 // ("CrossEntropyLoss", "BCEWithLogitsLoss", …, and "cross_entropy_on_probabilities", the config's
@@ -35,8 +36,9 @@ LossTask loss_task(const std::string& loss);
 // recall, f1 and auc are binary (class 1 positive) or macro-averaged over the classes of the
 // model's output (multiclass; auc one-vs-rest, after softmax when the outputs are logits). For
 // other losses the model's output decides: one column is binary, C columns are C classes.
+// train::metrics()' rows, given loss_task(loss).
 std::shared_ptr<nn::metrics::Metric> make_metric(const std::string& name, const std::string& loss);
-std::vector<std::string> metric_names();
+std::vector<std::string> metric_names();  // every name and alias
 
 // sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam with PyTorch's argument names
 // (lr, momentum, betas → beta1/beta2, weight_decay, nesterov, amsgrad, …).
