@@ -4,16 +4,22 @@ For every workload, batch size and thread count (1 and 2) it runs Neurona's benc
 PyTorch's torch_workloads.py, one process each, with the same model, data size and threads:
 PyTorch under its defaults and under tuned settings (torch.set_num_threads plus OMP_NUM_THREADS,
 OPENBLAS_NUM_THREADS and OMP_WAIT_POLICY=PASSIVE), the ratio being taken against PyTorch's best.
-Prints the table and writes bench/RESULTS.md.
+Then two more tables: the contention row (W2 at batch 32 on 1 thread and on all cores while a busy
+process started here occupies one core, PyTorch beside it) and the process rows (the whole
+`neurona train bench/configs/<workload>.yaml` process, wall time / steps, against PyTorch's loop
+and Neurona's own inner-loop row). Prints the tables and writes bench/RESULTS.md.
 """
 import argparse
 import datetime
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 
 # (workload, batch, target speed-up over PyTorch or None)
 WORKLOADS = [
@@ -29,6 +35,20 @@ WORKLOADS = [
 ]
 # W5 is W2's model; its batches 32, 128 and 512 are the W2 rows.
 W5_FROM_W2 = {32: 1.0, 128: 1.0, 512: 1.0}
+
+# Process rows: (workload, batch, config in bench/configs, --set overrides, optimizer steps the run
+# takes). Each config is its workload's model, loss, optimizer and batch on a real data set, with
+# logging off; the steps follow from the rows and epochs written in it.
+PROCESS = [
+    ("W4", 10, "w4.yaml", [], 20000),    # 500 spiral points / 10 x 400 epochs
+    ("W1", 256, "w1.yaml", [], 200),     # 1024 wine rows / 256 x 50 epochs
+    ("W1b", 256, "w1b.yaml", [], 80),    # 1024 wine rows / 256 x 20 epochs
+    ("W2", 32, "w2.yaml", [], 1875),     # 60,000 Fashion-MNIST images / 32 x 1 epoch
+    ("W2", 128, "w2.yaml", ["fit.batch_size=128"], 469),  # 468 full batches and one of 96
+]
+# W5 is W2's model on the data of W2's sizes and needs no process row of its own.
+PROCESS_TARGET_VS_TORCH = {"W4": 30.0}
+PROCESS_TARGET_VS_INNER = 1.5
 
 TORCH_TUNED = [
     ("set_num_threads+OMP+OPENBLAS=1+PASSIVE", lambda t: {"OMP_NUM_THREADS": str(t), "OPENBLAS_NUM_THREADS": "1",
@@ -48,6 +68,33 @@ def run_json(cmd, env_extra=None):
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+def start_busy_process():
+    """A Python `while True` loop pinned to the last core: another tenant's busy process."""
+    last = os.cpu_count() - 1
+    def pin():
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {last})
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pin)
+    time.sleep(0.2)
+    return busy, last
+
+
+def run_process(exe, config, sets, threads):
+    """Wall seconds of one `neurona train CONFIG` process (threads None: the default, all cores)."""
+    cmd = [exe, "train", os.path.join("bench", "configs", config)]
+    for kv in sets:
+        cmd += ["--set", kv]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    env = {k: v for k, v in os.environ.items() if k not in ("NEURONA_NUM_THREADS",)}
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        return None, (r.stderr.strip().splitlines() or ["failed"])[-1]
+    return wall, r.stdout
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -55,7 +102,7 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--rounds", type=int, default=3, help="alternating Neurona/PyTorch rounds per workload")
     p.add_argument("--threads", default="1,2")
-    p.add_argument("--quick", action="store_true", help="W4, W1 and W1b only")
+    p.add_argument("--quick", action="store_true", help="W4, W1 and W1b only (plus the contention row)")
     a = p.parse_args()
     exe = os.path.join(a.build, "bench", "bench_workloads")
     torch_py = [sys.executable, os.path.join(HERE, "torch_workloads.py")]
@@ -112,6 +159,46 @@ def main():
     accuracy = run_json([exe, "--accuracy", "--threads", str(max(threads)), "--data",
                          os.path.join(HERE, "..", "data", "winequality-red.csv")])[0]
 
+    # Contention: W2 at batch 32, one thread and all cores, while a busy process holds one core.
+    cores = os.cpu_count()
+    cont_threads = sorted({1, cores})
+    cont = {}  # (impl, threads) -> records
+    busy, busy_core = start_busy_process()
+    try:
+        for rnd in range(a.rounds):
+            for t in cont_threads:
+                log(f"W2 batch 32, {t} thread(s), busy process on core {busy_core} (round {rnd + 1}/{a.rounds})")
+                cont.setdefault(("neurona", t), []).extend(run_json(
+                    [exe, "--workload", "W2", "--batch", "32", "--threads", str(t)] + common))
+                name, env = TORCH_TUNED[0]
+                cont.setdefault(("torch", t), []).extend(run_json(
+                    torch_py + ["--workload", "W2", "--batch", "32", "--threads", str(t)] + common, env(t)))
+    finally:
+        busy.kill()
+        busy.wait()
+
+    # Process rows: the whole `neurona train CONFIG`, for the workloads measured above.
+    neurona_cli = os.path.join(a.build, "neurona")
+    measured = {(r["workload"], r["batch"], r["threads"]): r for r in rows if r["precision"] == "fp32"}
+    process_rows = []
+    for (w, b, config, sets, steps) in PROCESS:
+        if not any((w, b, t) in measured for t in threads):
+            continue
+        for t in threads:
+            inner = measured.get((w, b, t))
+            if inner is None:
+                continue
+            walls, error = [], None
+            for rnd in range(a.rounds):
+                log(f"{w} batch {b}: neurona train bench/configs/{config}, {t} thread(s) (round {rnd + 1}/{a.rounds})")
+                wall, out = run_process(neurona_cli, config, sets, None if t == cores else t)
+                if wall is None:
+                    error = out
+                    break
+                walls.append(wall)
+            process_rows.append({"workload": w, "batch": b, "threads": t, "config": config, "sets": sets,
+                                 "steps": steps, "walls": walls, "error": error, "inner": inner})
+
     order = {"W4": 0, "W1": 1, "W1b": 2, "W2": 3, "W5": 4}
     rows.sort(key=lambda r: (order[r["workload"]], r["batch"], r["precision"], r["threads"]))
     header = ("| workload | batch | thr | prec | Neurona µs/step min (med) | samples/s | GFLOP/s "
@@ -138,9 +225,54 @@ def main():
                 f"mean validation MAE of the last 10 epochs): fp32 {accuracy['val_loss_fp32']:.5f}, bf16-mixed {accuracy['val_loss_bf16']:.5f}, "
                 f"relative difference {100 * accuracy['relative_difference']:.2f} % (target ≤ 1 %)")
     table = "\n".join(lines)
+
+    def ms(records):
+        us = [r["us_min"] for r in records]
+        med = [r["us_median"] for r in records]
+        return min(us) / 1e3, statistics.median(med) / 1e3
+    cont_lines = ["| workload | batch | thr | Neurona ms/step min (med) | PyTorch ms/step min (med) | PyTorch / Neurona (med) |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+    for t in cont_threads:
+        nm, nmed = ms(cont[("neurona", t)])
+        tm, tmed = ms(cont[("torch", t)])
+        cont_lines.append(f"| W2 | 32 | {t}{' (default)' if t == cores else ''} | {nm:.2f} ({nmed:.2f}) "
+                          f"| {tm:.2f} ({tmed:.2f}) | {tmed / nmed:.2f}× |")
+    one, full = ms(cont[("neurona", 1)])[1], ms(cont[("neurona", cores)])[1]
+    cont_verdict = (f"- Neurona's default ({cores} threads) against 1 thread with the busy process: "
+                    f"{full:.2f} / {one:.2f} ms = {full / one:.2f}× (medians; target ≤ 1: "
+                    f"{'met' if full <= one else 'NOT met'})")
+    cont_table = "\n".join(cont_lines + ["", cont_verdict])
+
+    proc_lines = ["| workload | batch | thr | config | steps | process s (best) | process µs/step | inner-loop µs/step "
+                  "| process / inner | PyTorch loop µs/step | PyTorch loop / process | targets |",
+                  "| " + " | ".join(["---"] * 12) + " |"]
+    for r in process_rows:
+        cfg = "bench/configs/" + r["config"] + "".join(f" --set {kv}" for kv in r["sets"])
+        if r["error"] is not None:
+            proc_lines.append(f"| {r['workload']} | {r['batch']} | {r['threads']} | {cfg} | {r['steps']} "
+                              f"| not run: {r['error']} | | | | | | |")
+            continue
+        wall = min(r["walls"])
+        per_step = wall / r["steps"] * 1e6
+        inner = r["inner"]["neurona"]["us_min"]
+        torch_us = r["inner"]["torch_best"]["us_min"]
+        vs_inner, vs_torch = per_step / inner, torch_us / per_step
+        verdicts = [f"≤ {PROCESS_TARGET_VS_INNER:g}× inner {'met' if vs_inner <= PROCESS_TARGET_VS_INNER else 'NOT met'}"]
+        tgt = PROCESS_TARGET_VS_TORCH.get(r["workload"])
+        if tgt is not None:
+            verdicts.append(f"≥ {tgt:g}× PyTorch {'met' if vs_torch >= tgt else 'NOT met'}")
+        proc_lines.append(f"| {r['workload']} | {r['batch']} | {r['threads']} | {cfg} | {r['steps']} | {wall:.3f} "
+                          f"| {per_step:.1f} | {inner:.1f} | {vs_inner:.2f}× | {torch_us:.1f} | {vs_torch:.2f}× "
+                          f"| {'; '.join(verdicts)} |")
+    proc_table = "\n".join(proc_lines)
+
     print(table)
     print("\n".join(gemm_lines))
     print(acc_line)
+    print("\nContention: W2 batch 32 with a busy process pinned to core", busy_core)
+    print(cont_table)
+    print("\nProcess rows: the whole `neurona train CONFIG` process")
+    print(proc_table)
 
     devices = subprocess.run([os.path.join(a.build, "neurona"), "devices"], capture_output=True, text=True).stdout
     with open("/proc/loadavg") as f:
@@ -161,6 +293,20 @@ def main():
                 "PyTorch default = no thread settings at all. "
                 "GFLOP/s counts the matmuls only (forward, input and weight gradients).\n\n")
         f.write(table + "\n\n" + "\n".join(gemm_lines) + "\n" + acc_line + "\n")
+        f.write("\n## Under contention\n\nW2 at batch 32 while another process (a Python `while True` loop that "
+                f"bench/run.py starts and kills) is pinned to core {busy_core}: Neurona's bench_workloads on 1 thread "
+                f"and on {cores} (its default, all cores), PyTorch under {TORCH_TUNED[0][0]} at the same thread "
+                f"count. ms per step, min (median of the repetitions' medians) over {a.rounds} alternating rounds; "
+                "the ratios use the medians, the figure a loaded machine gives most of the time.\n\n")
+        f.write(cont_table + "\n")
+        f.write("\n## The whole process\n\n`neurona train CONFIG` run as a user runs it (start-up, config, "
+                "data loading and scaling, the training loop, the closing lines; logging off), timed from outside "
+                f"by bench/run.py, best of {a.rounds}; `--threads` only when fewer than all cores. µs/step = wall "
+                "time / the run's optimizer steps. Inner-loop µs/step is Neurona's row above (same workload, batch "
+                "and threads, data in memory); PyTorch loop is PyTorch's best row above (its loop alone, data in "
+                "memory, no start-up). The W2 configs read Fashion-MNIST from its gzipped IDX files and score "
+                "the 10,000 test images at the end, both counted in the wall time.\n\n")
+        f.write(proc_table + "\n")
     log(f"wrote {os.path.join(HERE, 'RESULTS.md')}")
 
 

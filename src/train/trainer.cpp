@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/random.hpp"
@@ -289,6 +291,12 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
       // The partial epoch is not an epoch: no history row, callbacks, schedule or validation.
       accum_.clear();
       const auto path = checkpoint_dir() / "interrupted.safetensors";
+      {  // the snapshot left the history out (make_checkpoint): the epoch added no row to it
+        std::string& text = epoch_start.state_meta.at("neurona.checkpoint");
+        nlohmann::json meta = nlohmann::json::parse(text);
+        meta["history"] = nlohmann::json::parse(history_.to_json());
+        text = meta.dump();
+      }
       write_checkpoint(path, epoch_start);
       progress.message("interrupted during epoch " + std::to_string(epoch_ + 1) + ": checkpoint of the state before it written to " +
                        path.string() + " (resuming replays the epoch)");

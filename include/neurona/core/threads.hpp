@@ -11,9 +11,11 @@ namespace neurona {
 int num_threads();
 void set_num_threads(int n);  // n >= 1
 
-// Calls fn(begin_i, end_i) over disjoint chunks covering [begin, end). Runs on the caller alone
-// when the range is shorter than 2 * grain, when one thread is set, or when already inside a
-// worker.
+// Calls fn(begin_i, end_i) over disjoint chunks covering [begin, end): one chunk per thread, with
+// boundaries that depend only on the range and the thread count; whichever thread is free (the
+// caller included) runs the next chunk. Runs on the caller alone when the range is shorter than
+// 2 * grain, when one thread is set, or when already inside a chunk. An exception thrown by fn
+// reaches the caller once every chunk has run.
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn);
 
