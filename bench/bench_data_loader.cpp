@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
     source = "random data (Fashion-MNIST not installed)";
   }
   const int64_t n = images.size(0), batch = 128;
-  std::printf("data: %s, %lld x %lld, %d threads\n", source, (long long)n, (long long)images.size(1), num_threads());
+  std::printf("data: %s, %lld x %lld, %d threads\n", source, (long long)n, (long long)images.size(1),
+              num_threads());
 
   auto dataset = std::make_shared<data::TensorDataset>(images, labels);
   double checksum = 0;
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   std::printf("loader, shuffled, batch %lld, no prefetch: %8.1f ms\n", (long long)batch, t_load_serial * 1e3);
   std::printf("MLP 784-512-256-10 epoch, batch %lld:      %8.1f ms (final loss %.4f)\n", (long long)batch,
               t_epoch * 1e3, last_loss);
-  std::printf("loading / epoch = %.2f %% (goal < 5 %%)   [checksum %.1f]\n", 100.0 * t_load / t_epoch, checksum);
+  std::printf("loading / epoch = %.2f %% (goal < 5 %%)   [checksum %.1f]\n", 100.0 * t_load / t_epoch,
+              checksum);
   return 0;
 }

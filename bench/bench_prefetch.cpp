@@ -30,7 +30,8 @@ double per_batch(data::DataLoader& loader, int epochs) {
     int64_t batches = 0;
     for (int e = 0; e < epochs; ++e)
       for (const data::Batch& b : loader) batches += b.size() > 0;
-    best = std::min(best, std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / double(batches));
+    best = std::min(best,
+                    std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / double(batches));
   }
   return best;
 }

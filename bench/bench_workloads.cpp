@@ -25,7 +25,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -71,17 +73,28 @@ Args parse(int argc, char** argv) {
       check(i + 1 < argc, "bench_workloads: ", k, " needs a value");
       return argv[++i];
     };
-    if (k == "--workload") a.workload = next();
-    else if (k == "--batch") a.batch = std::stoll(next());
-    else if (k == "--threads") a.threads = std::stoi(next());
-    else if (k == "--repeats") a.repeats = std::stoi(next());
-    else if (k == "--seconds") a.seconds = std::stod(next());
-    else if (k == "--precision") a.precision = next();
-    else if (k == "--epochs") a.epochs = std::stoi(next());
-    else if (k == "--data") a.data = next();
-    else if (k == "--gemm") a.gemm = true;
-    else if (k == "--accuracy") a.accuracy = true;
-    else fail("bench_workloads: unknown argument '", k, "'");
+    if (k == "--workload")
+      a.workload = next();
+    else if (k == "--batch")
+      a.batch = std::stoll(next());
+    else if (k == "--threads")
+      a.threads = std::stoi(next());
+    else if (k == "--repeats")
+      a.repeats = std::stoi(next());
+    else if (k == "--seconds")
+      a.seconds = std::stod(next());
+    else if (k == "--precision")
+      a.precision = next();
+    else if (k == "--epochs")
+      a.epochs = std::stoi(next());
+    else if (k == "--data")
+      a.data = next();
+    else if (k == "--gemm")
+      a.gemm = true;
+    else if (k == "--accuracy")
+      a.accuracy = true;
+    else
+      fail("bench_workloads: unknown argument '", k, "'");
   }
   return a;
 }
@@ -117,7 +130,8 @@ int run_workload(const Args& a) {
     us.push_back(seconds_since(t0) / double(steps) * 1e6);
   }
   std::printf(
-      "{\"impl\": \"neurona\", \"workload\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": \"%s\", "
+      "{\"impl\": \"neurona\", \"workload\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": "
+      "\"%s\", "
       "\"steps\": %lld, \"us_min\": %.3f, \"us_median\": %.3f, \"gflop_per_step\": %.6f}\n",
       a.workload.c_str(), (long long)batch, a.threads, matmul_precision().c_str(), (long long)steps,
       *std::min_element(us.begin(), us.end()), median(us), bench::step_flops(w, batch) * 1e-9);
@@ -166,7 +180,10 @@ int run_gemm(const Args& a) {
   std::vector<float> A(n * n, 0.5f), B(n * n, 0.25f), C(n * n);
   openblas_set_num_threads(a.threads);
   const double t_ceiling = best_time(
-      [&] { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, A.data(), n, B.data(), n, 0.f, C.data(), n); },
+      [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, A.data(), n, B.data(), n, 0.f,
+                    C.data(), n);
+      },
       10);
   set_num_threads(a.threads);  // restores Neurona's own GEMM threading
   for (const auto& [prec, gflops] : layer)

@@ -61,7 +61,8 @@ inline Workload make_model(const std::string& name) {
 }
 
 inline std::unique_ptr<optim::Optimizer> make_optimizer(const Workload& w) {
-  if (w.name == "W4") return std::make_unique<optim::SGD>(w.model->parameters(), optim::SGDOptions{.lr = 0.03});
+  if (w.name == "W4")
+    return std::make_unique<optim::SGD>(w.model->parameters(), optim::SGDOptions{.lr = 0.03});
   return std::make_unique<optim::Adam>(w.model->parameters(), optim::AdamOptions{.lr = 1e-3});
 }
 

@@ -21,9 +21,12 @@ int main(int argc, char** argv) {
     int verbose = 2;
     int positional = 0;
     for (int i = 1; i < argc; ++i) {
-      if (!std::strcmp(argv[i], "--quiet")) verbose = 0;
-      else if (positional++ == 0) path = argv[i];
-      else epochs = std::stoll(argv[i]);
+      if (!std::strcmp(argv[i], "--quiet"))
+        verbose = 0;
+      else if (positional++ == 0)
+        path = argv[i];
+      else
+        epochs = std::stoll(argv[i]);
     }
     data::CsvOptions co;
     co.target = {"quality"};

@@ -11,7 +11,7 @@
 using namespace neurona;
 
 class LitClassifier : public train::LightningModule {
-public:
+ public:
   LitClassifier() { layer = register_module("layer", std::make_shared<nn::Linear>(28 * 28, 10)); }
   std::string type_name() const override { return "LitClassifier"; }
 
@@ -33,7 +33,7 @@ public:
     return c;
   }
 
-private:
+ private:
   void evaluate(const data::Batch& batch, const std::string& stage) {
     Tensor logits = forward(batch.x);
     log(stage + "_loss", nn::F::cross_entropy(logits, batch.y), batch.size());
@@ -47,9 +47,12 @@ int main(int argc, char** argv) {
     std::string dir;
     int64_t limit = -1;
     for (int i = 1; i < argc; ++i) {
-      if (!std::strcmp(argv[i], "--data") && i + 1 < argc) dir = argv[++i];
-      else if (!std::strcmp(argv[i], "--limit-batches") && i + 1 < argc) limit = std::stoll(argv[++i]);
-      else fail("unknown argument '", argv[i], "' (usage: lit_classifier [--data DIR] [--limit-batches N])");
+      if (!std::strcmp(argv[i], "--data") && i + 1 < argc)
+        dir = argv[++i];
+      else if (!std::strcmp(argv[i], "--limit-batches") && i + 1 < argc)
+        limit = std::stoll(argv[++i]);
+      else
+        fail("unknown argument '", argv[i], "' (usage: lit_classifier [--data DIR] [--limit-batches N])");
     }
     const data::MnistData fashion = data::load_fashion_mnist(dir);
     auto train_set = std::make_shared<data::TensorDataset>(fashion.train.images, fashion.train.labels);

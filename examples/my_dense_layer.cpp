@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     MyDenseLayer layer(2, 1);
     for (int step = 0; step <= steps; ++step) {
       Tensor loss = nn::F::binary_cross_entropy(layer(x), y);
-      if (step % (steps / 10 > 0 ? steps / 10 : 1) == 0) std::printf("step %4d  loss %.4f\n", step, loss.item());
+      if (step % (steps / 10 > 0 ? steps / 10 : 1) == 0)
+        std::printf("step %4d  loss %.4f\n", step, loss.item());
       if (step == steps) break;
       layer.zero_grad();
       loss.backward();  // the gradient dJ/dW (and dJ/db)

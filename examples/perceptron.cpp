@@ -17,6 +17,7 @@ int main() {
   std::printf("y = sigmoid(z) = %.5f\n", y.item());
   y.backward();
   // dŷ/dW = ŷ(1-ŷ)·x and dŷ/dw0 = ŷ(1-ŷ)
-  std::printf("dy/dW = [%.6f, %.6f], dy/dw0 = %.6f\n", W.grad().data()[0], W.grad().data()[1], w0.grad().item());
+  std::printf("dy/dW = [%.6f, %.6f], dy/dw0 = %.6f\n", W.grad().data()[0], W.grad().data()[1],
+              w0.grad().item());
   return 0;
 }

@@ -47,7 +47,8 @@ inline void expect_docs_list(const std::vector<const ComponentSpec*>& specs, con
     for (const auto& r : rows)
       if (r.substr(0, r.find('|', 1)).find("`" + e->name + "`") != std::string::npos) row = r;
     ASSERT_FALSE(row.empty()) << "docs/config.md's " << first << " table has no row for '" << e->name << "'";
-    for (const auto& a : e->aliases) EXPECT_NE(row.find("`" + a + "`"), std::string::npos) << "alias " << a << ": " << row;
+    for (const auto& a : e->aliases)
+      EXPECT_NE(row.find("`" + a + "`"), std::string::npos) << "alias " << a << ": " << row;
     for (const auto& o : e->options) {
       const size_t at = row.find("`" + o.name + "`");
       EXPECT_NE(at, std::string::npos) << "option " << o.name << ": " << row;

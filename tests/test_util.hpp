@@ -1,14 +1,13 @@
 #pragma once
 // Helpers shared by the tests.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
-
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 #include "neurona/neurona.hpp"
@@ -30,19 +29,20 @@ inline void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor
 }
 
 // Expects `stmt` to throw neurona::Error whose message contains `fragment`.
-#define EXPECT_ERROR_CONTAINS(stmt, fragment)                                             \
-  do {                                                                                    \
-    try {                                                                                 \
-      stmt;                                                                               \
-      ADD_FAILURE() << "expected neurona::Error containing '" << fragment << "'";         \
-    } catch (const neurona::Error& e) {                                                   \
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();     \
-    }                                                                                     \
+#define EXPECT_ERROR_CONTAINS(stmt, fragment)                                         \
+  do {                                                                                \
+    try {                                                                             \
+      stmt;                                                                           \
+      ADD_FAILURE() << "expected neurona::Error containing '" << fragment << "'";     \
+    } catch (const neurona::Error& e) {                                               \
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what(); \
+    }                                                                                 \
   } while (0)
 
 // An empty directory of its own under the system's temporary folder (removed first if present).
 inline std::filesystem::path fresh_dir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("neurona_test_" + name + "_" + std::to_string(::getpid()));
+  auto d =
+      std::filesystem::temp_directory_path() / ("neurona_test_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;

@@ -24,12 +24,16 @@ static const char* kName = "OpenBLAS";
 static void set_threads(int n) { openblas_set_num_threads(n); }
 #endif
 static void sgemm(bool ta, bool tb, int M, int N, int K, const float* A, const float* B, float* C) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.f,
-              A, ta ? M : K, B, tb ? K : N, 0.f, C, N);
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.f, A,
+              ta ? M : K, B, tb ? K : N, 0.f, C, N);
 }
 #endif
 
-struct Case { const char* what; bool ta, tb; int M, N, K; };
+struct Case {
+  const char* what;
+  bool ta, tb;
+  int M, N, K;
+};
 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
@@ -50,14 +54,18 @@ int main(int argc, char** argv) {
   for (const Case& c : cases) {
     const double flops = 2.0 * c.M * c.N * c.K;
     const int reps = std::clamp(int(2e9 / (flops + 1e4)), 20, 20000);
-    for (int i = 0; i < std::min(reps, 50); ++i) sgemm(c.ta, c.tb, c.M, c.N, c.K, A.data(), B.data(), C.data());
+    for (int i = 0; i < std::min(reps, 50); ++i)
+      sgemm(c.ta, c.tb, c.M, c.N, c.K, A.data(), B.data(), C.data());
     double best = 1e30;
     for (int trial = 0; trial < 5; ++trial) {
       const auto t0 = std::chrono::steady_clock::now();
       for (int i = 0; i < reps / 5 + 1; ++i) sgemm(c.ta, c.tb, c.M, c.N, c.K, A.data(), B.data(), C.data());
-      const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / (reps / 5 + 1);
+      const double us =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+          (reps / 5 + 1);
       best = std::min(best, us);
     }
-    std::printf("%-9s threads=%d  %-30s %10.2f us  %7.1f GFLOP/s\n", kName, threads, c.what, best, flops / best * 1e-3);
+    std::printf("%-9s threads=%d  %-30s %10.2f us  %7.1f GFLOP/s\n", kName, threads, c.what, best,
+                flops / best * 1e-3);
   }
 }

@@ -1,5 +1,8 @@
 #pragma once
 // One include for everything Neurona offers.
+#include "neurona/app/devices.hpp"
+#include "neurona/autograd/gradcheck.hpp"
+#include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/format.hpp"
 #include "neurona/core/kernels.hpp"
@@ -10,11 +13,8 @@
 #include "neurona/core/shape.hpp"
 #include "neurona/core/tensor.hpp"
 #include "neurona/core/threads.hpp"
-#include "neurona/autograd/gradcheck.hpp"
-#include "neurona/autograd/node.hpp"
-#include "neurona/nn.hpp"
-#include "neurona/optim.hpp"
 #include "neurona/data.hpp"
 #include "neurona/io.hpp"
+#include "neurona/nn.hpp"
+#include "neurona/optim.hpp"
 #include "neurona/train.hpp"
-#include "neurona/app/devices.hpp"

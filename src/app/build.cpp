@@ -1,19 +1,18 @@
 // A validated app::Config turned into objects: data, model, compile and fit options, loggers,
 // weights files with their metadata, and the train / lr-find jobs.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "neurona/app/config.hpp"
-#include "neurona/core/precision.hpp"
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/format.hpp"
+#include "neurona/core/precision.hpp"
 #include "neurona/core/random.hpp"
 #include "neurona/data/idx.hpp"
 #include "neurona/data/npy.hpp"
@@ -27,8 +26,8 @@
 #include "neurona/optim/optimizers.hpp"
 #include "neurona/optim/registry.hpp"
 #include "neurona/optim/schedulers.hpp"
-#include "neurona/train/callbacks.hpp"
 #include "neurona/train/callback_registry.hpp"
+#include "neurona/train/callbacks.hpp"
 
 namespace neurona::app {
 
@@ -38,7 +37,8 @@ using json = nlohmann::json;
 
 bool ends_in_softmax(const std::vector<Named>& layers) {
   const Named& last = layers.back();
-  return last.kind == "softmax" || ((last.kind == "dense" || last.kind == "activation") && last.text("activation", "") == "softmax");
+  return last.kind == "softmax" ||
+         ((last.kind == "dense" || last.kind == "activation") && last.text("activation", "") == "softmax");
 }
 
 // A configured loss with a list option (`key`: cross-entropy's class weights, pos_weight's per
@@ -48,9 +48,14 @@ bool ends_in_softmax(const std::vector<Named>& layers) {
 // sigmoid(logits)).
 class ListOptionLoss : public nn::Loss {
  public:
-  ListOptionLoss(std::shared_ptr<nn::Loss> inner, std::string kind, std::string key, int64_t size, bool per_class)
-      : Loss(inner->reduction), inner_(std::move(inner)), kind_(std::move(kind)), key_(std::move(key)),
-        size_(size), per_class_(per_class) {}
+  ListOptionLoss(std::shared_ptr<nn::Loss> inner, std::string kind, std::string key, int64_t size,
+                 bool per_class)
+      : Loss(inner->reduction),
+        inner_(std::move(inner)),
+        kind_(std::move(kind)),
+        key_(std::move(key)),
+        size_(size),
+        per_class_(per_class) {}
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     const int64_t width = x.dim() == 0 ? 1 : x.size(x.dim() - 1);
     // One pos_weight value applies to every output, as PyTorch broadcasts it.
@@ -97,7 +102,9 @@ data::CsvOptions csv_options(const DataConfig& d, const data::CsvSchema* schema)
   o.target = d.target;
   o.features = d.features;
   o.categorical = d.categorical;
-  o.missing = d.missing == "drop" ? data::Missing::DropRow : d.missing == "mean" ? data::Missing::FillMean : data::Missing::Error;
+  o.missing = d.missing == "drop"   ? data::Missing::DropRow
+              : d.missing == "mean" ? data::Missing::FillMean
+                                    : data::Missing::Error;
   o.schema = schema;
   return o;
 }
@@ -113,16 +120,19 @@ json scaler_json(const data::Scaler& s) {
 std::shared_ptr<data::Scaler> scaler_from_json(const json& j) {
   std::map<std::string, Tensor> state;
   for (const auto& [name, t] : j.at("state").items())
-    state[name] = Tensor::from(t.at("data").get<std::vector<float>>(), Shape(t.at("shape").get<std::vector<int64_t>>()));
+    state[name] = Tensor::from(t.at("data").get<std::vector<float>>(),
+                               Shape(t.at("shape").get<std::vector<int64_t>>()));
   return data::load_scaler(j.at("type").get<std::string>(), state);
 }
 
 json columns_json(const std::vector<data::CsvColumn>& cols) {
   json a = json::array();
   for (const auto& c : cols)
-    a.push_back({{"name", c.name}, {"categorical", c.categorical},
+    a.push_back({{"name", c.name},
+                 {"categorical", c.categorical},
                  {"encoding", c.encoding == data::Encoding::OneHot ? "one_hot" : "index"},
-                 {"categories", c.categories}, {"fill", c.fill}});
+                 {"categories", c.categories},
+                 {"fill", c.fill}});
   return a;
 }
 
@@ -132,7 +142,8 @@ std::vector<data::CsvColumn> columns_from_json(const json& a) {
     data::CsvColumn c;
     c.name = j.at("name").get<std::string>();
     c.categorical = j.at("categorical").get<bool>();
-    c.encoding = j.at("encoding").get<std::string>() == "one_hot" ? data::Encoding::OneHot : data::Encoding::Index;
+    c.encoding =
+        j.at("encoding").get<std::string>() == "one_hot" ? data::Encoding::OneHot : data::Encoding::Index;
     c.categories = j.at("categories").get<std::vector<std::string>>();
     c.fill = j.at("fill").get<float>();
     cols.push_back(c);
@@ -149,8 +160,12 @@ class DeferredLogger : public io::Logger {
     get().log_epoch_metrics(m, epoch, global_step);
   }
   void log_hyperparams(const io::HParams& p) override { get().log_hyperparams(p); }
-  void log_histogram(const std::string& tag, const Tensor& v, int64_t step) override { get().log_histogram(tag, v, step); }
-  void log_text(const std::string& tag, const std::string& md, int64_t step) override { get().log_text(tag, md, step); }
+  void log_histogram(const std::string& tag, const Tensor& v, int64_t step) override {
+    get().log_histogram(tag, v, step);
+  }
+  void log_text(const std::string& tag, const std::string& md, int64_t step) override {
+    get().log_text(tag, md, step);
+  }
   void log_artifact(const std::filesystem::path& file) override { get().log_artifact(file); }
   void finalize(io::RunStatus status) override {
     if (real_) real_->finalize(status);
@@ -227,7 +242,8 @@ PreparedData load_data(const Config& c) {
       po.samples = s.integer("n", -1);
       po.noise = static_cast<float>(s.number("noise", 0));
       po.seed = static_cast<uint64_t>(s.integer("seed", 0));
-      po.labels = s.text("labels", "zero_one") == "plus_minus_one" ? data::Labels::PlusMinusOne : data::Labels::ZeroOne;
+      po.labels = s.text("labels", "zero_one") == "plus_minus_one" ? data::Labels::PlusMinusOne
+                                                                   : data::Labels::ZeroOne;
       p = data::playground(s.kind, po);
     }
     x = p.x, y = p.y;
@@ -244,9 +260,11 @@ PreparedData load_data(const Config& c) {
   if (val || !d.split || (d.val == 0 && d.test == 0)) {
     split.train = first_rows(n, -1);
   } else if (d.shuffle) {
-    split = data::train_val_test_split(n, d.val, d.test, c.seed, d.stratify ? data::class_ids(y) : std::vector<int64_t>{});
+    split = data::train_val_test_split(n, d.val, d.test, c.seed,
+                                       d.stratify ? data::class_ids(y) : std::vector<int64_t>{});
   } else {
-    const int64_t n_test = static_cast<int64_t>(std::ceil(n * d.test)), n_val = static_cast<int64_t>(std::ceil(n * d.val));
+    const int64_t n_test = static_cast<int64_t>(std::ceil(n * d.test)),
+                  n_val = static_cast<int64_t>(std::ceil(n * d.val));
     for (int64_t i = 0; i < n; ++i)
       (i < n - n_val - n_test ? split.train : i < n - n_test ? split.val : split.test).push_back(i);
   }
@@ -267,7 +285,8 @@ PreparedData load_data(const Config& c) {
     if (test) test = data::TensorDataset(out.x_scaler->transform(test->features()), test->targets());
   }
   if (d.scale_target != "none") {
-    check(out.task == "regression", "data.scale.target: only regression targets are scaled (task is ", out.task, ")");
+    check(out.task == "regression", "data.scale.target: only regression targets are scaled (task is ",
+          out.task, ")");
     out.y_scaler = std::shared_ptr<data::Scaler>(data::make_scaler(d.scale_target));
     y_train = out.y_scaler->fit_transform(y_train);
     if (val) val = data::TensorDataset(val->features(), out.y_scaler->transform(val->targets()));
@@ -318,7 +337,8 @@ std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_
 
 // The (parameter, penalty) pairs of the layers' kernel_regularizer and bias_regularizer: layer i
 // of the config is child i of the net build_model made.
-static std::vector<std::pair<Tensor, optim::Regularizer>> layer_regularizers(const Config& c, nn::Sequential* net) {
+static std::vector<std::pair<Tensor, optim::Regularizer>> layer_regularizers(const Config& c,
+                                                                             nn::Sequential* net) {
   std::vector<std::pair<Tensor, optim::Regularizer>> out;
   for (size_t i = 0; i < c.layers.size(); ++i) {
     const Named& l = c.layers[i];
@@ -378,8 +398,9 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
     const std::string named = dynamic_cast<const nn::ProbabilityCrossEntropyLoss*>(o.loss_object.get())
                                   ? o.loss_object->name()
                                   : loss.kind;
-    o.loss_object = std::make_shared<ListOptionLoss>(o.loss_object, named, loss.path + "." + loss.kind + "." + list_key,
-                                                     list.numel(), loss.kind == "cross_entropy");
+    o.loss_object =
+        std::make_shared<ListOptionLoss>(o.loss_object, named, loss.path + "." + loss.kind + "." + list_key,
+                                         list.numel(), loss.kind == "cross_entropy");
   }
   o.loss = loss.kind;
   o.metrics = cc.metrics;
@@ -445,14 +466,16 @@ void attach_loggers(const Config& c, const train::Model& model, train::FitOption
   if (c.logging.dir.empty()) return;
   const train::Model* m = &model;
   auto run_dir = [m] {
-    check(m->last_trainer() && !m->last_trainer()->log_dir().empty(), "logging: the run directory is not known yet");
+    check(m->last_trainer() && !m->last_trainer()->log_dir().empty(),
+          "logging: the run directory is not known yet");
     return m->last_trainer()->log_dir();
   };
   if (c.logging.tensorboard)
     f.trainer.loggers.push_back(std::make_shared<DeferredLogger>(
         [run_dir] { return std::make_unique<io::TensorBoardLogger>(run_dir()); }));
   if (c.logging.csv)
-    f.trainer.loggers.push_back(std::make_shared<DeferredLogger>([run_dir] { return std::make_unique<io::CsvLogger>(run_dir()); }));
+    f.trainer.loggers.push_back(
+        std::make_shared<DeferredLogger>([run_dir] { return std::make_unique<io::CsvLogger>(run_dir()); }));
   if (c.logging.mlflow) {
     const auto root = c.logging.dir / "mlruns";
     const std::string name = c.name;
@@ -466,7 +489,8 @@ void attach_loggers(const Config& c, const train::Model& model, train::FitOption
 // its best epoch's (the last that improved by more than min_delta, not always the raw minimum);
 // otherwise they are the last epoch's. The value shown is the early-stopping monitor's, or the
 // validation loss (the training loss without validation).
-static TrainResult saved_weights_of(const train::History& h, const std::vector<std::shared_ptr<train::Callback>>& cbs) {
+static TrainResult saved_weights_of(const train::History& h,
+                                    const std::vector<std::shared_ptr<train::Callback>>& cbs) {
   TrainResult s;
   s.saved_epoch = static_cast<int64_t>(h.size());
   s.saved_monitor = h.has("val_loss") ? "val_loss" : "loss";
@@ -578,7 +602,8 @@ optim::LRFinderResult run_lr_find(const Config& c) {
 
 // --- weights -----------------------------------------------------------------------------------
 
-void save_weights(const std::filesystem::path& path, nn::Module& net, const PreparedData& d, const std::string& config_text) {
+void save_weights(const std::filesystem::path& path, nn::Module& net, const PreparedData& d,
+                  const std::string& config_text) {
   const std::vector<io::NamedTensor> tensors = train::weight_tensors(net);
   std::map<std::string, std::string> meta = {{"format", "pt"}, {"neurona.task", d.task}};
   if (d.x_scaler) meta["neurona.x_scaler"] = scaler_json(*d.x_scaler).dump();
@@ -586,7 +611,8 @@ void save_weights(const std::filesystem::path& path, nn::Module& net, const Prep
   if (d.schema) {
     meta["neurona.csv_schema"] = json{{"delimiter", std::string(1, d.schema->delimiter)},
                                       {"features", columns_json(d.schema->features)},
-                                      {"targets", columns_json(d.schema->targets)}}.dump();
+                                      {"targets", columns_json(d.schema->targets)}}
+                                     .dump();
   }
   if (!config_text.empty()) meta["neurona.config"] = config_text;
   io::save_safetensors(path, tensors, meta);
@@ -658,20 +684,26 @@ namespace {
 // A model's outputs as predict writes them: probabilities where the loss says what the outputs
 // are (see docs/config.md, "Predictions"); a multiclass model trained on something else keeps
 // its raw outputs (`probabilities` false). Rows are samples.
-Tensor prediction_values(const Tensor& outputs_in, const Config& c, const std::string& task, bool& probabilities) {
+Tensor prediction_values(const Tensor& outputs_in, const Config& c, const std::string& task,
+                         bool& probabilities) {
   Tensor out = outputs_in.dim() == 1 ? outputs_in.reshape({outputs_in.size(0), 1}) : outputs_in;
   const std::string& loss = c.compile.loss.kind;
   probabilities = true;
-  if (loss == "bce_with_logits") out = nn::F::sigmoid(out);
-  else if (task == "multiclass" && loss == "cross_entropy" && !ends_in_softmax(c.layers)) out = nn::F::softmax(out, 1);
-  else if (task == "multiclass" && loss == "nll") out = exp(out);
-  else if (task == "multiclass" && loss != "cross_entropy") probabilities = false;
+  if (loss == "bce_with_logits")
+    out = nn::F::sigmoid(out);
+  else if (task == "multiclass" && loss == "cross_entropy" && !ends_in_softmax(c.layers))
+    out = nn::F::softmax(out, 1);
+  else if (task == "multiclass" && loss == "nll")
+    out = exp(out);
+  else if (task == "multiclass" && loss != "cross_entropy")
+    probabilities = false;
   return out;
 }
 }  // namespace
 
 std::string class_name(const WeightsMetadata& meta, int64_t id) {
-  const data::CsvColumn* target = meta.schema && !meta.schema->targets.empty() ? &meta.schema->targets[0] : nullptr;
+  const data::CsvColumn* target =
+      meta.schema && !meta.schema->targets.empty() ? &meta.schema->targets[0] : nullptr;
   if (target && target->categorical && id >= 0 && id < static_cast<int64_t>(target->categories.size()))
     return target->categories[static_cast<size_t>(id)];
   return std::to_string(id);
@@ -691,7 +723,8 @@ nn::metrics::ConfusionMatrix confusion_matrix(const Tensor& outputs, const Tenso
   bool probabilities = true;
   const Tensor values = prediction_values(outputs, c, task, probabilities);
   check(task == "binary" ? values.size(1) == 1 : values.size(1) >= 2, "--confusion-matrix: a ", task,
-        " model's output ", outputs.shape(), " should have ", task == "binary" ? "1 column" : "one column per class");
+        " model's output ", outputs.shape(), " should have ",
+        task == "binary" ? "1 column" : "one column per class");
   nn::metrics::ConfusionMatrix cm(task == "binary" ? 2 : values.size(1));
   cm.update(values, targets);
   return cm;
@@ -709,7 +742,8 @@ std::string predictions_csv(const Tensor& outputs_in, const Config& c, const Wei
     for (int64_t j = 0; j < k; ++j)
       header.push_back(meta.schema && j < static_cast<int64_t>(meta.schema->targets.size())
                            ? meta.schema->targets[static_cast<size_t>(j)].name
-                           : k == 1 ? "prediction" : "prediction_" + std::to_string(j));
+                       : k == 1 ? "prediction"
+                                : "prediction_" + std::to_string(j));
   } else if (task == "binary") {
     header = {"probability", "class"};
   } else {

@@ -17,18 +17,19 @@
 #include "neurona/io/files.hpp"
 #include "neurona/nn/registry.hpp"
 #include "neurona/optim/registry.hpp"
-#include "neurona/train/names.hpp"
 #include "neurona/train/callback_registry.hpp"
 #include "neurona/train/metric_registry.hpp"
+#include "neurona/train/names.hpp"
 
 namespace neurona::app {
 
 namespace {
 
-
 std::string lower(std::string s) { return lower_case(std::move(s)); }
 
-std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+std::string join(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
 
 // --- what may be written where ---------------------------------------------------------------
 
@@ -37,8 +38,8 @@ using KeySpec = OptionSpec;
 
 // A row of the tables below that are not yet their layer's registry, in the order they are written.
 struct KindSpec : ComponentSpec {
-  KindSpec(std::string kind, std::string main, std::vector<OptionSpec> keys, std::vector<std::string> other_names = {},
-           bool is_list = false) {
+  KindSpec(std::string kind, std::string main, std::vector<OptionSpec> keys,
+           std::vector<std::string> other_names = {}, bool is_list = false) {
     name = std::move(kind);
     main_key = std::move(main);
     options = std::move(keys);
@@ -79,7 +80,9 @@ const std::vector<KindSpec>& callback_specs() {
 
 const std::vector<KindSpec>& synthetic_specs() {
   static const std::vector<KindSpec> s = [] {
-    const std::vector<KeySpec> keys = {{"n", T::Int}, {"noise", T::Number}, {"seed", T::Int},
+    const std::vector<KeySpec> keys = {{"n", T::Int},
+                                       {"noise", T::Number},
+                                       {"seed", T::Int},
                                        {"labels", T::Text, "", {"zero_one", "plus_minus_one"}}};
     std::vector<KindSpec> v;
     for (const char* k : {"circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss", "pass_the_class"})
@@ -129,7 +132,8 @@ int64_t as_int(const YAML::Node& n, const std::string& path) {
   try {
     return n.as<int64_t>();
   } catch (const YAML::Exception&) {
-    fail(path, ": expected a whole number, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'", line_of(n));
+    fail(path, ": expected a whole number, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'",
+         line_of(n));
   }
 }
 
@@ -138,18 +142,24 @@ std::string regularizer_text(const YAML::Node& v, const std::string& path) {
   double l1 = 0, l2 = 0;
   if (v.IsScalar()) {
     const std::string s = lower(v.Scalar());
-    if (s == "l1") l1 = 0.01;
-    else if (s == "l2") l2 = 0.01;
-    else fail(path, ": unknown regularizer '", v.Scalar(), "' (valid: l1, l2, or {l1: x, l2: y})", line_of(v));
+    if (s == "l1")
+      l1 = 0.01;
+    else if (s == "l2")
+      l2 = 0.01;
+    else
+      fail(path, ": unknown regularizer '", v.Scalar(), "' (valid: l1, l2, or {l1: x, l2: y})", line_of(v));
   } else {
     check(v.IsMap(), path, ": expected l1, l2 or {l1: x, l2: y}", line_of(v));
     for (const auto& kv : v) {
       const std::string key = lower(kv.first.as<std::string>());
       const double x = as_number(kv.second, path + "." + key);
       check(x >= 0, path, ".", key, ": must be >= 0, got ", x, line_of(kv.second));
-      if (key == "l1") l1 = x;
-      else if (key == "l2") l2 = x;
-      else fail(path, ": unknown key '", key, "' (valid: l1, l2)", line_of(kv.second));
+      if (key == "l1")
+        l1 = x;
+      else if (key == "l2")
+        l2 = x;
+      else
+        fail(path, ": unknown key '", key, "' (valid: l1, l2)", line_of(kv.second));
     }
   }
   return format_number(l1) + "," + format_number(l2);
@@ -159,13 +169,15 @@ bool as_bool(const YAML::Node& n, const std::string& path) {
   try {
     return n.as<bool>();
   } catch (const YAML::Exception&) {
-    fail(path, ": expected true or false, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'", line_of(n));
+    fail(path, ": expected true or false, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'",
+         line_of(n));
   }
 }
 std::vector<std::string> as_strings(const YAML::Node& n, const std::string& path) {
   if (n.IsSequence()) {
     std::vector<std::string> v;
-    for (size_t i = 0; i < n.size(); ++i) v.push_back(scalar_text(n[i], path + "[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < n.size(); ++i)
+      v.push_back(scalar_text(n[i], path + "[" + std::to_string(i) + "]"));
     return v;
   }
   return {scalar_text(n, path)};
@@ -189,9 +201,14 @@ std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& n, con
 // Checks one option value against its spec and returns it as text.
 std::string option_value(const KeySpec& spec, const YAML::Node& v, const std::string& path) {
   switch (spec.type) {
-    case T::Number: as_number(v, path); break;
-    case T::Int: as_int(v, path); break;
-    case T::Bool: return as_bool(v, path) ? "true" : "false";
+    case T::Number:
+      as_number(v, path);
+      break;
+    case T::Int:
+      as_int(v, path);
+      break;
+    case T::Bool:
+      return as_bool(v, path) ? "true" : "false";
     case T::List: {
       std::string text;
       YAML::Node list = v.IsSequence() ? v : YAML::Node(YAML::NodeType::Sequence);
@@ -200,10 +217,12 @@ std::string option_value(const KeySpec& spec, const YAML::Node& v, const std::st
         text += (i ? "," : "") + format_number(as_number(list[i], path + "[" + std::to_string(i) + "]"));
       return text;
     }
-    case T::Regularizer: return regularizer_text(v, path);
+    case T::Regularizer:
+      return regularizer_text(v, path);
     case T::Text: {
       const std::string s = scalar_text(v, path);
-      if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), lower(s)) == spec.choices.end())
+      if (!spec.choices.empty() &&
+          std::find(spec.choices.begin(), spec.choices.end(), lower(s)) == spec.choices.end())
         fail(path, ": unknown value '", s, "'", did_you_mean(s, spec.choices));
       return spec.choices.empty() ? s : lower(s);
     }
@@ -215,7 +234,8 @@ void add_options(Named& out, const KindSpec& spec, const std::vector<std::pair<s
                  const std::string& path) {
   for (const auto& [key, value] : kv) {
     const std::string k = lower(key);
-    const auto it = std::find_if(spec.options.begin(), spec.options.end(), [&](const KeySpec& s) { return s.name == k; });
+    const auto it =
+        std::find_if(spec.options.begin(), spec.options.end(), [&](const KeySpec& s) { return s.name == k; });
     out.options[k] = option_value(*it, value, join(path, k));
   }
 }
@@ -235,7 +255,8 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
   out.path = path;
   if (n.IsScalar()) {
     const KindSpec* spec = find_kind(specs, n.Scalar());
-    if (!spec) fail(path, ": unknown ", what, " '", n.Scalar(), "'", did_you_mean(n.Scalar(), names_of(specs)));
+    if (!spec)
+      fail(path, ": unknown ", what, " '", n.Scalar(), "'", did_you_mean(n.Scalar(), names_of(specs)));
     out.kind = spec->name;
     return out;
   }
@@ -248,16 +269,17 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
     if (find_kind(specs, key)) kind_keys.push_back(key);
   }
   if (kind_keys.size() > 1) {
-    kind_keys.erase(std::remove_if(kind_keys.begin(), kind_keys.end(),
-                                   [&](const std::string& k) {
-                                     for (const auto& other : kind_keys) {
-                                       const auto keys = key_names(*find_kind(specs, other));
-                                       if (other != k && std::find(keys.begin(), keys.end(), lower(k)) != keys.end())
-                                         return true;
-                                     }
-                                     return false;
-                                   }),
-                    kind_keys.end());
+    kind_keys.erase(
+        std::remove_if(kind_keys.begin(), kind_keys.end(),
+                       [&](const std::string& k) {
+                         for (const auto& other : kind_keys) {
+                           const auto keys = key_names(*find_kind(specs, other));
+                           if (other != k && std::find(keys.begin(), keys.end(), lower(k)) != keys.end())
+                             return true;
+                         }
+                         return false;
+                       }),
+        kind_keys.end());
   }
   if (kind_keys.empty()) {
     const std::string first = n.begin()->first.as<std::string>();
@@ -275,12 +297,16 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
     for (size_t i = 0; i < value.size(); ++i)
       out.items.push_back(parse_named(value[i], inner + "[" + std::to_string(i) + "]", specs, what));
   } else if (value.IsScalar()) {
-    check(!spec.main_key.empty(), inner, ": expected options {", [&] {
-      std::string s;
-      for (const auto& k : keys) s += (s.empty() ? "" : ", ") + k + ": …";
-      return s;
-    }(), "}, got '", value.Scalar(), "'", line_of(value));
-    const auto it = std::find_if(spec.options.begin(), spec.options.end(), [&](const KeySpec& s) { return s.name == spec.main_key; });
+    check(
+        !spec.main_key.empty(), inner, ": expected options {",
+        [&] {
+          std::string s;
+          for (const auto& k : keys) s += (s.empty() ? "" : ", ") + k + ": …";
+          return s;
+        }(),
+        "}, got '", value.Scalar(), "'", line_of(value));
+    const auto it = std::find_if(spec.options.begin(), spec.options.end(),
+                                 [&](const KeySpec& s) { return s.name == spec.main_key; });
     out.options[spec.main_key] = option_value(*it, value, join(inner, spec.main_key));
   } else if (value.IsSequence()) {
     fail(inner, ": expected a value or options, got a list", line_of(value));
@@ -331,8 +357,10 @@ void set_key(YAML::Node node, const std::vector<std::string>& parts, size_t i, c
     check(node.IsSequence(), "--set ", key, ": '", part, "' indexes something that is not a list");
     const size_t idx = std::stoul(part.substr(1, part.size() - 2));
     check(idx < node.size(), "--set ", key, ": index ", idx, " is past the end of a list of ", node.size());
-    if (last) node[idx] = value;
-    else set_key(node[idx], parts, i + 1, value, key);
+    if (last)
+      node[idx] = value;
+    else
+      set_key(node[idx], parts, i + 1, value, key);
     return;
   }
   // `optimizer: adam` written as a name gains options: `optimizer: {adam: {lr: …}}`.
@@ -363,9 +391,12 @@ void flatten(const YAML::Node& n, const std::string& path, std::map<std::string,
     const std::string s = n.Scalar();
     double d;
     bool b;
-    if (YAML::convert<double>::decode(n, d)) out.emplace(path, d);
-    else if (YAML::convert<bool>::decode(n, b)) out.emplace(path, b);
-    else out.emplace(path, s);
+    if (YAML::convert<double>::decode(n, d))
+      out.emplace(path, d);
+    else if (YAML::convert<bool>::decode(n, b))
+      out.emplace(path, b);
+    else
+      out.emplace(path, s);
   }
 }
 
@@ -374,15 +405,22 @@ void flatten(const YAML::Node& n, const std::string& path, std::map<std::string,
 void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
   const std::string p = "data";
   check(n && !n.IsNull(), "data: missing (where the samples come from: csv, idx, npy or synthetic)");
-  for (const auto& [key, v] : entries(n, p, {"csv", "val_csv", "test_csv", "idx", "npy", "synthetic", "target",
-                                            "features", "categorical", "missing", "task", "split", "scale", "limit"})) {
+  for (const auto& [key, v] :
+       entries(n, p,
+               {"csv", "val_csv", "test_csv", "idx", "npy", "synthetic", "target", "features", "categorical",
+                "missing", "task", "split", "scale", "limit"})) {
     const std::string path = join(p, key);
-    if (key == "csv") d.csv = scalar_text(v, path);
-    else if (key == "val_csv") d.val_csv = scalar_text(v, path);
-    else if (key == "test_csv") d.test_csv = scalar_text(v, path);
-    else if (key == "idx") d.idx = scalar_text(v, path);
+    if (key == "csv")
+      d.csv = scalar_text(v, path);
+    else if (key == "val_csv")
+      d.val_csv = scalar_text(v, path);
+    else if (key == "test_csv")
+      d.test_csv = scalar_text(v, path);
+    else if (key == "idx")
+      d.idx = scalar_text(v, path);
     else if (key == "npy") {
-      for (const auto& [k, f] : entries(v, path, {"x", "y"})) (k == "x" ? d.npy_x : d.npy_y) = scalar_text(f, join(path, k));
+      for (const auto& [k, f] : entries(v, path, {"x", "y"}))
+        (k == "x" ? d.npy_x : d.npy_y) = scalar_text(f, join(path, k));
       check(!d.npy_x.empty(), path, ": needs x: path/to/features.npy");
     } else if (key == "synthetic") {
       d.synthetic = parse_named(v.IsMap() && v["kind"] ? [&] {
@@ -395,28 +433,39 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
         return m;
       }() : v, path, synthetic_specs(), "data set");
       if (!d.synthetic.has("seed")) d.synthetic.options["seed"] = std::to_string(seed);
-    } else if (key == "target") d.target = as_strings(v, path);
-    else if (key == "features") d.features = as_strings(v, path);
-    else if (key == "categorical") d.categorical = as_strings(v, path);
-    else if (key == "missing") d.missing = option_value({"", T::Text, "", {"error", "drop", "mean"}}, v, path);
-    else if (key == "task") d.task = option_value({"", T::Text, "", {"regression", "binary", "multiclass"}}, v, path);
-    else if (key == "limit") d.limit = as_int(v, path);
+    } else if (key == "target")
+      d.target = as_strings(v, path);
+    else if (key == "features")
+      d.features = as_strings(v, path);
+    else if (key == "categorical")
+      d.categorical = as_strings(v, path);
+    else if (key == "missing")
+      d.missing = option_value({"", T::Text, "", {"error", "drop", "mean"}}, v, path);
+    else if (key == "task")
+      d.task = option_value({"", T::Text, "", {"regression", "binary", "multiclass"}}, v, path);
+    else if (key == "limit")
+      d.limit = as_int(v, path);
     else if (key == "split") {
       if (v.IsScalar()) {
         const std::string s = lower(v.Scalar());
-        check(s == "none", path, ": expected none or {val: …, test: …, stratify: …, shuffle: …}, got '", v.Scalar(), "'");
+        check(s == "none", path, ": expected none or {val: …, test: …, stratify: …, shuffle: …}, got '",
+              v.Scalar(), "'");
         d.split = false;
         continue;
       }
       for (const auto& [k, x] : entries(v, path, {"val", "test", "stratify", "shuffle"})) {
         const std::string kp = join(path, k);
-        if (k == "val") d.val = as_number(x, kp);
-        else if (k == "test") d.test = as_number(x, kp);
-        else if (k == "stratify") d.stratify = as_bool(x, kp);
-        else d.shuffle = as_bool(x, kp);
+        if (k == "val")
+          d.val = as_number(x, kp);
+        else if (k == "test")
+          d.test = as_number(x, kp);
+        else if (k == "stratify")
+          d.stratify = as_bool(x, kp);
+        else
+          d.shuffle = as_bool(x, kp);
       }
-      check(d.val >= 0 && d.test >= 0 && d.val + d.test < 1, path, ": val + test must be in [0, 1), got ", d.val,
-            " + ", d.test);
+      check(d.val >= 0 && d.test >= 0 && d.val + d.test < 1, path, ": val + test must be in [0, 1), got ",
+            d.val, " + ", d.test);
     } else if (key == "scale") {
       const KeySpec how{"", T::Text, "", {"none", "standard", "minmax"}};
       if (v.IsScalar()) {
@@ -431,7 +480,8 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
   check(sources == 1, "data: give exactly one of csv, idx, npy, synthetic (found ", sources, ")");
   d.source = !d.csv.empty() ? "csv" : !d.idx.empty() ? "idx" : !d.npy_x.empty() ? "npy" : "synthetic";
   if (d.source == "csv") check(!d.target.empty(), "data.target: missing (the column(s) to predict)");
-  check(d.source == "csv" || (d.val_csv.empty() && d.test_csv.empty()), "data: val_csv and test_csv go with csv");
+  check(d.source == "csv" || (d.val_csv.empty() && d.test_csv.empty()),
+        "data: val_csv and test_csv go with csv");
 }
 
 // What the chain itself cannot say with a key: one milestone between each two schedules, whole
@@ -442,7 +492,8 @@ void check_sequential(const Named& s) {
   check(ms.size() + 1 == s.items.size(), key, ": expected ", s.items.size() - 1, " milestone(s) for ",
         s.items.size(), " schedules (one where each next schedule starts), got ", ms.size());
   for (size_t i = 0; i < ms.size(); ++i) {
-    check(ms[i] == std::floor(ms[i]) && ms[i] > 0, key, "[", i, "]: expected a whole number > 0, got ", ms[i]);
+    check(ms[i] == std::floor(ms[i]) && ms[i] > 0, key, "[", i, "]: expected a whole number > 0, got ",
+          ms[i]);
     check(i == 0 || ms[i] > ms[i - 1], key, ": must increase (", ms[i - 1], " then ", ms[i], ")");
   }
   for (const auto& item : s.items)
@@ -454,18 +505,23 @@ void parse_compile(const YAML::Node& n, CompileConfig& c) {
   check(n && !n.IsNull(), "compile: missing (optimizer and loss)");
   for (const auto& [key, v] : entries(n, "compile", {"optimizer", "loss", "metrics", "schedule"})) {
     const std::string path = join("compile", key);
-    if (key == "optimizer") c.optimizer = parse_named(v, path, optimizer_specs(), "optimizer");
-    else if (key == "loss") c.loss = parse_named(v, path, loss_specs(), "loss");
+    if (key == "optimizer")
+      c.optimizer = parse_named(v, path, optimizer_specs(), "optimizer");
+    else if (key == "loss")
+      c.loss = parse_named(v, path, loss_specs(), "loss");
     else if (key == "metrics") {
       c.metrics = as_strings(v, path);
       for (const auto& m : c.metrics)
-        if (!train::metrics().find(m)) fail(path, ": unknown metric '", m, "'", did_you_mean(m, train::metric_names()));
+        if (!train::metrics().find(m))
+          fail(path, ": unknown metric '", m, "'", did_you_mean(m, train::metric_names()));
     } else {
       std::map<std::string, YAML::Node> extra;
-      c.schedule = parse_named(v, path, schedule_specs(), "schedule", &extra, {"interval", "frequency", "monitor"});
+      c.schedule =
+          parse_named(v, path, schedule_specs(), "schedule", &extra, {"interval", "frequency", "monitor"});
       if (c.schedule->kind == "sequential") check_sequential(*c.schedule);
       if (extra.count("interval"))
-        c.interval = option_value({"", T::Text, "", {"epoch", "step"}}, extra["interval"], join(path, "interval"));
+        c.interval =
+            option_value({"", T::Text, "", {"epoch", "step"}}, extra["interval"], join(path, "interval"));
       if (extra.count("frequency")) c.frequency = as_int(extra["frequency"], join(path, "frequency"));
       if (extra.count("monitor")) c.monitor = scalar_text(extra["monitor"], join(path, "monitor"));
     }
@@ -475,25 +531,35 @@ void parse_compile(const YAML::Node& n, CompileConfig& c) {
 }
 
 void parse_fit(const YAML::Node& n, FitConfig& f) {
-  for (const auto& [key, v] : entries(n, "fit", {"epochs", "batch_size", "shuffle", "verbose", "gradient_clip_val",
-                                                 "gradient_clip_algorithm", "accumulate_grad_batches", "min_epochs",
-                                                 "max_steps", "limit_train_batches", "deterministic",
-                                                 "precision"})) {
+  for (const auto& [key, v] : entries(n, "fit",
+                                      {"epochs", "batch_size", "shuffle", "verbose", "gradient_clip_val",
+                                       "gradient_clip_algorithm", "accumulate_grad_batches", "min_epochs",
+                                       "max_steps", "limit_train_batches", "deterministic", "precision"})) {
     const std::string path = join("fit", key);
-    if (key == "epochs") f.epochs = as_int(v, path);
-    else if (key == "batch_size") f.batch_size = as_int(v, path);
-    else if (key == "shuffle") f.shuffle = as_bool(v, path);
-    else if (key == "verbose") f.verbose = static_cast<int>(as_int(v, path));
-    else if (key == "gradient_clip_val") f.gradient_clip_val = as_number(v, path);
+    if (key == "epochs")
+      f.epochs = as_int(v, path);
+    else if (key == "batch_size")
+      f.batch_size = as_int(v, path);
+    else if (key == "shuffle")
+      f.shuffle = as_bool(v, path);
+    else if (key == "verbose")
+      f.verbose = static_cast<int>(as_int(v, path));
+    else if (key == "gradient_clip_val")
+      f.gradient_clip_val = as_number(v, path);
     else if (key == "gradient_clip_algorithm")
       f.gradient_clip_algorithm = option_value({"", T::Text, "", {"norm", "value"}}, v, path);
-    else if (key == "accumulate_grad_batches") f.accumulate_grad_batches = as_int(v, path);
-    else if (key == "min_epochs") f.min_epochs = as_int(v, path);
-    else if (key == "max_steps") f.max_steps = as_int(v, path);
-    else if (key == "limit_train_batches") f.limit_train_batches = as_int(v, path);
+    else if (key == "accumulate_grad_batches")
+      f.accumulate_grad_batches = as_int(v, path);
+    else if (key == "min_epochs")
+      f.min_epochs = as_int(v, path);
+    else if (key == "max_steps")
+      f.max_steps = as_int(v, path);
+    else if (key == "limit_train_batches")
+      f.limit_train_batches = as_int(v, path);
     else if (key == "precision")
       f.precision = option_value({"", T::Text, "", {"32-true", "fp32", "bf16-mixed", "bf16"}}, v, path);
-    else f.deterministic = as_bool(v, path);
+    else
+      f.deterministic = as_bool(v, path);
   }
   check(f.epochs >= 1, "fit.epochs: must be at least 1, got ", f.epochs);
   check(f.batch_size >= 1, "fit.batch_size: must be at least 1, got ", f.batch_size);
@@ -504,15 +570,22 @@ void parse_logging(const YAML::Node& n, LoggingConfig& l) {
     l.dir = n.Scalar();
     return;
   }
-  for (const auto& [key, v] : entries(n, "logging", {"dir", "tensorboard", "mlflow", "csv", "log_every_n_steps",
-                                                     "histogram_every_n_epochs"})) {
+  for (const auto& [key, v] :
+       entries(n, "logging",
+               {"dir", "tensorboard", "mlflow", "csv", "log_every_n_steps", "histogram_every_n_epochs"})) {
     const std::string path = join("logging", key);
-    if (key == "dir") l.dir = scalar_text(v, path);
-    else if (key == "tensorboard") l.tensorboard = as_bool(v, path);
-    else if (key == "mlflow") l.mlflow = as_bool(v, path);
-    else if (key == "csv") l.csv = as_bool(v, path);
-    else if (key == "log_every_n_steps") l.log_every_n_steps = as_int(v, path);
-    else l.histogram_every_n_epochs = as_int(v, path);
+    if (key == "dir")
+      l.dir = scalar_text(v, path);
+    else if (key == "tensorboard")
+      l.tensorboard = as_bool(v, path);
+    else if (key == "mlflow")
+      l.mlflow = as_bool(v, path);
+    else if (key == "csv")
+      l.csv = as_bool(v, path);
+    else if (key == "log_every_n_steps")
+      l.log_every_n_steps = as_int(v, path);
+    else
+      l.histogram_every_n_epochs = as_int(v, path);
   }
   check(!l.dir.empty(), "logging.dir: missing (where run directories go, e.g. runs)");
 }
@@ -550,7 +623,8 @@ std::vector<std::string> layer_names() { return names_of(layer_specs()); }
 std::vector<std::string> schedule_names() { return names_of(schedule_specs()); }
 std::vector<std::string> callback_names() { return names_of(callback_specs()); }
 
-Config parse_config(const std::string& text, const std::string& file_name, const std::vector<std::string>& overrides) {
+Config parse_config(const std::string& text, const std::string& file_name,
+                    const std::vector<std::string>& overrides) {
   const std::string where = file_name.empty() ? "config" : file_name;
   YAML::Node root;
   try {
@@ -583,8 +657,9 @@ Config parse_config(const std::string& text, const std::string& file_name, const
   }
 
   std::map<std::string, YAML::Node> sections;
-  for (const auto& [key, v] : entries(root, "", {"name", "seed", "data", "model", "compile", "fit", "callbacks",
-                                                 "logging", "restarts", "lr_find"}))
+  for (const auto& [key, v] : entries(root, "",
+                                      {"name", "seed", "data", "model", "compile", "fit", "callbacks",
+                                       "logging", "restarts", "lr_find"}))
     sections[key] = v;
   if (sections.count("name")) c.name = scalar_text(sections["name"], "name");
   if (sections.count("seed")) c.seed = static_cast<uint64_t>(as_int(sections["seed"], "seed"));
@@ -597,25 +672,31 @@ Config parse_config(const std::string& text, const std::string& file_name, const
         "model.layers: expected a list of layers, e.g. - {dense: 64, activation: relu}");
   const YAML::Node layers = model_keys[0].second;
   for (size_t i = 0; i < layers.size(); ++i)
-    c.layers.push_back(parse_named(layers[i], "model.layers[" + std::to_string(i) + "]", layer_specs(), "layer"));
+    c.layers.push_back(
+        parse_named(layers[i], "model.layers[" + std::to_string(i) + "]", layer_specs(), "layer"));
 
   parse_compile(sections["compile"], c.compile);
   if (sections.count("fit")) parse_fit(sections["fit"], c.fit);
   if (sections.count("callbacks")) {
     const YAML::Node cbs = sections["callbacks"];
-    check(cbs.IsSequence() || cbs.IsNull(), "callbacks: expected a list, e.g. - {early_stopping: {patience: 5}}");
+    check(cbs.IsSequence() || cbs.IsNull(),
+          "callbacks: expected a list, e.g. - {early_stopping: {patience: 5}}");
     for (size_t i = 0; cbs.IsSequence() && i < cbs.size(); ++i)
-      c.callbacks.push_back(parse_named(cbs[i], "callbacks[" + std::to_string(i) + "]", callback_specs(), "callback"));
+      c.callbacks.push_back(
+          parse_named(cbs[i], "callbacks[" + std::to_string(i) + "]", callback_specs(), "callback"));
   }
-  if (sections.count("logging") && !sections["logging"].IsNull()) parse_logging(sections["logging"], c.logging);
+  if (sections.count("logging") && !sections["logging"].IsNull())
+    parse_logging(sections["logging"], c.logging);
   if (sections.count("restarts")) {
     const YAML::Node r = sections["restarts"];
     if (r.IsScalar()) {
       c.restarts = as_int(r, "restarts");
     } else {
       for (const auto& [k, v] : entries(r, "restarts", {"count", "monitor"})) {
-        if (k == "count") c.restarts = as_int(v, "restarts.count");
-        else c.restart_monitor = scalar_text(v, "restarts.monitor");
+        if (k == "count")
+          c.restarts = as_int(v, "restarts.count");
+        else
+          c.restart_monitor = scalar_text(v, "restarts.monitor");
       }
     }
     check(c.restarts >= 0, "restarts: must be 0 or more, got ", c.restarts);
@@ -624,7 +705,9 @@ Config parse_config(const std::string& text, const std::string& file_name, const
       {"lr_find", "", {{"min_lr", T::Number}, {"max_lr", T::Number}, {"num_training", T::Int}}}};
   c.lr_find.kind = "lr_find";
   c.lr_find.path = "lr_find";
-  if (sections.count("lr_find")) add_options(c.lr_find, lr_find_spec[0], entries(sections["lr_find"], "lr_find", key_names(lr_find_spec[0])), "lr_find");
+  if (sections.count("lr_find"))
+    add_options(c.lr_find, lr_find_spec[0],
+                entries(sections["lr_find"], "lr_find", key_names(lr_find_spec[0])), "lr_find");
 
   flatten(root, "", c.hparams);
   return c;

@@ -26,7 +26,8 @@ const char* kUsage =
     "  predict CONFIG    predictions of saved weights for a CSV file\n"
     "  summary CONFIG    the model's layers, output shapes and parameter counts\n"
     "  lr-find CONFIG    the learning-rate range test: loss per learning rate and a suggestion\n"
-    "  serve             the web app: Playground, learning-rate explorer, run dashboard (--port, --logdir, --host)\n"
+    "  serve             the web app: Playground, learning-rate explorer, run dashboard (--port, --logdir, "
+    "--host)\n"
     "  devices           what this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM library\n"
     "\n"
     "options:\n"
@@ -68,7 +69,9 @@ const std::map<std::string, std::string> kCommandUsage = {
      "\n"
      "Trains for a few steps while the learning rate grows from lr_find.min_lr to lr_find.max_lr,\n"
      "prints the loss at each and suggests the learning rate where it falls fastest.\n"},
-    {"devices", "usage: neurona devices\n\nWhat this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM library.\n"},
+    {"devices",
+     "usage: neurona devices\n\nWhat this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM "
+     "library.\n"},
 };
 
 struct Args {
@@ -80,7 +83,9 @@ struct Args {
     auto it = values.find(key);
     return it == values.end() ? "" : it->second;
   }
-  bool has(const std::string& flag) const { return std::find(flags.begin(), flags.end(), flag) != flags.end(); }
+  bool has(const std::string& flag) const {
+    return std::find(flags.begin(), flags.end(), flag) != flags.end();
+  }
 };
 
 // Parses `argv[2…]` for `command`; `with_value` are the options taking a value, `flags` those
@@ -145,7 +150,8 @@ std::string logs_line(const train::Logs& logs) {
 }
 
 int cmd_train(int argc, char** argv) {
-  const Args a = parse_args("train", argc, argv, {"init-weights", "save-weights", "resume", "threads"}, {"quiet"});
+  const Args a =
+      parse_args("train", argc, argv, {"init-weights", "save-weights", "resume", "threads"}, {"quiet"});
   const app::Config config = app::load_config(a.config, a.sets);
   app::TrainRequest req;
   req.init_weights = a.get("init-weights");
@@ -171,13 +177,14 @@ int cmd_train(int argc, char** argv) {
     size_t best = 0;
     for (size_t i = 1; i < values.size(); ++i)
       if (maximize ? values[i] > values[best] : values[i] < values[best]) best = i;
-    std::cout << (maximize ? "highest " : "lowest ") << r.saved_monitor << ": " << fmt(values[best]) << " at epoch "
-              << best + 1 << "\n";
+    std::cout << (maximize ? "highest " : "lowest ") << r.saved_monitor << ": " << fmt(values[best])
+              << " at epoch " << best + 1 << "\n";
   }
   if (!r.restart_scores.empty()) {
     for (size_t i = 0; i < r.restart_scores.size(); ++i)
-      std::cout << "restart " << i + 1 << " (seed " << config.seed + i << "): best " << config.restart_monitor << " "
-                << fmt(r.restart_scores[i]) << (static_cast<int>(i) == r.best_restart ? "  <- kept" : "") << "\n";
+      std::cout << "restart " << i + 1 << " (seed " << config.seed + i << "): best " << config.restart_monitor
+                << " " << fmt(r.restart_scores[i])
+                << (static_cast<int>(i) == r.best_restart ? "  <- kept" : "") << "\n";
   }
   if (!r.test.empty()) std::cout << "test: " << logs_line(r.test) << "\n";
   if (!r.run_dir.empty()) std::cout << "run directory: " << r.run_dir.string() << "\n";
@@ -248,8 +255,10 @@ int cmd_predict(int argc, char** argv) {
   model.compile(app::compile_options(l.config, l.net.get()));
   const app::Table t = app::read_table(a.get("input"), l.config, l.meta);
   const std::string csv = app::predictions_csv(model.predict(t.x, 1024), l.config, l.meta);
-  if (a.get("output") == "-") std::cout << csv;
-  else io::write_file_atomic(a.get("output"), csv);
+  if (a.get("output") == "-")
+    std::cout << csv;
+  else
+    io::write_file_atomic(a.get("output"), csv);
   return 0;
 }
 
@@ -267,10 +276,12 @@ int cmd_summary(int argc, char** argv) {
   std::string metrics;
   for (const auto& m : c.compile.metrics) metrics += (metrics.empty() ? "" : ", ") + m;
   std::cout << (metrics.empty() ? "" : "  metrics: " + metrics) << "\n";
-  if (c.compile.schedule) std::cout << "schedule: " << c.compile.schedule->kind << " (per " << c.compile.interval << ")\n";
+  if (c.compile.schedule)
+    std::cout << "schedule: " << c.compile.schedule->kind << " (per " << c.compile.interval << ")\n";
   std::cout << "data: " << d.task << ", " << d.train.size() << " training samples"
             << (d.val ? ", " + std::to_string(d.val->size()) + " validation" : "")
-            << (d.test ? ", " + std::to_string(d.test->size()) + " test" : "") << ", input " << d.input_shape << "\n";
+            << (d.test ? ", " + std::to_string(d.test->size()) + " test" : "") << ", input " << d.input_shape
+            << "\n";
   std::cout << "fit: " << c.fit.epochs << " epochs, batch size " << c.fit.batch_size;
   for (const auto& cb : c.callbacks) std::cout << ", " << cb.kind;
   std::cout << "\n";

@@ -2,8 +2,8 @@
 #include <cmath>
 #include <limits>
 
-#include "neurona/autograd/node.hpp"
 #include "core/map.hpp"
+#include "neurona/autograd/node.hpp"
 
 namespace neurona {
 
@@ -81,8 +81,8 @@ Tensor sqrt(const Tensor& a) {
 Tensor pow(const Tensor& a, float p) {
   Tensor out = map_unary(a, [p](float x) { return std::pow(x, p); });
   return record(out, "pow", {a}, [a, p](const Tensor& g, Grads& gr) {
-    gr[0] = map_binary(g, a, "pow_backward",
-                       [p](float gi, float x) { return gi * p * std::pow(x, p - 1.f); });
+    gr[0] =
+        map_binary(g, a, "pow_backward", [p](float gi, float x) { return gi * p * std::pow(x, p - 1.f); });
   });
 }
 
@@ -134,17 +134,31 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
   });
 }
 
-Tensor eq(const Tensor& a, const Tensor& b) { return map_binary(a, b, "eq", [](float x, float y) { return x == y ? 1.f : 0.f; }); }
-Tensor ne(const Tensor& a, const Tensor& b) { return map_binary(a, b, "ne", [](float x, float y) { return x != y ? 1.f : 0.f; }); }
-Tensor lt(const Tensor& a, const Tensor& b) { return map_binary(a, b, "lt", [](float x, float y) { return x < y ? 1.f : 0.f; }); }
-Tensor le(const Tensor& a, const Tensor& b) { return map_binary(a, b, "le", [](float x, float y) { return x <= y ? 1.f : 0.f; }); }
-Tensor gt(const Tensor& a, const Tensor& b) { return map_binary(a, b, "gt", [](float x, float y) { return x > y ? 1.f : 0.f; }); }
-Tensor ge(const Tensor& a, const Tensor& b) { return map_binary(a, b, "ge", [](float x, float y) { return x >= y ? 1.f : 0.f; }); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return map_binary(a, b, "eq", [](float x, float y) { return x == y ? 1.f : 0.f; });
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return map_binary(a, b, "ne", [](float x, float y) { return x != y ? 1.f : 0.f; });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return map_binary(a, b, "lt", [](float x, float y) { return x < y ? 1.f : 0.f; });
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return map_binary(a, b, "le", [](float x, float y) { return x <= y ? 1.f : 0.f; });
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return map_binary(a, b, "gt", [](float x, float y) { return x > y ? 1.f : 0.f; });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return map_binary(a, b, "ge", [](float x, float y) { return x >= y ? 1.f : 0.f; });
+}
 
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
-  const Shape shape = broadcast_shapes(broadcast_shapes(mask.shape(), a.shape(), "where"), b.shape(), "where");
+  const Shape shape =
+      broadcast_shapes(broadcast_shapes(mask.shape(), a.shape(), "where"), b.shape(), "where");
   // Select with masks broadcast to the full shape: out = a where mask, else b.
-  Tensor m = map_binary(mask, Tensor::zeros(shape), "where", [](float c, float) { return c != 0.f ? 1.f : 0.f; });
+  Tensor m =
+      map_binary(mask, Tensor::zeros(shape), "where", [](float c, float) { return c != 0.f ? 1.f : 0.f; });
   Tensor out = Tensor::empty(shape);
   {
     Tensor av = map_binary(m, a, "where", [](float c, float x) { return c != 0.f ? x : 0.f; });
@@ -153,7 +167,9 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   }
   return record(out, "where", {a, b}, [m, sa = a.shape(), sb = b.shape()](const Tensor& g, Grads& gr) {
     if (gr.needs(0)) gr[0] = sum_to(mul(g, m), sa);
-    if (gr.needs(1)) gr[1] = sum_to(map_binary(g, m, "where_backward", [](float gi, float c) { return c != 0.f ? 0.f : gi; }), sb);
+    if (gr.needs(1))
+      gr[1] = sum_to(
+          map_binary(g, m, "where_backward", [](float gi, float c) { return c != 0.f ? 0.f : gi; }), sb);
   });
 }
 

@@ -48,7 +48,8 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
 }
 
 void run_backward(const Tensor& root, const Tensor& grad_root) {
-  if (!root.requires_grad()) fail("backward: the tensor does not require a gradient (no input of the ops that made it requires_grad)");
+  if (!root.requires_grad())
+    fail("backward: the tensor does not require a gradient (no input of the ops that made it requires_grad)");
   NoGradGuard no_grad;  // backward formulas are not themselves recorded
   if (!root.impl()->grad_fn) {
     accumulate_leaf(root.impl(), grad_root);

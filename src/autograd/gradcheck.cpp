@@ -55,8 +55,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       result.max_abs_error = std::max(result.max_abs_error, err);
       if (result.ok && !(err <= opt.atol + opt.rtol * std::fabs(numeric))) {
         std::ostringstream os;
-        os << "input " << i << " element " << j << ": autograd " << got << ", finite difference "
-           << numeric;
+        os << "input " << i << " element " << j << ": autograd " << got << ", finite difference " << numeric;
         result.ok = false;
         result.message = os.str();
       }

@@ -14,8 +14,8 @@ namespace {
 void batched_gemm(bool ta, bool tb, int64_t batch, int64_t M, int64_t N, int64_t K, const float* A,
                   int64_t strideA, const float* B, int64_t strideB, float beta, float* C) {
   for (int64_t i = 0; i < batch; ++i)
-    kernels::gemm(ta, tb, M, N, K, 1.f, A + i * strideA, ta ? M : K, B + i * strideB, tb ? K : N,
-                  beta, C + i * M * N, N);
+    kernels::gemm(ta, tb, M, N, K, 1.f, A + i * strideA, ta ? M : K, B + i * strideB, tb ? K : N, beta,
+                  C + i * M * N, N);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 #include <cmath>
 #include <limits>
 
-#include "neurona/autograd/node.hpp"
 #include "core/map.hpp"
+#include "neurona/autograd/node.hpp"
 
 namespace neurona {
 
@@ -120,9 +120,8 @@ Tensor sum(const Tensor& a) {
   const float* x = a.data();
   for (int64_t i = 0, n = a.numel(); i < n; ++i) s += x[i];
   Tensor out = Tensor::scalar(static_cast<float>(s));
-  return record(out, "sum", {a}, [full = a.shape()](const Tensor& g, Grads& gr) {
-    gr[0] = Tensor::full(full, g.item());
-  });
+  return record(out, "sum", {a},
+                [full = a.shape()](const Tensor& g, Grads& gr) { gr[0] = Tensor::full(full, g.item()); });
 }
 
 Tensor sum(const Tensor& a, int64_t dim_in, bool keepdim) {
@@ -137,9 +136,8 @@ Tensor sum(const Tensor& a, int64_t dim_in, bool keepdim) {
       float* yr = y + o * ar.inner;
       for (int64_t i = 0; i < ar.inner; ++i) yr[i] += xr[i];
     }
-  return record(out, "sum_dim", {a}, [full = a.shape(), dim](const Tensor& g, Grads& gr) {
-    gr[0] = expand_over(g, full, dim);
-  });
+  return record(out, "sum_dim", {a},
+                [full = a.shape(), dim](const Tensor& g, Grads& gr) { gr[0] = expand_over(g, full, dim); });
 }
 
 Tensor mean(const Tensor& a) {

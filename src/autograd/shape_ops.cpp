@@ -39,12 +39,11 @@ Tensor Tensor::reshape(const Shape& shape_in) const {
     dims[infer] = numel() / known;
   }
   const Shape target(std::move(dims));
-  check(target.numel() == numel(), "reshape: cannot reshape ", shape(), " (", numel(),
-        " elements) into ", target, " (", target.numel(), " elements)");
+  check(target.numel() == numel(), "reshape: cannot reshape ", shape(), " (", numel(), " elements) into ",
+        target, " (", target.numel(), " elements)");
   Tensor out = share_storage(*this, target, 0);
-  return record(out, "reshape", {*this}, [from = shape()](const Tensor& g, Grads& gr) {
-    gr[0] = g.reshape(from);
-  });
+  return record(out, "reshape", {*this},
+                [from = shape()](const Tensor& g, Grads& gr) { gr[0] = g.reshape(from); });
 }
 
 Tensor Tensor::flatten(int64_t start_dim) const {
@@ -88,7 +87,8 @@ Tensor Tensor::permute(const std::vector<int64_t>& order_in) const {
   }
   std::vector<int64_t> inverse(static_cast<size_t>(r));
   for (int64_t i = 0; i < r; ++i) inverse[order[i]] = i;
-  return record(out, "permute", {*this}, [inverse](const Tensor& g, Grads& gr) { gr[0] = g.permute(inverse); });
+  return record(out, "permute", {*this},
+                [inverse](const Tensor& g, Grads& gr) { gr[0] = g.permute(inverse); });
 }
 
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const {

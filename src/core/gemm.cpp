@@ -36,10 +36,11 @@ std::atomic<bool> g_bf16_fallback_said{false};
 
 void say_bf16_fallback(int64_t M, int64_t N, int64_t K) {
   if (g_bf16_fallback_said.exchange(true, std::memory_order_relaxed)) return;
-  std::fprintf(stderr,
-               "neurona: bf16-mixed: matmuls too small for the bf16 kernel run in fp32 (the first: M x N x K = "
-               "%lld x %lld x %lld); said once\n",
-               static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K));
+  std::fprintf(
+      stderr,
+      "neurona: bf16-mixed: matmuls too small for the bf16 kernel run in fp32 (the first: M x N x K = "
+      "%lld x %lld x %lld); said once\n",
+      static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K));
 }
 
 // Eight floats as one value (GCC/Clang vector extension): one AVX register, or two SSE ones.
@@ -106,8 +107,8 @@ void direct_rows(int64_t i0, int64_t N, int64_t K, float alpha, const float* A, 
 // 1, …, K-1, the order of a plain dot product, whatever the transposes. A transposed B is first
 // copied into Bᵀ (K·N floats, at most kDirectLimit since M ≥ 1) so those 8 columns are
 // contiguous. α and β are applied once per element at the store, not inside the loop.
-void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   float packed[kDirectLimit];
   if (tb) {
     for (int64_t k = 0; k < K; ++k)
@@ -123,9 +124,9 @@ void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
 
 void blas(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
-              static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
-              beta, C, static_cast<int>(ldc));
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda),
+              B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 
 }  // namespace
@@ -157,7 +158,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     for (int64_t b = lo; b < hi; ++b) {
       const int64_t s = b * block, n = std::min(block, len - s);
       if (by_rows)
-        blas(trans_a, trans_b, n, N, K, alpha, trans_a ? A + s : A + s * lda, lda, B, ldb, beta, C + s * ldc, ldc);
+        blas(trans_a, trans_b, n, N, K, alpha, trans_a ? A + s : A + s * lda, lda, B, ldb, beta, C + s * ldc,
+             ldc);
       else
         blas(trans_a, trans_b, M, n, K, alpha, A, lda, trans_b ? B + s * ldb : B + s, ldb, beta, C + s, ldc);
     }

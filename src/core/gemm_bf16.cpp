@@ -19,9 +19,9 @@
 namespace neurona::kernels {
 namespace {
 
-constexpr int kNR = 4;                 // 16-column vectors per panel
-constexpr int64_t kPanel = 16 * kNR;   // columns per panel
-constexpr int kMR = 6;                 // rows per micro-kernel call
+constexpr int kNR = 4;                   // 16-column vectors per panel
+constexpr int64_t kPanel = 16 * kNR;     // columns per panel
+constexpr int kMR = 6;                   // rows per micro-kernel call
 constexpr int64_t kRowChunk = 16 * kMR;  // rows per task
 
 // Round to nearest even, as the vector conversion does.
@@ -80,12 +80,14 @@ void micro_kernel(const uint16_t* a, int64_t kp2, int64_t pairs, const uint16_t*
     }
 }
 
-using Kernel = void (*)(const uint16_t*, int64_t, int64_t, const uint16_t*, float*, int64_t, int64_t, float, float);
-constexpr Kernel kKernels[kMR + 1] = {nullptr,          micro_kernel<1>, micro_kernel<2>, micro_kernel<3>,
+using Kernel = void (*)(const uint16_t*, int64_t, int64_t, const uint16_t*, float*, int64_t, int64_t, float,
+                        float);
+constexpr Kernel kKernels[kMR + 1] = {nullptr,         micro_kernel<1>, micro_kernel<2>, micro_kernel<3>,
                                       micro_kernel<4>, micro_kernel<5>, micro_kernel<6>};
 
 // Rows [i0, i1) of A -> bf16 rows of kp2 values (the last one 0 when K is odd).
-void pack_a(bool ta, const float* A, int64_t lda, int64_t K, int64_t kp2, int64_t i0, int64_t i1, uint16_t* abf) {
+void pack_a(bool ta, const float* A, int64_t lda, int64_t K, int64_t kp2, int64_t i0, int64_t i1,
+            uint16_t* abf) {
   if (!ta) {
     for (int64_t i = i0; i < i1; ++i) {
       round_row(A + i * lda, K, abf + i * kp2);
@@ -124,8 +126,9 @@ void pack_b(bool tb, const float* B, int64_t ldb, int64_t N, int64_t K, int64_t 
     return;
   }
   // Interleave rows 2p and 2p+1, 16 columns at a time.
-  alignas(64) static const uint16_t order[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                                 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  alignas(64) static const uint16_t order[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
+                                                 21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
+                                                 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
   const __m512i idx = _mm512_load_si512(order);
   const int64_t j1 = std::min(N, p1 * kPanel);
   for (int64_t p = 0; p < pairs; ++p) {
@@ -186,8 +189,8 @@ bool gemm_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, c
 
 namespace neurona::kernels {
 bool bf16_supported() { return false; }
-bool gemm_bf16(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
-               float*, int64_t) {
+bool gemm_bf16(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+               float, float*, int64_t) {
   return false;
 }
 }  // namespace neurona::kernels

@@ -65,7 +65,8 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return " (valid: " + list + ")";
 }
 
-void fail_unknown_component(const std::string& kind, const std::string& word, const std::vector<std::string>& valid) {
+void fail_unknown_component(const std::string& kind, const std::string& word,
+                            const std::vector<std::string>& valid) {
   fail("unknown ", kind, " '", word, "'", did_you_mean(word, valid));
 }
 
@@ -111,7 +112,8 @@ std::string Options::text(const std::string& key) const { return raw(key); }
 
 std::vector<double> Options::numbers(const std::string& key) const {
   std::string s = raw(key);
-  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '[' || c == ']' || c == ' '; }), s.end());
+  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '[' || c == ']' || c == ' '; }),
+          s.end());
   std::vector<double> v;
   size_t start = 0;
   while (start < s.size()) {

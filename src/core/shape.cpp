@@ -49,8 +49,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   for (int64_t i = 0; i < r; ++i) {
     const int64_t da = i < r - a.rank() ? 1 : a.dims()[i - (r - a.rank())];
     const int64_t db = i < r - b.rank() ? 1 : b.dims()[i - (r - b.rank())];
-    check(da == db || da == 1 || db == 1, op, ": shapes ", a, " and ", b,
-          " cannot be broadcast (dimension ", i, ": ", da, " vs ", db, ")");
+    check(da == db || da == 1 || db == 1, op, ": shapes ", a, " and ", b, " cannot be broadcast (dimension ",
+          i, ": ", da, " vs ", db, ")");
     out[i] = da == 1 ? db : da;
   }
   return Shape(out);

@@ -114,8 +114,7 @@ float Tensor::at(std::initializer_list<int64_t> index) const {
   const auto strides = s.strides();
   int64_t flat = 0, d = 0;
   for (int64_t i : index) {
-    check(i >= 0 && i < s.dims()[d], "at: index ", i, " is out of range for dimension ", d,
-          " of shape ", s);
+    check(i >= 0 && i < s.dims()[d], "at: index ", i, " is out of range for dimension ", d, " of shape ", s);
     flat += i * strides[d++];
   }
   return data()[flat];

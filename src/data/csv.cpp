@@ -63,8 +63,8 @@ std::vector<Record> split_records(const std::string& text, char delim, const std
         }
         while (i < n && (text[i] == ' ' || text[i] == '\r') && text[i] != delim) ++i;
         if (i < n && text[i] != delim && text[i] != '\n')
-          fail(name, ", line ", line, ", column ", rec.fields.size() + 1,
-               ": unexpected character '", text[i], "' after a closing quote");
+          fail(name, ", line ", line, ", column ", rec.fields.size() + 1, ": unexpected character '", text[i],
+               "' after a closing quote");
         at_field_start = false;
         continue;
       }
@@ -109,8 +109,8 @@ char detect_delimiter(const std::string& text, const std::string& name) {
     if (sample.empty()) continue;
     const size_t cols = sample[0].fields.size();
     if (cols > header_fields) header_fields = cols, best_header = d;
-    const bool same = std::all_of(sample.begin(), sample.end(),
-                                  [&](const Record& r) { return r.fields.size() == cols; });
+    const bool same =
+        std::all_of(sample.begin(), sample.end(), [&](const Record& r) { return r.fields.size() == cols; });
     if (same && cols > consistent_fields) consistent_fields = cols, best_consistent = d;
   }
   if (best_consistent) return best_consistent;
@@ -136,8 +136,8 @@ int64_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
-size_t find_column(const std::vector<std::string>& header, const std::string& wanted,
-                   const std::string& name, const char* role) {
+size_t find_column(const std::vector<std::string>& header, const std::string& wanted, const std::string& name,
+                   const char* role) {
   auto it = std::find(header.begin(), header.end(), wanted);
   if (it != header.end()) return static_cast<size_t>(it - header.begin());
   const auto nearest = std::min_element(header.begin(), header.end(), [&](auto& a, auto& b) {
@@ -217,13 +217,12 @@ float fill_value(const ColumnValues& c, const CsvColumn& spec, const std::string
     if (spec.categorical) ++freq[static_cast<size_t>(c.values[r])];
   }
   check(count > 0, file, ": column '", spec.name, "' has no values to fill its missing cells from");
-  if (spec.categorical)
-    return static_cast<float>(std::max_element(freq.begin(), freq.end()) - freq.begin());
+  if (spec.categorical) return static_cast<float>(std::max_element(freq.begin(), freq.end()) - freq.begin());
   return static_cast<float>(sum / static_cast<double>(count));
 }
 
-void write_column(const ColumnValues& c, const CsvColumn& spec, const std::vector<size_t>& kept,
-                  float* out, int64_t stride) {
+void write_column(const ColumnValues& c, const CsvColumn& spec, const std::vector<size_t>& kept, float* out,
+                  int64_t stride) {
   const int64_t width = spec.width();
   for (size_t i = 0; i < kept.size(); ++i) {
     const size_t r = kept[i];
@@ -256,7 +255,9 @@ CsvData parse_csv(const std::string& text, const std::string& file, const CsvOpt
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     fail(file, ": empty file: expected a header line and data rows");
   const CsvSchema* schema = opt.schema;
-  const char delim = opt.delimiter ? opt.delimiter : schema ? schema->delimiter : detect_delimiter(text, file);
+  const char delim = opt.delimiter ? opt.delimiter
+                     : schema      ? schema->delimiter
+                                   : detect_delimiter(text, file);
   std::vector<Record> rows = split_records(text, delim, file);
   std::vector<std::string> header;
   for (auto& h : rows[0].fields) header.push_back(trim(h));
@@ -269,8 +270,8 @@ CsvData parse_csv(const std::string& text, const std::string& file, const CsvOpt
             "' appears twice (columns ", j + 1, " and ", i + 1, ")");
   for (auto& r : rows)
     check(r.fields.size() == header.size(), file, ", line ", r.line, ": ragged row: ", r.fields.size(),
-          " fields, but the header (line ", header_line, ") has ", header.size(),
-          " (delimiter ", delimiter_name(delim), ")");
+          " fields, but the header (line ", header_line, ") has ", header.size(), " (delimiter ",
+          delimiter_name(delim), ")");
 
   // Resolve the columns: from the schema, or from the options and the header.
   CsvData data;
@@ -280,7 +281,7 @@ CsvData parse_csv(const std::string& text, const std::string& file, const CsvOpt
     data.schema.features = schema->features;
     for (auto& c : schema->features) feature_cols.push_back(find_column(header, c.name, file, "feature"));
     const bool has_target = !schema->targets.empty() &&
-        std::find(header.begin(), header.end(), schema->targets[0].name) != header.end();
+                            std::find(header.begin(), header.end(), schema->targets[0].name) != header.end();
     if (has_target) {
       data.schema.targets = schema->targets;
       for (auto& c : schema->targets) target_cols.push_back(find_column(header, c.name, file, "target"));
@@ -340,8 +341,10 @@ CsvData parse_csv(const std::string& text, const std::string& file, const CsvOpt
   }
   check(!kept.empty(), file, ": every row has a missing value, none left to read");
   if (opt.missing == Missing::FillMean && learn) {
-    for (size_t i = 0; i < fvals.size(); ++i) data.schema.features[i].fill = fill_value(fvals[i], data.schema.features[i], file);
-    for (size_t i = 0; i < tvals.size(); ++i) data.schema.targets[i].fill = fill_value(tvals[i], data.schema.targets[i], file);
+    for (size_t i = 0; i < fvals.size(); ++i)
+      data.schema.features[i].fill = fill_value(fvals[i], data.schema.features[i], file);
+    for (size_t i = 0; i < tvals.size(); ++i)
+      data.schema.targets[i].fill = fill_value(tvals[i], data.schema.targets[i], file);
   }
 
   auto build = [&](const std::vector<ColumnValues>& vals, const std::vector<CsvColumn>& specs,

@@ -11,8 +11,11 @@ DataModule::DataModule(Prepare prepare, DataModuleOptions options)
 }
 
 DataModule DataModule::from_tensors(Tensor features, Tensor targets, DataModuleOptions options) {
-  return DataModule([x = std::move(features), y = std::move(targets)] { return std::pair{x, y}; },
-                    std::move(options));
+  return DataModule(
+      [x = std::move(features), y = std::move(targets)] {
+        return std::pair{x, y};
+      },
+      std::move(options));
 }
 
 DataModule DataModule::from_csv(const std::string& path, CsvOptions csv, DataModuleOptions options) {
@@ -35,7 +38,8 @@ void DataModule::setup() {
   const int64_t n = all.size();
   const std::vector<int64_t> labels = options_.stratify ? class_ids(y) : std::vector<int64_t>{};
   split_ = train_val_test_split(n, options_.val_fraction, options_.test_fraction, options_.seed, labels);
-  TensorDataset train = all.subset(split_.train), val = all.subset(split_.val), test = all.subset(split_.test);
+  TensorDataset train = all.subset(split_.train), val = all.subset(split_.val),
+                test = all.subset(split_.test);
   if (options_.scaler != "none") {
     scaler_ = make_scaler(options_.scaler);
     check(x.dim() == 2, "DataModule: a scaler needs features [N, F], got ", x.shape());

@@ -31,8 +31,8 @@ void copy_rows(const Tensor& src, const int64_t* indices, int64_t count, float* 
   const int64_t row = n == 0 ? 0 : src.numel() / n;
   const float* base = src.data();
   for (int64_t i = 0; i < count; ++i) {
-    check(indices[i] >= 0 && indices[i] < n, "TensorDataset: sample index ", indices[i],
-          " out of range for ", n, " samples");
+    check(indices[i] >= 0 && indices[i] < n, "TensorDataset: sample index ", indices[i], " out of range for ",
+          n, " samples");
     std::memcpy(dst + i * row, base + indices[i] * row, static_cast<size_t>(row) * sizeof(float));
   }
 }
@@ -79,8 +79,7 @@ TensorDataset TensorDataset::subset(const std::vector<int64_t>& indices) const {
   Tensor x = Tensor::empty(batch_shape(count, feature_shape()));
   Tensor y = has_targets() ? Tensor::empty(batch_shape(count, target_shape())) : Tensor();
   Tensor w = has_weights() ? Tensor::empty(Shape{count}) : Tensor();
-  gather(indices.data(), count, x.data(), y.defined() ? y.data() : nullptr,
-         w.defined() ? w.data() : nullptr);
+  gather(indices.data(), count, x.data(), y.defined() ? y.data() : nullptr, w.defined() ? w.data() : nullptr);
   return TensorDataset(x, y, w);
 }
 
@@ -176,7 +175,8 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt
   check(dataset_ != nullptr, "DataLoader: no dataset");
   check(options_.batch_size >= 1, "DataLoader: batch_size must be at least 1, got ", options_.batch_size);
   check(options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size,
-        "DataLoader: rank must be in [0, world_size), got rank ", options_.rank, " of world_size ", options_.world_size);
+        "DataLoader: rank must be in [0, world_size), got rank ", options_.rank, " of world_size ",
+        options_.world_size);
 }
 
 DataLoader::DataLoader(DataLoader&&) noexcept = default;
@@ -238,7 +238,8 @@ bool DataLoader::next(Batch& batch) {
     // preempted or the buffers were cold, which would start the worker for nothing.
     const auto t0 = std::chrono::steady_clock::now();
     assemble_batch(*dataset_, batch_indices(b), batch);
-    const double took = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    const double took =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     fastest_micros_ = probed_++ == 0 ? took : std::min(fastest_micros_, took);
     if (probed_ == kPrefetchProbeBatches && fastest_micros_ > kPrefetchMinMicros)
       worker_ = std::make_unique<Worker>(dataset_);

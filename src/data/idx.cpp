@@ -58,11 +58,18 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
 
 int type_size(uint8_t code) {
   switch (code) {
-    case 0x08: case 0x09: return 1;
-    case 0x0B: return 2;
-    case 0x0C: case 0x0D: return 4;
-    case 0x0E: return 8;
-    default: return 0;
+    case 0x08:
+    case 0x09:
+      return 1;
+    case 0x0B:
+      return 2;
+    case 0x0C:
+    case 0x0D:
+      return 4;
+    case 0x0E:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -76,8 +83,8 @@ IdxRaw read_raw(const std::string& path) {
         " (expected two zero bytes, a type code and the number of dimensions, e.g. ", hex(kImageMagic),
         " for images)");
   raw.type_size = type_size(b[2]);
-  check(raw.type_size > 0, path, ": IDX magic number ", hex(raw.magic), " has unknown type code 0x",
-        std::hex, int(b[2]));
+  check(raw.type_size > 0, path, ": IDX magic number ", hex(raw.magic), " has unknown type code 0x", std::hex,
+        int(b[2]));
   const size_t ndims = b[3];
   raw.data_offset = 4 + 4 * ndims;
   check(b.size() >= raw.data_offset, path, ": truncated IDX file: the header of ", ndims,
@@ -105,10 +112,18 @@ Tensor to_float(const IdxRaw& raw, float scale) {
   for (int64_t i = 0; i < n; ++i, p += raw.type_size) {
     double v = 0;
     switch (code) {
-      case 0x08: v = p[0]; break;
-      case 0x09: v = static_cast<int8_t>(p[0]); break;
-      case 0x0B: v = static_cast<int16_t>((p[0] << 8) | p[1]); break;
-      case 0x0C: v = static_cast<int32_t>(be32(p)); break;
+      case 0x08:
+        v = p[0];
+        break;
+      case 0x09:
+        v = static_cast<int8_t>(p[0]);
+        break;
+      case 0x0B:
+        v = static_cast<int16_t>((p[0] << 8) | p[1]);
+        break;
+      case 0x0C:
+        v = static_cast<int32_t>(be32(p));
+        break;
       case 0x0D: {
         const uint32_t bits = be32(p);
         float f;
@@ -128,8 +143,8 @@ Tensor to_float(const IdxRaw& raw, float scale) {
 }
 
 void expect_magic(const IdxRaw& raw, uint32_t magic, const std::string& path, const char* what) {
-  check(raw.magic == magic, path, ": expected an IDX ", what, " file (magic ", hex(magic), ") but found magic ",
-        hex(raw.magic));
+  check(raw.magic == magic, path, ": expected an IDX ", what, " file (magic ", hex(magic),
+        ") but found magic ", hex(raw.magic));
 }
 
 std::string find_file(const std::string& dir, const std::string& stem) {
@@ -150,11 +165,12 @@ ImageSet read_idx_images(const std::string& images_path, const std::string& labe
   expect_magic(images, kImageMagic, images_path, "image");
   const IdxRaw labels = read_raw(labels_path);
   expect_magic(labels, kLabelMagic, labels_path, "label");
-  check(images.dims[0] == labels.dims[0], images_path, " holds ", images.dims[0], " images but ",
-        labels_path, " holds ", labels.dims[0], " labels");
+  check(images.dims[0] == labels.dims[0], images_path, " holds ", images.dims[0], " images but ", labels_path,
+        " holds ", labels.dims[0], " labels");
   ImageSet set;
   set.images = to_float(images, options.scale ? 1.f / 255.f : 1.f);
-  if (options.flatten) set.images = set.images.reshape(Shape{images.dims[0], images.dims[1] * images.dims[2]});
+  if (options.flatten)
+    set.images = set.images.reshape(Shape{images.dims[0], images.dims[1] * images.dims[2]});
   set.labels = to_float(labels, 1.f);
   return set;
 }
@@ -162,8 +178,10 @@ ImageSet read_idx_images(const std::string& images_path, const std::string& labe
 MnistData load_mnist(const std::string& dir, const ImageOptions& options) {
   check(std::filesystem::is_directory(dir), dir, ": no such directory");
   MnistData d;
-  d.train = read_idx_images(find_file(dir, "train-images-idx3-ubyte"), find_file(dir, "train-labels-idx1-ubyte"), options);
-  d.test = read_idx_images(find_file(dir, "t10k-images-idx3-ubyte"), find_file(dir, "t10k-labels-idx1-ubyte"), options);
+  d.train = read_idx_images(find_file(dir, "train-images-idx3-ubyte"),
+                            find_file(dir, "train-labels-idx1-ubyte"), options);
+  d.test = read_idx_images(find_file(dir, "t10k-images-idx3-ubyte"), find_file(dir, "t10k-labels-idx1-ubyte"),
+                           options);
   return d;
 }
 
@@ -178,7 +196,8 @@ std::string fashion_mnist_default_dir() {
 
 MnistData load_fashion_mnist(const std::string& dir, const ImageOptions& options) {
   const std::string where = dir.empty() ? fashion_mnist_default_dir() : dir;
-  check(!where.empty(), "Fashion-MNIST not found: install Debian's dataset-fashion-mnist "
+  check(!where.empty(),
+        "Fashion-MNIST not found: install Debian's dataset-fashion-mnist "
         "(apt-get install dataset-fashion-mnist, files in /usr/share/datasets/fashion-mnist), or point "
         "NEURONA_FASHION_MNIST or --data at a directory holding the four IDX files");
   return load_mnist(where, options);

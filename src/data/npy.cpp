@@ -85,15 +85,21 @@ Tensor read_npy(const std::string& path) {
   const std::string descr = header_value(header, "descr", path);
   const std::string fortran = header_value(header, "fortran_order", path);
   const std::vector<int64_t> dims = parse_shape(header_value(header, "shape", path), path);
-  check(fortran != "True", path, ": Fortran-order arrays are not supported; save with "
+  check(fortran != "True", path,
+        ": Fortran-order arrays are not supported; save with "
         "numpy.ascontiguousarray(a) first");
   int64_t size = 0;
-  if (descr == "'<f4'") size = 4;
-  else if (descr == "'<f8'") size = 8;
-  else if (descr == "'|u1'" || descr == "'<u1'") size = 1;
-  else if (descr == "'<i8'") size = 8;
+  if (descr == "'<f4'")
+    size = 4;
+  else if (descr == "'<f8'")
+    size = 8;
+  else if (descr == "'|u1'" || descr == "'<u1'")
+    size = 1;
+  else if (descr == "'<i8'")
+    size = 8;
   else
-    fail(path, ": unsupported .npy dtype ", descr, " (supported: '<f4' float32, '<f8' float64, "
+    fail(path, ": unsupported .npy dtype ", descr,
+         " (supported: '<f4' float32, '<f8' float64, "
          "'|u1' uint8, '<i8' int64)");
 
   Tensor t = Tensor::empty(Shape(dims));
@@ -102,10 +108,14 @@ Tensor read_npy(const std::string& path) {
   check(bytes.size() - data_start >= need, path, ": truncated .npy data: shape ", Shape(dims), " needs ",
         need, " bytes, found ", bytes.size() - data_start);
   const char* src = bytes.data() + data_start;
-  if (descr == "'<f4'") convert<float>(src, t.data(), n);
-  else if (descr == "'<f8'") convert<double>(src, t.data(), n);
-  else if (size == 1) convert<uint8_t>(src, t.data(), n);
-  else convert<int64_t>(src, t.data(), n);
+  if (descr == "'<f4'")
+    convert<float>(src, t.data(), n);
+  else if (descr == "'<f8'")
+    convert<double>(src, t.data(), n);
+  else if (size == 1)
+    convert<uint8_t>(src, t.data(), n);
+  else
+    convert<int64_t>(src, t.data(), n);
   return t;
 }
 
@@ -131,7 +141,8 @@ void write_npy(const std::string& path, const Tensor& t) {
     const char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
     out.write(len_bytes, 2);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.numel() * sizeof(float)));
+    out.write(reinterpret_cast<const char*>(t.data()),
+              static_cast<std::streamsize>(t.numel() * sizeof(float)));
     out.flush();
     if (!out.good()) {
       out.close();

@@ -31,8 +31,7 @@ std::vector<int64_t> apportion(const std::vector<int64_t>& sizes, int64_t total,
     given += out[c];
     remainders.push_back({exact - out[c], c});
   }
-  std::stable_sort(remainders.begin(), remainders.end(),
-                   [](auto& a, auto& b) { return a.first > b.first; });
+  std::stable_sort(remainders.begin(), remainders.end(), [](auto& a, auto& b) { return a.first > b.first; });
   for (size_t i = 0; given < total && i < remainders.size(); ++i) {
     const size_t c = remainders[i].second;
     if (out[c] < sizes[c]) ++out[c], ++given;
@@ -63,8 +62,8 @@ SplitIndices train_val_test_split(int64_t n, double val_fraction, double test_fr
         val_fraction, " and test ", test_fraction);
   check_stratify(n, stratify, "train_val_test_split");
   const int64_t n_test = ceil_count(n, test_fraction), n_val = ceil_count(n, val_fraction);
-  check(n_test + n_val < n, "train_val_test_split: ", n, " samples leave no training data with ",
-        n_val, " for validation and ", n_test, " for test");
+  check(n_test + n_val < n, "train_val_test_split: ", n, " samples leave no training data with ", n_val,
+        " for validation and ", n_test, " for test");
   Generator g(seed);
   SplitIndices s;
   if (stratify.empty()) {
@@ -94,7 +93,8 @@ SplitIndices train_val_test_split(int64_t n, double val_fraction, double test_fr
   return s;
 }
 
-SplitIndices shuffled_split(int64_t n, double val_fraction, uint64_t seed, const std::vector<int64_t>& stratify) {
+SplitIndices shuffled_split(int64_t n, double val_fraction, uint64_t seed,
+                            const std::vector<int64_t>& stratify) {
   return train_val_test_split(n, val_fraction, 0.0, seed, stratify);
 }
 

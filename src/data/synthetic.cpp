@@ -143,7 +143,7 @@ Points playground_multi_gaussian(const PlaygroundOptions& o) {
   struct Centre {
     float x, y, sign;
   };
-  static const Centre centres[] = {{-4, 2.5f, 1}, {0, 2.5f, -1}, {4, 2.5f, 1},
+  static const Centre centres[] = {{-4, 2.5f, 1},   {0, 2.5f, -1}, {4, 2.5f, 1},
                                    {-4, -2.5f, -1}, {0, -2.5f, 1}, {4, -2.5f, -1}};
   return regression(o, [](float x, float y) {
     float label = 0.f;
@@ -176,7 +176,8 @@ Points pass_the_class(int64_t samples, float noise_std, uint64_t seed) {
   for (int64_t i = 0; i < samples; ++i) {
     const auto lectures = static_cast<float>(g.randint(21));
     const float hours = g.uniform(0.f, 12.f);
-    const float score = 0.25f * lectures + 0.5f * hours - 5.f + (noise_std > 0 ? g.normal(0.f, noise_std) : 0.f);
+    const float score =
+        0.25f * lectures + 0.5f * hours - 5.f + (noise_std > 0 ? g.normal(0.f, noise_std) : 0.f);
     out.x.data()[2 * i] = lectures;
     out.x.data()[2 * i + 1] = hours;
     out.y.data()[i] = score > 0 ? 1.f : 0.f;

@@ -104,7 +104,8 @@ void StandardScaler::set(Tensor mean, Tensor std) {
   std_ = std::move(std);
   center_ = mean_;
   scale_ = Tensor::empty(mean_.shape());
-  for (int64_t j = 0; j < scale_.numel(); ++j) scale_.data()[j] = 1.f / (std_.data()[j] > 0.f ? std_.data()[j] : 1.f);
+  for (int64_t j = 0; j < scale_.numel(); ++j)
+    scale_.data()[j] = 1.f / (std_.data()[j] > 0.f ? std_.data()[j] : 1.f);
 }
 
 std::map<std::string, Tensor> StandardScaler::state() const { return {{"mean", mean_}, {"scale", std_}}; }
@@ -174,7 +175,8 @@ std::unique_ptr<Scaler> load_scaler(const std::string& type, const std::map<std:
 
 Tensor one_hot(const Tensor& labels, int64_t num_classes) {
   check(labels.defined() && (labels.dim() == 1 || (labels.dim() == 2 && labels.size(1) == 1)),
-        "one_hot: expects class ids [N] or [N,1], got ", labels.defined() ? labels.shape().str() : "undefined");
+        "one_hot: expects class ids [N] or [N,1], got ",
+        labels.defined() ? labels.shape().str() : "undefined");
   check(num_classes >= 1, "one_hot: num_classes must be >= 1, got ", num_classes);
   const int64_t n = labels.size(0);
   Tensor out = Tensor::zeros(Shape{n, num_classes});
@@ -190,7 +192,8 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes) {
 
 Tensor normalize_images(const Tensor& images, const std::vector<float>& mean, const std::vector<float>& std) {
   check(images.defined() && (images.dim() == 3 || images.dim() == 4),
-        "normalize_images: expects [N,H,W] or [N,C,H,W], got ", images.defined() ? images.shape().str() : "undefined");
+        "normalize_images: expects [N,H,W] or [N,C,H,W], got ",
+        images.defined() ? images.shape().str() : "undefined");
   const int64_t channels = images.dim() == 4 ? images.size(1) : 1;
   check(static_cast<int64_t>(mean.size()) == channels && static_cast<int64_t>(std.size()) == channels,
         "normalize_images: images ", images.shape(), " have ", channels, " channel(s) but ", mean.size(),
@@ -209,7 +212,8 @@ Tensor normalize_images(const Tensor& images, const std::vector<float>& mean, co
 
 Tensor augment_images(const Tensor& images, const AugmentOptions& opt, Generator& gen) {
   check(images.defined() && (images.dim() == 3 || images.dim() == 4),
-        "augment_images: expects [N,H,W] or [N,C,H,W], got ", images.defined() ? images.shape().str() : "undefined");
+        "augment_images: expects [N,H,W] or [N,C,H,W], got ",
+        images.defined() ? images.shape().str() : "undefined");
   check(opt.max_shift >= 0 && opt.max_rotation_degrees >= 0.f && opt.flip_prob >= 0.f && opt.flip_prob <= 1.f,
         "augment_images: flip_prob must be in [0,1] and max_shift, max_rotation_degrees >= 0");
   const int64_t n = images.size(0), channels = images.dim() == 4 ? images.size(1) : 1;

@@ -89,8 +89,9 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<Named
           "' appears twice");
     check(t.defined(), "cannot save '", path.string(), "': tensor '", name, "' is undefined");
     uint64_t bytes = static_cast<uint64_t>(t.numel()) * (integer ? 8 : 4);
-    header[name] = {
-        {"dtype", integer ? "I64" : "F32"}, {"shape", t.shape().dims()}, {"data_offsets", {offset, offset + bytes}}};
+    header[name] = {{"dtype", integer ? "I64" : "F32"},
+                    {"shape", t.shape().dims()},
+                    {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   if (!metadata.empty()) header["__metadata__"] = metadata;

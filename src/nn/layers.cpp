@@ -161,8 +161,10 @@ std::string BatchNorm1d::extra_repr() const {
 std::string BatchNorm1d::kind() const { return config.keras ? "batch_normalization" : "batchnorm"; }
 
 std::map<std::string, std::string> BatchNorm1d::options() const {
-  if (config.keras) return {{"momentum", format_float(1.f - config.momentum)}, {"epsilon", format_float(config.eps)}};
-  return {{"momentum", format_float(config.momentum)}, {"eps", format_float(config.eps)},
+  if (config.keras)
+    return {{"momentum", format_float(1.f - config.momentum)}, {"epsilon", format_float(config.eps)}};
+  return {{"momentum", format_float(config.momentum)},
+          {"eps", format_float(config.eps)},
           {"affine", config.affine ? "true" : "false"}};
 }
 

@@ -11,8 +11,8 @@ namespace {
 using T = OptionType;
 using Factory = std::function<std::shared_ptr<Loss>(const Options&)>;
 
-LossEntry row(std::string name, std::vector<std::string> aliases, std::vector<OptionSpec> options, std::string task,
-              bool logits, std::string summary, Factory f) {
+LossEntry row(std::string name, std::vector<std::string> aliases, std::vector<OptionSpec> options,
+              std::string task, bool logits, std::string summary, Factory f) {
   LossEntry e;
   e.name = std::move(name);
   e.aliases = std::move(aliases);
@@ -57,8 +57,8 @@ std::vector<LossEntry> rows() {
           [](const Options& o) -> std::shared_ptr<Loss> {
             return std::make_shared<HuberLoss>(static_cast<float>(o.number("delta")));
           }),
-      row("smooth_l1", {"smoothl1loss"}, {{"beta", T::Number, number(SmoothL1Loss().beta)}}, "regression", false,
-          "PyTorch's SmoothL1Loss: ½d²/beta for |d| < beta, |d| − ½beta beyond",
+      row("smooth_l1", {"smoothl1loss"}, {{"beta", T::Number, number(SmoothL1Loss().beta)}}, "regression",
+          false, "PyTorch's SmoothL1Loss: ½d²/beta for |d| < beta, |d| − ½beta beyond",
           [](const Options& o) -> std::shared_ptr<Loss> {
             return std::make_shared<SmoothL1Loss>(static_cast<float>(o.number("beta")));
           }),
@@ -67,13 +67,15 @@ std::vector<LossEntry> rows() {
       row("bce_with_logits", {"bcewithlogitsloss"}, {{"pos_weight", T::List}}, "binary", true,
           "PyTorch's BCEWithLogitsLoss: sigmoid and binary cross-entropy in one, on logits",
           [](const Options& o) -> std::shared_ptr<Loss> {
-            return std::make_shared<BCEWithLogitsLoss>(Reduction::Mean, Tensor(), list_option(o, "pos_weight"));
+            return std::make_shared<BCEWithLogitsLoss>(Reduction::Mean, Tensor(),
+                                                       list_option(o, "pos_weight"));
           }),
       row("cross_entropy",
           {"crossentropyloss", "sparse_categorical_crossentropy", "categorical_crossentropy",
            "sparsecategoricalcrossentropy", "categoricalcrossentropy"},
-          {{"label_smoothing", T::Number, number(F::CrossEntropyOptions{}.label_smoothing)}, {"weight", T::List}}, "multiclass", true,
-          "PyTorch's CrossEntropyLoss: log-softmax and NLL on logits, class-id targets",
+          {{"label_smoothing", T::Number, number(F::CrossEntropyOptions{}.label_smoothing)},
+           {"weight", T::List}},
+          "multiclass", true, "PyTorch's CrossEntropyLoss: log-softmax and NLL on logits, class-id targets",
           [](const Options& o) -> std::shared_ptr<Loss> {
             F::CrossEntropyOptions ce;
             ce.label_smoothing = static_cast<float>(o.number("label_smoothing"));

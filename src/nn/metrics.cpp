@@ -161,7 +161,8 @@ std::string ConfusionMatrix::str() const {
 
 std::string ConfusionMatrix::table(const std::vector<std::string>& class_names) const {
   auto label = [&](int64_t k) {
-    return k < static_cast<int64_t>(class_names.size()) ? class_names[static_cast<size_t>(k)] : std::to_string(k);
+    return k < static_cast<int64_t>(class_names.size()) ? class_names[static_cast<size_t>(k)]
+                                                        : std::to_string(k);
   };
   const std::string corner = "true \\ predicted";
   size_t first = corner.size();
@@ -172,8 +173,12 @@ std::string ConfusionMatrix::table(const std::vector<std::string>& class_names) 
     for (int64_t i = 0; i < num_classes; ++i)
       width[j] = std::max(width[j], std::to_string(counts_[i * num_classes + j]).size());
   }
-  auto pad_left = [](const std::string& s, size_t w) { return std::string(w > s.size() ? w - s.size() : 0, ' ') + s; };
-  auto pad_right = [](const std::string& s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' '); };
+  auto pad_left = [](const std::string& s, size_t w) {
+    return std::string(w > s.size() ? w - s.size() : 0, ' ') + s;
+  };
+  auto pad_right = [](const std::string& s, size_t w) {
+    return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
+  };
   std::string out = pad_right(corner, first);
   for (int64_t j = 0; j < num_classes; ++j) {
     out += "  ";
@@ -260,7 +265,8 @@ void ROCAUC::update(const Tensor& p, const Tensor& t) {
   const bool macro = average == Average::Macro || (average == Average::Auto && scores);
   if (!macro) {
     check_binary(p, t, "auc");
-    check(width_ <= 1, "auc: prediction ", p.shape(), " holds one score per sample, earlier ones held ", width_);
+    check(width_ <= 1, "auc: prediction ", p.shape(), " holds one score per sample, earlier ones held ",
+          width_);
     width_ = 1;
     for (int64_t i = 0; i < p.numel(); ++i) {
       scores_.push_back(p.data()[i]);
@@ -268,10 +274,12 @@ void ROCAUC::update(const Tensor& p, const Tensor& t) {
     }
     return;
   }
-  check(scores && p.size(0) == t.numel(), "auc: multiclass AUC needs scores [N, C] (C >= 2) and N class targets, got ",
-        p.shape(), " and ", t.shape());
+  check(scores && p.size(0) == t.numel(),
+        "auc: multiclass AUC needs scores [N, C] (C >= 2) and N class targets, got ", p.shape(), " and ",
+        t.shape());
   const int64_t n = p.size(0), c = p.size(1);
-  check(width_ == 0 || width_ == c, "auc: prediction ", p.shape(), " has ", c, " classes, earlier ones had ", width_);
+  check(width_ == 0 || width_ == c, "auc: prediction ", p.shape(), " has ", c, " classes, earlier ones had ",
+        width_);
   width_ = c;
   std::vector<double> row(static_cast<size_t>(c));
   for (int64_t i = 0; i < n; ++i) {
@@ -297,8 +305,8 @@ double ROCAUC::compute() const {
     for (size_t i = 0; i < n; ++i) v[i] = {scores_[i], labels_[i] == 1};
     double pos = 0, neg = 0;
     const double auc = rank_auc(std::move(v), pos, neg);
-    check(pos > 0 && neg > 0, "auc: needs both positive and negative targets, got ", pos, " positive and ", neg,
-          " negative");
+    check(pos > 0 && neg > 0, "auc: needs both positive and negative targets, got ", pos, " positive and ",
+          neg, " negative");
     return auc;
   }
   // One-vs-rest: class k's probability ranks its samples against all others.

@@ -17,8 +17,9 @@ std::shared_ptr<Module> make(A&&... args) {
   return std::make_shared<M>(std::forward<A>(args)...);
 }
 
-LayerEntry row(std::string name, std::vector<std::string> aliases, std::string main_key, std::vector<OptionSpec> options,
-               std::string summary, std::function<std::shared_ptr<Module>(const Options&, const LayerInput&)> f) {
+LayerEntry row(std::string name, std::vector<std::string> aliases, std::string main_key,
+               std::vector<OptionSpec> options, std::string summary,
+               std::function<std::shared_ptr<Module>(const Options&, const LayerInput&)> f) {
   LayerEntry e;
   e.name = std::move(name);
   e.aliases = std::move(aliases);
@@ -31,20 +32,25 @@ LayerEntry row(std::string name, std::vector<std::string> aliases, std::string m
 
 // An activation layer without options.
 LayerEntry activation_row(std::string name, std::string summary, std::function<std::shared_ptr<Module>()> f) {
-  return row(std::move(name), {}, "", {}, std::move(summary), [f](const Options&, const LayerInput&) { return f(); });
+  return row(std::move(name), {}, "", {}, std::move(summary),
+             [f](const Options&, const LayerInput&) { return f(); });
 }
 
 std::vector<LayerEntry> rows() {
   const std::vector<std::string>& acts = activation_names();
   return {
       row("dense", {"linear"}, "units",
-          {{"units", T::Int}, {"activation", T::Text, "linear", acts}, {"use_bias", T::Bool, "true"},
-           {"kernel_regularizer", T::Regularizer}, {"bias_regularizer", T::Regularizer}},
+          {{"units", T::Int},
+           {"activation", T::Text, "linear", acts},
+           {"use_bias", T::Bool, "true"},
+           {"kernel_regularizer", T::Regularizer},
+           {"bias_regularizer", T::Regularizer}},
           "Keras's Dense: nn::Linear with the activation fused (tensors weight [units, in], bias [units])",
           [](const Options& o, const LayerInput& in) {
             const int64_t units = o.integer("units");
             check(units >= 1, "dense needs units >= 1, e.g. {dense: 64}");
-            return std::static_pointer_cast<Module>(Dense(in.features(), units, o.text("activation"), o.flag("use_bias")));
+            return std::static_pointer_cast<Module>(
+                Dense(in.features(), units, o.text("activation"), o.flag("use_bias")));
           }),
       row("dropout", {}, "p", {{"p", T::Number, "0.5"}}, "nn::Dropout(p): zeroes a fraction p while training",
           [](const Options& o, const LayerInput&) {
@@ -54,7 +60,9 @@ std::vector<LayerEntry> rows() {
           }),
       row("gaussian_noise", {"gaussiannoise"}, "stddev", {{"stddev", T::Number}},
           "Keras's GaussianNoise: adds N(0, stddev²) noise while training",
-          [](const Options& o, const LayerInput&) { return make<GaussianNoise>(static_cast<float>(o.number("stddev"))); }),
+          [](const Options& o, const LayerInput&) {
+            return make<GaussianNoise>(static_cast<float>(o.number("stddev")));
+          }),
       row("batchnorm", {"batchnorm1d", "batch_norm"}, "",
           {{"momentum", T::Number, "0.1"}, {"eps", T::Number, "1e-5"}, {"affine", T::Bool, "true"}},
           "PyTorch's BatchNorm1d over the first dimension of a sample",
@@ -65,19 +73,23 @@ std::vector<LayerEntry> rows() {
             c.affine = o.flag("affine");
             return make<BatchNorm1d>(in.channels(), c);
           }),
-      row("batch_normalization", {"batchnormalization"}, "", {{"momentum", T::Number, "0.99"}, {"epsilon", T::Number, "0.001"}},
+      row("batch_normalization", {"batchnormalization"}, "",
+          {{"momentum", T::Number, "0.99"}, {"epsilon", T::Number, "0.001"}},
           "Keras's BatchNormalization (the same tensors as batchnorm)",
           [](const Options& o, const LayerInput& in) {
-            return std::static_pointer_cast<Module>(BatchNormalization(
-                in.channels(), static_cast<float>(o.number("momentum")), static_cast<float>(o.number("epsilon"))));
+            return std::static_pointer_cast<Module>(
+                BatchNormalization(in.channels(), static_cast<float>(o.number("momentum")),
+                                   static_cast<float>(o.number("epsilon"))));
           }),
       row("layernorm", {"layer_norm", "layernormalization"}, "",
-          {{"eps", T::Number, "1e-5"}, {"elementwise_affine", T::Bool, "true"}}, "nn::LayerNorm over the last dimension",
+          {{"eps", T::Number, "1e-5"}, {"elementwise_affine", T::Bool, "true"}},
+          "nn::LayerNorm over the last dimension",
           [](const Options& o, const LayerInput& in) {
             return make<LayerNorm>(std::vector<int64_t>{in.features()}, static_cast<float>(o.number("eps")),
                                    o.flag("elementwise_affine"));
           }),
-      row("flatten", {}, "start_dim", {{"start_dim", T::Int, "1"}}, "nn::Flatten: merges dimensions start_dim… into one",
+      row("flatten", {}, "start_dim", {{"start_dim", T::Int, "1"}},
+          "nn::Flatten: merges dimensions start_dim… into one",
           [](const Options& o, const LayerInput&) { return make<Flatten>(o.integer("start_dim")); }),
       row("activation", {}, "activation", {{"activation", T::Text, "", acts}}, "Keras's Activation layer",
           [](const Options& o, const LayerInput&) { return make_activation(o.text("activation")); }),
@@ -87,17 +99,25 @@ std::vector<LayerEntry> rows() {
       activation_row("selu", "scaled ELU", [] { return make<SELU>(); }),
       activation_row("gelu", "x·Φ(x), exact", [] { return make<GELU>(); }),
       activation_row("identity", "x (Keras's linear activation)", [] { return make<Identity>(); }),
-      row("leaky_relu", {"leakyrelu"}, "negative_slope", {{"negative_slope", T::Number, "0.01"}}, "max(0, x) + slope·min(0, x)",
-          [](const Options& o, const LayerInput&) { return make<LeakyReLU>(static_cast<float>(o.number("negative_slope"))); }),
-      row("prelu", {}, "", {{"num_parameters", T::Int, "1"}, {"init", T::Number, "0.25"}}, "leaky ReLU with a learned slope (weight)",
+      row("leaky_relu", {"leakyrelu"}, "negative_slope", {{"negative_slope", T::Number, "0.01"}},
+          "max(0, x) + slope·min(0, x)",
+          [](const Options& o, const LayerInput&) {
+            return make<LeakyReLU>(static_cast<float>(o.number("negative_slope")));
+          }),
+      row("prelu", {}, "", {{"num_parameters", T::Int, "1"}, {"init", T::Number, "0.25"}},
+          "leaky ReLU with a learned slope (weight)",
           [](const Options& o, const LayerInput&) {
             return make<PReLU>(o.integer("num_parameters"), static_cast<float>(o.number("init")));
           }),
       row("elu", {}, "alpha", {{"alpha", T::Number, "1"}}, "x for x > 0, alpha·(e^x − 1) otherwise",
-          [](const Options& o, const LayerInput&) { return make<ELU>(static_cast<float>(o.number("alpha"))); }),
-      row("softplus", {}, "", {{"beta", T::Number, "1"}, {"threshold", T::Number, "20"}}, "log(1 + e^(beta·x)) / beta",
           [](const Options& o, const LayerInput&) {
-            return make<Softplus>(static_cast<float>(o.number("beta")), static_cast<float>(o.number("threshold")));
+            return make<ELU>(static_cast<float>(o.number("alpha")));
+          }),
+      row("softplus", {}, "", {{"beta", T::Number, "1"}, {"threshold", T::Number, "20"}},
+          "log(1 + e^(beta·x)) / beta",
+          [](const Options& o, const LayerInput&) {
+            return make<Softplus>(static_cast<float>(o.number("beta")),
+                                  static_cast<float>(o.number("threshold")));
           }),
       row("softmax", {}, "dim", {{"dim", T::Int, "-1"}}, "probabilities along dim",
           [](const Options& o, const LayerInput&) { return make<Softmax>(o.integer("dim")); }),
@@ -114,15 +134,17 @@ const Registry<LayerEntry>& layers() {
 }
 
 const std::vector<std::string>& activation_names() {
-  static const std::vector<std::string> v = {"linear", "identity", "relu", "tanh", "sigmoid", "softmax",
-                                             "log_softmax", "gelu", "selu", "elu", "leaky_relu", "softplus"};
+  static const std::vector<std::string> v = {"linear",  "identity", "relu",        "tanh",
+                                             "sigmoid", "softmax",  "log_softmax", "gelu",
+                                             "selu",    "elu",      "leaky_relu",  "softplus"};
   return v;
 }
 
 std::shared_ptr<Module> make_activation(const std::string& name_in) {
   const std::string name = lower_case(name_in);
   const auto& acts = activation_names();
-  if (std::find(acts.begin(), acts.end(), name) == acts.end()) fail_unknown_component("activation", name_in, acts);
+  if (std::find(acts.begin(), acts.end(), name) == acts.end())
+    fail_unknown_component("activation", name_in, acts);
   // Keras's activation="linear" is the identity ("linear" alone names the dense layer).
   const LayerEntry& e = layers().get(name == "linear" ? "identity" : name);
   return e.make(e.options_from({}), LayerInput{});

@@ -186,7 +186,8 @@ void validate_adam(const char* opt, const AdamFamilyOptions<Decoupled>& o) {
 struct AdamScalars {
   float step_size, bc2_sqrt, b1, b1c, b2, b2c, eps, sign, wd, keep;  // keep: decoupled decay factor
 };
-void adam_range(AdamScalars k, float* w, const float* g, float* m, float* v, float* vmax, int64_t lo, int64_t hi) {
+void adam_range(AdamScalars k, float* w, const float* g, float* m, float* v, float* vmax, int64_t lo,
+                int64_t hi) {
   if (k.keep != 1.f)
     for (int64_t i = lo; i < hi; ++i) w[i] *= k.keep;
   if (!vmax) {  // the common case, kept free of branches so it vectorises
@@ -221,7 +222,8 @@ void adam_update(const AdamFamilyOptions<Decoupled>& o, float* w, const float* g
   float* v = s.buffers[1].data();
   float* vmax = o.amsgrad ? s.buffers[2].data() : nullptr;
   // Elementwise, so splitting the buffer over the pool gives the same values.
-  parallel_for(0, n, kParallelGrain, [&](int64_t lo, int64_t hi) { adam_range(k, w, g, m, v, vmax, lo, hi); });
+  parallel_for(0, n, kParallelGrain,
+               [&](int64_t lo, int64_t hi) { adam_range(k, w, g, m, v, vmax, lo, hi); });
 }
 
 std::vector<std::string> adam_buffers(bool amsgrad) {

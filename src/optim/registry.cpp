@@ -28,7 +28,8 @@ std::string default_text(double v) {
   if (precision > 6) {
     for (int d = 2; d <= 12; ++d) {
       const double n = std::round(v * d);
-      if (std::abs(n) < 1000 && n / d == v) return std::to_string(static_cast<int64_t>(n)) + "/" + std::to_string(d);
+      if (std::abs(n) < 1000 && n / d == v)
+        return std::to_string(static_cast<int64_t>(n)) + "/" + std::to_string(d);
     }
   }
   // "1e-08" -> "1e-8", "1e+20" -> "1e20".
@@ -117,10 +118,12 @@ OptimizerEntry optimizer_row(std::string name, std::string summary) {
 
 // ---- schedules ------------------------------------------------------------------------------
 
-using ScheduleMake = std::function<std::shared_ptr<LRScheduler>(const neurona::Options&, Optimizer&, const ScheduleContext&)>;
+using ScheduleMake =
+    std::function<std::shared_ptr<LRScheduler>(const neurona::Options&, Optimizer&, const ScheduleContext&)>;
 
 ScheduleEntry schedule_row(std::string name, std::vector<std::string> aliases, std::string main_key,
-                           std::vector<OptionSpec> options, std::string summary, ScheduleMake make, bool list = false) {
+                           std::vector<OptionSpec> options, std::string summary, ScheduleMake make,
+                           bool list = false) {
   ScheduleEntry e;
   e.name = std::move(name);
   e.aliases = std::move(aliases);
@@ -158,17 +161,19 @@ std::vector<ScheduleEntry> schedule_rows() {
   const OneCycleLROptions one;
   const ReduceLROnPlateauOptions plateau;
   return {
-      schedule_row("step", {"steplr"}, "",
-                   {{"step_size", T::Int, int_text(step.step_size)}, {"gamma", T::Number, default_text(step.gamma)}},
-                   "PyTorch's StepLR: lr · gamma^⌊epoch / step_size⌋",
-                   [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
-                     return make<StepLR>(opt, StepLROptions{o.integer("step_size"), o.number("gamma")});
-                   }),
+      schedule_row(
+          "step", {"steplr"}, "",
+          {{"step_size", T::Int, int_text(step.step_size)}, {"gamma", T::Number, default_text(step.gamma)}},
+          "PyTorch's StepLR: lr · gamma^⌊epoch / step_size⌋",
+          [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
+            return make<StepLR>(opt, StepLROptions{o.integer("step_size"), o.number("gamma")});
+          }),
       schedule_row("multistep", {"multisteplr", "multi_step"}, "",
                    {{"milestones", T::List}, {"gamma", T::Number, default_text(multistep.gamma)}},
                    "PyTorch's MultiStepLR: lr · gamma at each milestone",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
-                     return make<MultiStepLR>(opt, MultiStepLROptions{whole_numbers(o, "milestones"), o.number("gamma")});
+                     return make<MultiStepLR>(
+                         opt, MultiStepLROptions{whole_numbers(o, "milestones"), o.number("gamma")});
                    }),
       // PyTorch's ExponentialLR has no default gamma; a bare `exponential` has always meant 0.1.
       schedule_row("exponential", {"exponentiallr"}, "gamma", {{"gamma", T::Number, "0.1"}},
@@ -180,16 +185,19 @@ std::vector<ScheduleEntry> schedule_rows() {
                    {{"t_max", T::Int}, {"eta_min", T::Number, default_text(cosine.eta_min)}},
                    "PyTorch's CosineAnnealingLR; t_max defaults to the run's epochs",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext& ctx) {
-                     return make<CosineAnnealingLR>(opt, CosineAnnealingLROptions{
-                                                             o.has("t_max") ? o.integer("t_max") : ctx.epochs, o.number("eta_min")});
+                     return make<CosineAnnealingLR>(
+                         opt, CosineAnnealingLROptions{o.has("t_max") ? o.integer("t_max") : ctx.epochs,
+                                                       o.number("eta_min")});
                    }),
       schedule_row("cosine_warm_restarts", {"cosineannealingwarmrestarts", "sgdr"}, "",
-                   {{"t_0", T::Int, int_text(sgdr.T_0)}, {"t_mult", T::Int, int_text(sgdr.T_mult)},
+                   {{"t_0", T::Int, int_text(sgdr.T_0)},
+                    {"t_mult", T::Int, int_text(sgdr.T_mult)},
                     {"eta_min", T::Number, default_text(sgdr.eta_min)}},
                    "PyTorch's CosineAnnealingWarmRestarts (SGDR)",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
                      return make<CosineAnnealingWarmRestarts>(
-                         opt, CosineAnnealingWarmRestartsOptions{o.integer("t_0"), o.integer("t_mult"), o.number("eta_min")});
+                         opt, CosineAnnealingWarmRestartsOptions{o.integer("t_0"), o.integer("t_mult"),
+                                                                 o.number("eta_min")});
                    }),
       schedule_row("linear", {"linearlr", "warmup"}, "",
                    {{"start_factor", T::Number, default_text(linear.start_factor)},
@@ -204,7 +212,8 @@ std::vector<ScheduleEntry> schedule_rows() {
                      return make<LinearLR>(opt, lo);
                    }),
       schedule_row("polynomial", {"polynomiallr"}, "",
-                   {{"total_iters", T::Int, int_text(poly.total_iters)}, {"power", T::Number, default_text(poly.power)}},
+                   {{"total_iters", T::Int, int_text(poly.total_iters)},
+                    {"power", T::Number, default_text(poly.power)}},
                    "PyTorch's PolynomialLR: decays to 0 at total_iters",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
                      PolynomialLROptions po;
@@ -224,12 +233,13 @@ std::vector<ScheduleEntry> schedule_rows() {
                    }),
       // The list's schedules come built (ScheduleContext::items): they must be made on the same
       // optimizer, in order, before SequentialLR, and Options hold text, not entries.
-      schedule_row("sequential", {"sequentiallr"}, "", {{"milestones", T::List}},
-                   "PyTorch's SequentialLR: the listed schedules one after another",
-                   [](const neurona::Options& o, Optimizer& opt, const ScheduleContext& ctx) {
-                     return make<SequentialLR>(opt, ctx.items, whole_numbers(o, "milestones"));
-                   },
-                   true),
+      schedule_row(
+          "sequential", {"sequentiallr"}, "", {{"milestones", T::List}},
+          "PyTorch's SequentialLR: the listed schedules one after another",
+          [](const neurona::Options& o, Optimizer& opt, const ScheduleContext& ctx) {
+            return make<SequentialLR>(opt, ctx.items, whole_numbers(o, "milestones"));
+          },
+          true),
       schedule_row("onecycle", {"onecyclelr", "one_cycle"}, "",
                    {{"max_lr", T::Number},
                     {"total_steps", T::Int},
@@ -241,12 +251,14 @@ std::vector<ScheduleEntry> schedule_rows() {
                     {"div_factor", T::Number, default_text(one.div_factor)},
                     {"final_div_factor", T::Number, default_text(one.final_div_factor)},
                     {"three_phase", T::Bool, one.three_phase ? "true" : "false"}},
-                   "PyTorch's OneCycleLR; max_lr defaults to the optimizer's lr, total_steps to epochs × steps per epoch",
+                   "PyTorch's OneCycleLR; max_lr defaults to the optimizer's lr, total_steps to epochs × "
+                   "steps per epoch",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext& ctx) {
                      OneCycleLROptions oc;
                      oc.max_lr = o.has("max_lr") ? o.number("max_lr") : opt.lr(0);
                      oc.total_steps = o.has("total_steps") ? o.integer("total_steps") : 0;
-                     if (oc.total_steps == 0) oc.epochs = ctx.epochs, oc.steps_per_epoch = ctx.steps_per_epoch;
+                     if (oc.total_steps == 0)
+                       oc.epochs = ctx.epochs, oc.steps_per_epoch = ctx.steps_per_epoch;
                      oc.pct_start = o.number("pct_start");
                      oc.anneal_strategy = o.text("anneal_strategy");
                      oc.cycle_momentum = o.flag("cycle_momentum");

@@ -42,7 +42,8 @@ double CallbackState::number(const std::string& key, const std::string& owner) c
 std::string infer_mode(const std::string& monitor) {
   std::string base = monitor.rfind("val_", 0) == 0 ? monitor.substr(4) : monitor;
   for (const char* up : {"acc", "accuracy", "auc", "f1", "precision", "recall", "r2"})
-    if (base == up || base.find(std::string(up) + "_") == 0 || base.rfind(std::string("_") + up) != std::string::npos)
+    if (base == up || base.find(std::string(up) + "_") == 0 ||
+        base.rfind(std::string("_") + up) != std::string::npos)
       return "max";
   return "min";
 }
@@ -71,7 +72,9 @@ void EarlyStopping::on_train_begin(Trainer&) {
 void EarlyStopping::on_epoch_end(Trainer& t, int64_t epoch, Logs& logs) {
   auto it = logs.find(o_.monitor);
   if (it == logs.end()) {
-    if (!warned_) say(t, "EarlyStopping: monitored value '" + o_.monitor + "' is not available (available: " + known_keys(logs) + ")");
+    if (!warned_)
+      say(t, "EarlyStopping: monitored value '" + o_.monitor +
+                 "' is not available (available: " + known_keys(logs) + ")");
     warned_ = true;
     return;
   }
@@ -79,7 +82,8 @@ void EarlyStopping::on_epoch_end(Trainer& t, int64_t epoch, Logs& logs) {
   const double current = it->second;
   auto snapshot = [&] {
     best_weights_.clear();
-    for (const auto& [name, tensor] : t.module().state_dict()) best_weights_.push_back({name, tensor.detach().clone()});
+    for (const auto& [name, tensor] : t.module().state_dict())
+      best_weights_.push_back({name, tensor.detach().clone()});
   };
   if (o_.restore_best_weights && best_weights_.empty()) snapshot();
   ++wait_;
@@ -101,11 +105,15 @@ void EarlyStopping::on_train_end(Trainer& t) {
   nn::StateDict sd;
   for (const auto& [name, tensor] : best_weights_) sd.insert(name, tensor);
   t.module().load_state_dict(sd, true);
-  if (o_.verbose) say(t, "Restoring model weights from the end of the best epoch: " + std::to_string(best_epoch_ + 1) + ".");
+  if (o_.verbose)
+    say(t,
+        "Restoring model weights from the end of the best epoch: " + std::to_string(best_epoch_ + 1) + ".");
 }
 
 void EarlyStopping::save_state(CallbackState& s) const {
-  s.numbers = {{"wait", double(wait_)}, {"best", best_}, {"best_epoch", double(best_epoch_)},
+  s.numbers = {{"wait", double(wait_)},
+               {"best", best_},
+               {"best_epoch", double(best_epoch_)},
                {"stopped_epoch", double(stopped_epoch_)}};
   for (const auto& [name, tensor] : best_weights_) s.tensors.push_back({name, tensor});
 }
@@ -146,16 +154,22 @@ std::string ModelCheckpoint::format_name(const std::string& pattern, const Logs&
     char buf[64];
     if (colon == std::string::npos) {
       const double v = it->second;
-      if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-      else std::snprintf(buf, sizeof buf, "%g", v);
+      if (v == std::floor(v) && std::fabs(v) < 1e15)
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+      else
+        std::snprintf(buf, sizeof buf, "%g", v);
     } else {
       const std::string spec = field.substr(colon + 1);
       check(!spec.empty() && spec.find_first_not_of("0123456789.-+ #") == spec.size() - 1 &&
                 std::strchr("fegd", spec.back()) != nullptr,
-            "ModelCheckpoint: format '", spec, "' in filename '", pattern, "' is not like '.4f', '02d' or '.3e'");
-      const std::string fmt = "%" + spec.substr(0, spec.size() - 1) + (spec.back() == 'd' ? "lld" : std::string(1, spec.back()));
-      if (spec.back() == 'd') std::snprintf(buf, sizeof buf, fmt.c_str(), static_cast<long long>(it->second));
-      else std::snprintf(buf, sizeof buf, fmt.c_str(), it->second);
+            "ModelCheckpoint: format '", spec, "' in filename '", pattern,
+            "' is not like '.4f', '02d' or '.3e'");
+      const std::string fmt =
+          "%" + spec.substr(0, spec.size() - 1) + (spec.back() == 'd' ? "lld" : std::string(1, spec.back()));
+      if (spec.back() == 'd')
+        std::snprintf(buf, sizeof buf, fmt.c_str(), static_cast<long long>(it->second));
+      else
+        std::snprintf(buf, sizeof buf, fmt.c_str(), it->second);
     }
     out += buf;
     i = close;
@@ -182,7 +196,8 @@ void ModelCheckpoint::on_epoch_end(Trainer& t, int64_t epoch, Logs& logs) {
   if (!o_.monitor.empty()) {
     auto it = logs.find(o_.monitor);
     if (it == logs.end()) {
-      say(t, "ModelCheckpoint: monitored value '" + o_.monitor + "' is not available (available: " + known_keys(logs) + "); skipped");
+      say(t, "ModelCheckpoint: monitored value '" + o_.monitor +
+                 "' is not available (available: " + known_keys(logs) + "); skipped");
       return;
     }
     score = it->second;
@@ -247,7 +262,8 @@ void ReduceLROnPlateau::on_train_begin(Trainer& t) {
 void ReduceLROnPlateau::on_epoch_end(Trainer& t, int64_t epoch, Logs& logs) {
   auto it = logs.find(o_.monitor);
   if (it == logs.end()) {
-    say(t, "ReduceLROnPlateau: monitored value '" + o_.monitor + "' is not available (available: " + known_keys(logs) + ")");
+    say(t, "ReduceLROnPlateau: monitored value '" + o_.monitor +
+               "' is not available (available: " + known_keys(logs) + ")");
     return;
   }
   const double before = t.optimizer().lr(0);
@@ -255,7 +271,8 @@ void ReduceLROnPlateau::on_epoch_end(Trainer& t, int64_t epoch, Logs& logs) {
   const double after = t.optimizer().lr(0);
   if (after < before && o_.verbose) {
     char buf[128];
-    std::snprintf(buf, sizeof buf, "Epoch %lld: ReduceLROnPlateau reducing learning rate to %g.", static_cast<long long>(epoch + 1), after);
+    std::snprintf(buf, sizeof buf, "Epoch %lld: ReduceLROnPlateau reducing learning rate to %g.",
+                  static_cast<long long>(epoch + 1), after);
     say(t, buf);
   }
   logs["lr"] = after;
@@ -275,16 +292,18 @@ void ReduceLROnPlateau::load_state(const CallbackState& s) {
 
 // --- LearningRateMonitor ----------------------------------------------------------------------------
 
-LearningRateMonitor::LearningRateMonitor(std::string logging_interval) : interval_(std::move(logging_interval)) {
-  check(interval_ == "epoch" || interval_ == "step", "LearningRateMonitor: logging_interval must be 'epoch' or 'step', got '",
-        interval_, "'");
+LearningRateMonitor::LearningRateMonitor(std::string logging_interval)
+    : interval_(std::move(logging_interval)) {
+  check(interval_ == "epoch" || interval_ == "step",
+        "LearningRateMonitor: logging_interval must be 'epoch' or 'step', got '", interval_, "'");
 }
 
 Logs LearningRateMonitor::rates(Trainer& t) const {
   Logs out;
   auto& opt = t.optimizer();
   const std::string base = std::string("lr-") + opt.name();
-  for (size_t g = 0; g < opt.num_groups(); ++g) out[g == 0 ? base : base + "/pg" + std::to_string(g)] = opt.lr(g);
+  for (size_t g = 0; g < opt.num_groups(); ++g)
+    out[g == 0 ? base : base + "/pg" + std::to_string(g)] = opt.lr(g);
   return out;
 }
 
@@ -321,15 +340,18 @@ void TerminateOnNaN::on_batch_end(Trainer& t, int64_t batch, const Logs& logs) {
       for (const auto& p : params) snapshot_.push_back(Tensor::empty(p.shape()));
     }
     for (size_t i = 0; i < params.size(); ++i)
-      std::memcpy(snapshot_[i].data(), params[i].data(), sizeof(float) * static_cast<size_t>(params[i].numel()));
+      std::memcpy(snapshot_[i].data(), params[i].data(),
+                  sizeof(float) * static_cast<size_t>(params[i].numel()));
     return;
   }
   triggered_ = true;
   if (!all_finite() && snapshot_.size() == params.size())
     for (size_t i = 0; i < params.size(); ++i)
-      std::memcpy(const_cast<float*>(params[i].data()), snapshot_[i].data(), sizeof(float) * static_cast<size_t>(params[i].numel()));
+      std::memcpy(const_cast<float*>(params[i].data()), snapshot_[i].data(),
+                  sizeof(float) * static_cast<size_t>(params[i].numel()));
   char buf[160];
-  std::snprintf(buf, sizeof buf, "TerminateOnNaN: loss is %s at epoch %lld, batch %lld; stopping with the last finite weights",
+  std::snprintf(buf, sizeof buf,
+                "TerminateOnNaN: loss is %s at epoch %lld, batch %lld; stopping with the last finite weights",
                 std::isnan(it->second) ? "NaN" : "infinite", static_cast<long long>(t.current_epoch() + 1),
                 static_cast<long long>(batch + 1));
   message_ = buf;

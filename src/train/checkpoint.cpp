@@ -24,7 +24,9 @@ std::filesystem::path state_path_for(const std::filesystem::path& weights) {
 
 // --- checkpoints -------------------------------------------------------------------------------------
 
-void Trainer::save_checkpoint(const std::filesystem::path& path) const { write_checkpoint(path, make_checkpoint(epoch_, false)); }
+void Trainer::save_checkpoint(const std::filesystem::path& path) const {
+  write_checkpoint(path, make_checkpoint(epoch_, false));
+}
 
 Trainer::Checkpoint Trainer::make_checkpoint(int64_t completed, bool copy) const {
   const LightningModule& m = module();
@@ -38,8 +40,12 @@ Trainer::Checkpoint Trainer::make_checkpoint(int64_t completed, bool copy) const
   meta["epoch"] = completed;
   meta["global_step"] = global_step_;
   const auto rng = default_generator().state();
-  meta["rng"] = {std::to_string(rng.s[0]), std::to_string(rng.s[1]), std::to_string(rng.s[2]),
-                 std::to_string(rng.s[3]), rng.has_spare, rng.spare};
+  meta["rng"] = {std::to_string(rng.s[0]),
+                 std::to_string(rng.s[1]),
+                 std::to_string(rng.s[2]),
+                 std::to_string(rng.s[3]),
+                 rng.has_spare,
+                 rng.spare};
   const auto opt = config_.optimizer->state_dict();
   meta["optimizer"] = opt.scalars;
   for (const auto& [name, t] : opt.tensors) c.state.push_back({"optimizer/" + name, keep(t)});
@@ -53,7 +59,8 @@ Trainer::Checkpoint Trainer::make_checkpoint(int64_t completed, bool copy) const
     CallbackState cs;
     cb->save_state(cs);
     callbacks[cb->name()] = {{"numbers", cs.numbers}, {"strings", cs.strings}};
-    for (const auto& [name, t] : cs.tensors) c.state.push_back({"callback/" + cb->name() + "/" + name, keep(t)});
+    for (const auto& [name, t] : cs.tensors)
+      c.state.push_back({"callback/" + cb->name() + "/" + name, keep(t)});
   }
   meta["callbacks"] = callbacks;
   // Called from epoch-end callbacks before the epoch enters the history: include it here. The
@@ -63,10 +70,12 @@ Trainer::Checkpoint Trainer::make_checkpoint(int64_t completed, bool copy) const
   // 400-epoch W4 run's time.
   if (!copy) {
     History history = history_;
-    if (completed >= 0 && (history.empty() || history.epochs().back() != completed)) history.append(completed, metrics_);
+    if (completed >= 0 && (history.empty() || history.epochs().back() != completed))
+      history.append(completed, metrics_);
     meta["history"] = nlohmann::json::parse(history.to_json());
   }
-  c.weight_meta = {{"format", "pt"}, {"neurona.epoch", std::to_string(completed)},
+  c.weight_meta = {{"format", "pt"},
+                   {"neurona.epoch", std::to_string(completed)},
                    {"neurona.global_step", std::to_string(global_step_)}};
   if (!options_.config_text.empty()) c.weight_meta["neurona.config"] = options_.config_text;
   c.state_meta = {{"neurona.checkpoint", meta.dump()}};
@@ -82,8 +91,9 @@ void Trainer::write_checkpoint(const std::filesystem::path& path, const Checkpoi
 void Trainer::load_checkpoint(const std::filesystem::path& path) {
   const auto weights = io::load_safetensors(path);
   const auto state_path = state_path_for(path);
-  check(std::filesystem::exists(state_path), "resume: ", path.string(), " has no training state beside it (expected ",
-        state_path.string(), "); use it as initial weights instead");
+  check(std::filesystem::exists(state_path), "resume: ", path.string(),
+        " has no training state beside it (expected ", state_path.string(),
+        "); use it as initial weights instead");
   const auto state = io::load_safetensors(state_path);
   auto it = state.metadata.find("neurona.checkpoint");
   check(it != state.metadata.end(), "resume: ", state_path.string(), " is not a Neurona checkpoint");
@@ -107,8 +117,8 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   opt.scalars = meta.at("optimizer").get<std::map<std::string, double>>();
   config_.optimizer->load_state_dict(opt);
   if (config_.scheduler) {
-    check(meta.contains("scheduler"), "resume: ", state_path.string(), " holds no schedule state, but the module configures ",
-          config_.scheduler->name());
+    check(meta.contains("scheduler"), "resume: ", state_path.string(),
+          " holds no schedule state, but the module configures ", config_.scheduler->name());
     sched.scalars = meta.at("scheduler").get<std::map<std::string, double>>();
     config_.scheduler->load_state_dict(sched);
   }

@@ -17,9 +17,7 @@ namespace neurona::train {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string number(double v) {
-  return std::isnan(v) ? "" : format_number(v, 9);
-}
+std::string number(double v) { return std::isnan(v) ? "" : format_number(v, 9); }
 }  // namespace
 
 void History::append(int64_t epoch, const Logs& logs) {
@@ -97,7 +95,8 @@ History History::from_csv(const std::string& text) {
   const size_t end = text.find_last_of('\n');
   std::istringstream in(end == std::string::npos ? std::string() : text.substr(0, end + 1));
   std::string line;
-  check(static_cast<bool>(std::getline(in, line)) && line.rfind("epoch", 0) == 0, "History: CSV has no 'epoch' header");
+  check(static_cast<bool>(std::getline(in, line)) && line.rfind("epoch", 0) == 0,
+        "History: CSV has no 'epoch' header");
   auto split = [](const std::string& l) {
     std::vector<std::string> cells;
     std::string cell;
@@ -111,8 +110,8 @@ History History::from_csv(const std::string& text) {
   while (std::getline(in, line)) {
     const std::vector<std::string> cells = split(line);
     check(!cells.empty() && !cells[0].empty(), "History: a CSV row has no epoch");
-    check(cells.size() == header.size(), "History: CSV row for epoch '", cells.empty() ? "" : cells[0], "' has ",
-          cells.size(), " values for ", header.size(), " columns");
+    check(cells.size() == header.size(), "History: CSV row for epoch '", cells.empty() ? "" : cells[0],
+          "' has ", cells.size(), " values for ", header.size(), " columns");
     auto value = [&](size_t c) {
       if (cells[c].empty()) return kNaN;
       char* stop = nullptr;
@@ -153,8 +152,8 @@ History History::from_json(const std::string& text) {
     if (key == "epoch") continue;
     auto& column = h.values_[key];
     for (const auto& v : values) column.push_back(v.is_null() ? kNaN : v.get<double>());
-    check(column.size() == h.epochs_.size(), "History: '", key, "' has ", column.size(),
-          " values for ", h.epochs_.size(), " epochs");
+    check(column.size() == h.epochs_.size(), "History: '", key, "' has ", column.size(), " values for ",
+          h.epochs_.size(), " epochs");
   }
   return h;
 }
@@ -173,13 +172,15 @@ std::string History::to_svg(const std::string& title) const {
     panels.push_back(key);
   }
   for (const auto& key : keys())  // validation-only metrics
-    if (key.rfind("val_", 0) == 0 && !has(key.substr(4)) && key != "val_loss") panels.push_back(key.substr(4));
+    if (key.rfind("val_", 0) == 0 && !has(key.substr(4)) && key != "val_loss")
+      panels.push_back(key.substr(4));
 
   const int w = 520, h = 300, margin_l = 60, margin_r = 20, margin_t = 40, margin_b = 45;
   const int height = std::max<int>(1, static_cast<int>(panels.size())) * h;
   std::ostringstream os;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << height
-     << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+     << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+        "fill=\"white\"/>\n";
   for (size_t p = 0; p < panels.size(); ++p) {
     const std::string& name = panels[p];
     const int top = static_cast<int>(p) * h;
@@ -193,7 +194,9 @@ std::string History::to_svg(const std::string& title) const {
     if (!std::isfinite(lo)) lo = 0, hi = 1;
     if (hi - lo < 1e-12) hi = lo + 1e-12 + std::fabs(lo) * 0.01, lo -= std::fabs(lo) * 0.01;
     const size_t n = epochs_.size();
-    auto X = [&](size_t i) { return margin_l + (n <= 1 ? 0.0 : double(i) / double(n - 1)) * (w - margin_l - margin_r); };
+    auto X = [&](size_t i) {
+      return margin_l + (n <= 1 ? 0.0 : double(i) / double(n - 1)) * (w - margin_l - margin_r);
+    };
     auto Y = [&](double v) { return top + margin_t + (hi - v) / (hi - lo) * (h - margin_t - margin_b); };
     os << "<text x=\"" << w / 2 << "\" y=\"" << top + 20 << "\" text-anchor=\"middle\" font-size=\"14\">"
        << (title.empty() ? "" : title + ": ") << name << "</text>\n";
@@ -201,11 +204,12 @@ std::string History::to_svg(const std::string& title) const {
        << "\" height=\"" << h - margin_t - margin_b << "\" fill=\"none\" stroke=\"#888\"/>\n";
     for (int t = 0; t <= 4; ++t) {
       const double v = lo + (hi - lo) * t / 4.0;
-      os << "<text x=\"" << margin_l - 5 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">" << format_number(v, 4)
-         << "</text>\n";
+      os << "<text x=\"" << margin_l - 5 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">"
+         << format_number(v, 4) << "</text>\n";
     }
     os << "<text x=\"" << margin_l << "\" y=\"" << top + h - 20 << "\">epoch 1</text>"
-       << "<text x=\"" << w - margin_r << "\" y=\"" << top + h - 20 << "\" text-anchor=\"end\">epoch " << n << "</text>\n";
+       << "<text x=\"" << w - margin_r << "\" y=\"" << top + h - 20 << "\" text-anchor=\"end\">epoch " << n
+       << "</text>\n";
     const char* colours[] = {"#1f77b4", "#ff7f0e"};
     const char* labels[] = {"training", "validation"};
     const std::vector<double>* series[] = {train, val};

@@ -21,7 +21,9 @@ MetricEntry row(std::string name, std::vector<std::string> aliases, std::string 
 // Multiclass: macro over the model's output width (0: taken from the first prediction). Binary:
 // class 1 is positive. Otherwise the prediction's shape decides.
 M::Average average_of(const LossTask& t) {
-  return t.task == "binary" ? M::Average::Binary : t.task == "multiclass" ? M::Average::Macro : M::Average::Auto;
+  return t.task == "binary"       ? M::Average::Binary
+         : t.task == "multiclass" ? M::Average::Macro
+                                  : M::Average::Auto;
 }
 int64_t classes_of(const LossTask& t) { return t.task == "binary" ? 2 : 0; }
 
@@ -37,7 +39,8 @@ std::vector<MetricEntry> rows() {
             if (t.task == "binary") return std::make_shared<M::BinaryAccuracy>();
             return std::make_shared<M::Accuracy>();
           }),
-      row("binary_accuracy", {}, "the share of outputs on the target's side of 0.5", plain<M::BinaryAccuracy>()),
+      row("binary_accuracy", {}, "the share of outputs on the target's side of 0.5",
+          plain<M::BinaryAccuracy>()),
       row("top_5_accuracy", {}, "the share of samples whose class is among the 5 largest outputs",
           [](const LossTask&) -> Metric { return std::make_shared<M::Accuracy>(5); }),
       row("mae", {"mean_absolute_error"}, "the mean of |prediction − target|", plain<M::MeanAbsoluteError>()),
@@ -45,11 +48,17 @@ std::vector<MetricEntry> rows() {
       row("rmse", {}, "the square root of mse", plain<M::RootMeanSquaredError>()),
       row("r2", {}, "the coefficient of determination, 1 − SS_res / SS_tot", plain<M::R2Score>()),
       row("precision", {}, "TP / (TP + FP): binary, or macro over the classes",
-          [](const LossTask& t) -> Metric { return std::make_shared<M::Precision>(average_of(t), classes_of(t)); }),
+          [](const LossTask& t) -> Metric {
+            return std::make_shared<M::Precision>(average_of(t), classes_of(t));
+          }),
       row("recall", {}, "TP / (TP + FN): binary, or macro over the classes",
-          [](const LossTask& t) -> Metric { return std::make_shared<M::Recall>(average_of(t), classes_of(t)); }),
+          [](const LossTask& t) -> Metric {
+            return std::make_shared<M::Recall>(average_of(t), classes_of(t));
+          }),
       row("f1", {}, "the harmonic mean of precision and recall: binary, or macro over the classes",
-          [](const LossTask& t) -> Metric { return std::make_shared<M::F1Score>(average_of(t), classes_of(t)); }),
+          [](const LossTask& t) -> Metric {
+            return std::make_shared<M::F1Score>(average_of(t), classes_of(t));
+          }),
       // One-vs-rest under a multiclass loss, after a softmax when the outputs are logits.
       row("auc", {}, "ROC AUC: binary, or the macro mean of one-vs-rest",
           [](const LossTask& t) -> Metric {

@@ -13,7 +13,7 @@ namespace neurona::train {
 // own parameters, buffers and children under their own names, so checkpoints carry exactly the
 // network's state_dict names.
 class Model::Adapter : public LightningModule {
-public:
+ public:
   Adapter(std::shared_ptr<nn::Module> net, const CompileOptions& c) : net_(std::move(net)), c_(c) {
     for (const auto& [name, child] : net_->named_children()) register_module(name, child);
     for (const auto& [name, p] : net_->named_parameters(false)) params_.push_back({name, p});
@@ -102,7 +102,7 @@ public:
 
   int64_t steps_per_epoch = 1;
 
-private:
+ private:
   std::shared_ptr<nn::Module> net_;
   CompileOptions c_;
   std::shared_ptr<nn::Loss> loss_;
@@ -122,7 +122,8 @@ void Model::compile(CompileOptions options) {
   compile_ = std::move(options);
 }
 
-void Model::compile(const std::string& optimizer, const std::string& loss, const std::vector<std::string>& metrics,
+void Model::compile(const std::string& optimizer, const std::string& loss,
+                    const std::vector<std::string>& metrics,
                     const std::map<std::string, double>& optimizer_hyper) {
   CompileOptions c;
   c.optimizer = optimizer_factory(optimizer, optimizer_hyper);
@@ -140,7 +141,8 @@ History Model::fit(const data::TensorDataset& train_in, FitOptions o) {
   compiled();
   check(o.epochs >= 1, "fit: epochs must be at least 1, got ", o.epochs);
   check(o.batch_size >= 1, "fit: batch_size must be at least 1, got ", o.batch_size);
-  check(o.validation_split >= 0 && o.validation_split < 1, "fit: validation_split must be in [0, 1), got ", o.validation_split);
+  check(o.validation_split >= 0 && o.validation_split < 1, "fit: validation_split must be in [0, 1), got ",
+        o.validation_split);
   auto train = std::make_shared<data::TensorDataset>(train_in);
   std::shared_ptr<data::TensorDataset> val;
   if (o.validation_data) {

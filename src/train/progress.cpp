@@ -1,9 +1,10 @@
 #include "neurona/train/progress.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <string>
-#include <unistd.h>
 
 namespace neurona::train {
 
@@ -40,8 +41,10 @@ void ProgressBar::epoch_begin(int64_t epoch, int64_t batches) {
 
 void ProgressBar::batch_end(int64_t batch, const Logs& logs) {
   if (!live_) return;
-  if (batch == 0) first_step_end_ = std::chrono::steady_clock::now();
-  else ++steps_timed_;
+  if (batch == 0)
+    first_step_end_ = std::chrono::steady_clock::now();
+  else
+    ++steps_timed_;
   auto it = logs.find("loss");
   if (it != logs.end()) {
     loss_sum_ += it->second;
@@ -60,25 +63,32 @@ void ProgressBar::draw(int64_t done, const Logs& logs, bool final) {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   // Time per step leaves the first step out (it pays for warm-up), as Keras does.
   double per_step = elapsed / double(std::max<int64_t>(done, 1));
-  if (steps_timed_ > 0) per_step = std::chrono::duration<double>(now - first_step_end_).count() / double(steps_timed_);
+  if (steps_timed_ > 0)
+    per_step = std::chrono::duration<double>(now - first_step_end_).count() / double(steps_timed_);
   char step_text[32];
-  if (per_step >= 1) std::snprintf(step_text, sizeof step_text, "%.0fs/step", per_step);
-  else if (per_step >= 1e-3) std::snprintf(step_text, sizeof step_text, "%.0fms/step", per_step * 1e3);
-  else std::snprintf(step_text, sizeof step_text, "%.0fus/step", per_step * 1e6);
+  if (per_step >= 1)
+    std::snprintf(step_text, sizeof step_text, "%.0fs/step", per_step);
+  else if (per_step >= 1e-3)
+    std::snprintf(step_text, sizeof step_text, "%.0fms/step", per_step * 1e3);
+  else
+    std::snprintf(step_text, sizeof step_text, "%.0fus/step", per_step * 1e6);
   const int width = static_cast<int>(std::to_string(batches_).size());
   if (verbose_ == 2) {
-    std::printf("%*lld/%lld - %.0fs - %s%s\n", width, static_cast<long long>(done), static_cast<long long>(batches_), elapsed,
-                step_text, format_logs(logs).c_str());
+    std::printf("%*lld/%lld - %.0fs - %s%s\n", width, static_cast<long long>(done),
+                static_cast<long long>(batches_), elapsed, step_text, format_logs(logs).c_str());
     return;
   }
   std::string bar;
   const int filled = batches_ > 0 ? static_cast<int>(20 * done / batches_) : 20;
   for (int i = 0; i < 20; ++i) bar += i < filled ? "\u2501" : (live_ ? "\u2500" : " ");
   char head[64];
-  std::snprintf(head, sizeof head, "%*lld/%lld ", width, static_cast<long long>(done), static_cast<long long>(batches_));
+  std::snprintf(head, sizeof head, "%*lld/%lld ", width, static_cast<long long>(done),
+                static_cast<long long>(batches_));
   char tail[64];
-  if (final) std::snprintf(tail, sizeof tail, " %.0fs %s", elapsed, step_text);
-  else std::snprintf(tail, sizeof tail, " %s", step_text);
+  if (final)
+    std::snprintf(tail, sizeof tail, " %.0fs %s", elapsed, step_text);
+  else
+    std::snprintf(tail, sizeof tail, " %s", step_text);
   std::printf("%s%s%s%s%s", live_ ? "\r\033[K" : "", head, bar.c_str(), tail, format_logs(logs).c_str());
   if (final) std::printf("\n");
   std::fflush(stdout);

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "neurona/autograd/node.hpp"
@@ -27,7 +26,7 @@ void on_sigint(int) { g_sigint.store(true); }
 
 // Installs the Ctrl-C handler for the lifetime of a fit and puts the previous one back.
 class SigintScope {
-public:
+ public:
   explicit SigintScope(bool on) : on_(on) {
     if (!on_) return;
     g_sigint.store(false);
@@ -37,12 +36,14 @@ public:
     if (on_) std::signal(SIGINT, previous_);
   }
 
-private:
+ private:
   bool on_;
   void (*previous_)(int) = SIG_DFL;
 };
 
-bool is_plateau(const optim::LRScheduler* s) { return dynamic_cast<const optim::ReduceLROnPlateau*>(s) != nullptr; }
+bool is_plateau(const optim::LRScheduler* s) {
+  return dynamic_cast<const optim::ReduceLROnPlateau*>(s) != nullptr;
+}
 
 }  // namespace
 
@@ -53,7 +54,8 @@ void LightningModule::test_step(const data::Batch&, int64_t) {
 }
 
 void LightningModule::log(const std::string& name, double value, int64_t batch_size) {
-  check(trainer_ != nullptr, type_name(), ".log('", name, "'): only available while a Trainer runs the module");
+  check(trainer_ != nullptr, type_name(), ".log('", name,
+        "'): only available while a Trainer runs the module");
   trainer_->record(name, value, batch_size);
 }
 
@@ -65,7 +67,7 @@ void LightningModule::log(const std::string& name, const Tensor& value, int64_t 
 
 // Connects a module to the trainer for one fit/validate/test, so LightningModule::log reaches it.
 class Trainer::Attach {
-public:
+ public:
   Attach(Trainer& t, LightningModule& m) : m_(m) {
     t.module_ = &m;
     m.trainer_ = &t;
@@ -74,7 +76,7 @@ public:
   Attach(const Attach&) = delete;
   Attach& operator=(const Attach&) = delete;
 
-private:
+ private:
   LightningModule& m_;
 };
 
@@ -84,8 +86,10 @@ Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {
   check(options_.check_val_every_n_epoch >= 1, "Trainer: check_val_every_n_epoch must be at least 1, got ",
         options_.check_val_every_n_epoch);
   check(options_.gradient_clip_algorithm == "norm" || options_.gradient_clip_algorithm == "value",
-        "Trainer: gradient_clip_algorithm must be 'norm' or 'value', got '", options_.gradient_clip_algorithm, "'");
-  check(options_.gradient_clip_val >= 0, "Trainer: gradient_clip_val must be >= 0, got ", options_.gradient_clip_val);
+        "Trainer: gradient_clip_algorithm must be 'norm' or 'value', got '", options_.gradient_clip_algorithm,
+        "'");
+  check(options_.gradient_clip_val >= 0, "Trainer: gradient_clip_val must be >= 0, got ",
+        options_.gradient_clip_val);
   if (options_.max_epochs < 0) options_.max_epochs = options_.max_steps > 0 ? INT64_MAX : 1000;
   if (options_.fast_dev_run > 0) {
     options_.max_epochs = 1;
@@ -93,7 +97,8 @@ Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {
     options_.default_root_dir.clear();
     options_.loggers.clear();
   }
-  if (options_.overfit_batches > 0) options_.limit_train_batches = options_.limit_val_batches = options_.overfit_batches;
+  if (options_.overfit_batches > 0)
+    options_.limit_train_batches = options_.limit_val_batches = options_.overfit_batches;
 }
 
 LightningModule& Trainer::module() const {
@@ -208,8 +213,8 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   manual_seed(options_.seed);
   config_ = m.configure_optimizers();
   check(config_.optimizer != nullptr, m.type_name(), ".configure_optimizers returned no optimizer");
-  check(config_.interval == "epoch" || config_.interval == "step", "configure_optimizers: interval must be 'epoch' or 'step', got '",
-        config_.interval, "'");
+  check(config_.interval == "epoch" || config_.interval == "step",
+        "configure_optimizers: interval must be 'epoch' or 'step', got '", config_.interval, "'");
   check(config_.frequency >= 1, "configure_optimizers: frequency must be at least 1");
   history_ = History();
   history_csv_header_.clear();
@@ -222,9 +227,10 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   setup_run_dir();
 
   train_batches_ = train.num_batches();
-  if (options_.limit_train_batches >= 0) train_batches_ = std::min(train_batches_, options_.limit_train_batches);
-  check(train_batches_ > 0, "Trainer.fit: the training loader yields no batches (", train.num_samples(), " samples, batch size ",
-        train.options().batch_size, ")");
+  if (options_.limit_train_batches >= 0)
+    train_batches_ = std::min(train_batches_, options_.limit_train_batches);
+  check(train_batches_ > 0, "Trainer.fit: the training loader yields no batches (", train.num_samples(),
+        " samples, batch size ", train.options().batch_size, ")");
 
   // Checkpoint writers run after every other callback, so the state they save is the epoch's final one.
   std::stable_partition(options_.callbacks.begin(), options_.callbacks.end(),
@@ -237,7 +243,8 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   config_.optimizer->zero_grad();
   for (auto& lg : options_.loggers) {
     if (!options_.hparams.empty()) lg->log_hyperparams(options_.hparams);
-    if (!options_.config_text.empty()) lg->log_text("config", "```yaml\n" + options_.config_text + "\n```", 0);
+    if (!options_.config_text.empty())
+      lg->log_text("config", "```yaml\n" + options_.config_text + "\n```", 0);
     if (!options_.summary_text.empty()) lg->log_text("summary", "```\n" + options_.summary_text + "\n```", 0);
   }
 
@@ -258,11 +265,14 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
       if (idx >= train_batches_) break;
       for (auto& cb : options_.callbacks) cb->on_batch_begin(*this, idx);
       Tensor loss = m.training_step(batch, idx);
-      check(loss.defined() && loss.numel() == 1, m.type_name(), ".training_step must return a one-element loss");
+      check(loss.defined() && loss.numel() == 1, m.type_name(),
+            ".training_step must return a one-element loss");
       const double loss_value = loss.item();
       const bool last = idx + 1 == train_batches_;
       if (std::isfinite(loss_value)) {
-        (options_.accumulate_grad_batches > 1 ? mul(loss, 1.0f / float(options_.accumulate_grad_batches)) : loss).backward();
+        (options_.accumulate_grad_batches > 1 ? mul(loss, 1.0f / float(options_.accumulate_grad_batches))
+                                              : loss)
+            .backward();
         if ((idx + 1) % options_.accumulate_grad_batches == 0 || last) {
           // The epoch's last gradients, before the step clears them, for the histograms.
           if (last && histogram_epoch()) log_histograms("gradients/", true);
@@ -270,9 +280,11 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
         }
       }
       record("loss", loss_value, batch.size());
-      if (options_.log_every_n_steps > 0 && global_step_ % options_.log_every_n_steps == 0 && global_step_ != last_step_logged_) {
+      if (options_.log_every_n_steps > 0 && global_step_ % options_.log_every_n_steps == 0 &&
+          global_step_ != last_step_logged_) {
         last_step_logged_ = global_step_;
-        for (auto& lg : options_.loggers) lg->log_metrics({{"step/loss", loss_value}, {"step/lr", config_.optimizer->lr(0)}}, global_step_);
+        for (auto& lg : options_.loggers)
+          lg->log_metrics({{"step/loss", loss_value}, {"step/lr", config_.optimizer->lr(0)}}, global_step_);
       }
       Logs batch_logs{{"loss", loss_value}};
       for (auto& cb : options_.callbacks) cb->on_batch_end(*this, idx, batch_logs);
@@ -282,7 +294,8 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
         interrupted_ = true;
         request_stop("interrupted (Ctrl-C)", true);
       }
-      if (options_.max_steps > 0 && global_step_ >= options_.max_steps) request_stop("max_steps reached", true);
+      if (options_.max_steps > 0 && global_step_ >= options_.max_steps)
+        request_stop("max_steps reached", true);
       if (val && options_.val_check_interval > 0 && idx % options_.val_check_interval == 0 && !last)
         mid_validation = run_validation(*val, true);
       if (stop_ && stop_after_batch_) break;
@@ -298,8 +311,9 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
         text = meta.dump();
       }
       write_checkpoint(path, epoch_start);
-      progress.message("interrupted during epoch " + std::to_string(epoch_ + 1) + ": checkpoint of the state before it written to " +
-                       path.string() + " (resuming replays the epoch)");
+      progress.message("interrupted during epoch " + std::to_string(epoch_ + 1) +
+                       ": checkpoint of the state before it written to " + path.string() +
+                       " (resuming replays the epoch)");
       break;
     }
     m.on_train_epoch_end();
@@ -315,10 +329,17 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     }
     if (config_.scheduler && is_plateau(config_.scheduler.get()) && config_.interval == "epoch") {
       auto it = logs.find(config_.monitor);
-      if (it != logs.end()) config_.scheduler->step(it->second);
+      if (it != logs.end())
+        config_.scheduler->step(it->second);
       else if (validate_now || !val)
-        fail("ReduceLROnPlateau: monitored value '", config_.monitor, "' was not logged (logged: ",
-             [&] { std::string s; for (auto& [k, v] : logs) s += (s.empty() ? "" : ", ") + k; return s; }(), ")");
+        fail(
+            "ReduceLROnPlateau: monitored value '", config_.monitor, "' was not logged (logged: ",
+            [&] {
+              std::string s;
+              for (auto& [k, v] : logs) s += (s.empty() ? "" : ", ") + k;
+              return s;
+            }(),
+            ")");
     }
     logs["lr"] = config_.optimizer->lr(0);
     logs["epoch_time"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -354,10 +375,12 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   if (!log_dir_.empty()) {
     io::save_safetensors(log_dir_ / "model.safetensors", weight_tensors(m), {{"format", "pt"}});
     for (auto& lg : options_.loggers)
-      for (const char* file : {"config.yaml", "history.csv", "history.json", "learning_curves.svg", "model.safetensors"})
+      for (const char* file :
+           {"config.yaml", "history.csv", "history.json", "learning_curves.svg", "model.safetensors"})
         if (std::filesystem::exists(log_dir_ / file)) lg->log_artifact(log_dir_ / file);
   }
-  for (auto& lg : options_.loggers) lg->finalize(interrupted_ ? io::RunStatus::Killed : io::RunStatus::Finished);
+  for (auto& lg : options_.loggers)
+    lg->finalize(interrupted_ ? io::RunStatus::Killed : io::RunStatus::Finished);
   return history_;
 }
 

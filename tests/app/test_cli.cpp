@@ -1,13 +1,12 @@
 // The `neurona` command end to end: every example config trains (few epochs) and summarises,
 // config errors read as documented, weights round-trip through predict/evaluate, and the
 // weights file is a plain safetensors file that PyTorch loads with strict names.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -26,14 +25,12 @@ ExampleRun cli(const std::string& args) {
   return r;
 }
 
-#define REQUIRE_CLI(r)                                   \
-  do {                                                   \
+#define REQUIRE_CLI(r)                                    \
+  do {                                                    \
     ASSERT_NE((r).status, -2) << "neurona was not built"; \
   } while (0)
 
-void write(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream(p) << text;
-}
+void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -57,8 +54,8 @@ double value_in(const std::string& out, const std::string& prefix, const std::st
 }
 
 const std::vector<std::string> kExamples = {
-    "wine", "fashion_mnist", "optimizer_sgd", "optimizer_adam", "binary_classification", "dropout", "batchnorm",
-    "dropout_batchnorm", "underfitting", "overfitting", "random_restarts"};
+    "wine",      "fashion_mnist",     "optimizer_sgd", "optimizer_adam", "binary_classification", "dropout",
+    "batchnorm", "dropout_batchnorm", "underfitting",  "overfitting",    "random_restarts"};
 
 // Quick settings per example: two epochs, and a slice of Fashion-MNIST.
 std::string quick(const std::string& name, const std::filesystem::path& runs) {
@@ -129,7 +126,8 @@ TEST(Cli, TypoNamesTheKeyAndSuggests) {
   const ExampleRun r = cli("summary " + (dir / "bad.yaml").string());
   REQUIRE_CLI(r);
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.output, "neurona: error: model.layers[0]: unknown key 'activaton' (did you mean 'activation'?)\n");
+  EXPECT_EQ(r.output,
+            "neurona: error: model.layers[0]: unknown key 'activaton' (did you mean 'activation'?)\n");
 
   const ExampleRun v = cli("summary examples/wine.yaml --set compile.loss=maee");
   EXPECT_EQ(v.status, 1);
@@ -146,9 +144,10 @@ TEST(Cli, TypoNamesTheKeyAndSuggests) {
   EXPECT_NE(y.output.find("bad YAML"), std::string::npos) << y.output;
 
   // JSON is YAML: the same model as a JSON file.
-  write(dir / "tiny.json",
-        R"({"data": {"synthetic": {"kind": "xor", "n": 40}}, "model": {"layers": [{"dense": 4, "activation": "tanh"},)"
-        R"( {"dense": 1, "activation": "sigmoid"}]}, "compile": {"optimizer": "sgd", "loss": "bce"}})");
+  write(
+      dir / "tiny.json",
+      R"({"data": {"synthetic": {"kind": "xor", "n": 40}}, "model": {"layers": [{"dense": 4, "activation": "tanh"},)"
+      R"( {"dense": 1, "activation": "sigmoid"}]}, "compile": {"optimizer": "sgd", "loss": "bce"}})");
   const ExampleRun j = cli("summary " + (dir / "tiny.json").string());
   EXPECT_EQ(j.status, 0) << j.output;
   EXPECT_NE(j.output.find("Total params: 17"), std::string::npos) << j.output;
@@ -175,7 +174,9 @@ TEST(Cli, UsageErrorsAndHelp) {
   EXPECT_EQ(v.output.rfind("neurona ", 0), 0u);
   const ExampleRun u = cli("trian examples/wine.yaml");
   EXPECT_EQ(u.status, 1);
-  EXPECT_NE(u.output.find("neurona: error: unknown command 'trian' (did you mean 'train'?)"), std::string::npos) << u.output;
+  EXPECT_NE(u.output.find("neurona: error: unknown command 'trian' (did you mean 'train'?)"),
+            std::string::npos)
+      << u.output;
   const ExampleRun m = cli("predict examples/wine.yaml --input x.csv --output y.csv");
   EXPECT_EQ(m.status, 1);
   EXPECT_NE(m.output.find("neurona: error: predict: missing --weights FILE"), std::string::npos) << m.output;
@@ -224,7 +225,8 @@ RawFile read_raw_safetensors(const std::filesystem::path& path) {
     t.values.resize((off[1] - off[0]) / 4);
     for (size_t i = 0; i < t.values.size(); ++i) {
       uint32_t u = 0;
-      for (int b = 3; b >= 0; --b) u = (u << 8) | static_cast<unsigned char>(bytes[base + off[0] + 4 * i + static_cast<size_t>(b)]);
+      for (int b = 3; b >= 0; --b)
+        u = (u << 8) | static_cast<unsigned char>(bytes[base + off[0] + 4 * i + static_cast<size_t>(b)]);
       std::memcpy(&t.values[i], &u, 4);
     }
     f.tensors[name] = t;
@@ -266,11 +268,24 @@ TEST(Cli, WeightsArePyTorchStateDictAndPredictMatchesEvaluate) {
   ASSERT_EQ(t.status, 0) << t.output;
 
   const RawFile f = read_raw_safetensors(w);
-  const std::map<std::string, std::vector<int64_t>> expected = {
-      {"0.weight", {32, 11}}, {"0.bias", {32}}, {"2.weight", {32}}, {"2.bias", {32}}, {"2.running_mean", {32}},
-      {"2.running_var", {32}}, {"2.num_batches_tracked", {}}, {"3.weight", {16, 32}}, {"3.bias", {16}},
-      {"4.weight", {16}}, {"4.bias", {16}}, {"4.running_mean", {16}}, {"4.running_var", {16}},
-      {"4.num_batches_tracked", {}}, {"5.weight", {8, 16}}, {"5.bias", {8}}, {"6.weight", {1, 8}}, {"6.bias", {1}}};
+  const std::map<std::string, std::vector<int64_t>> expected = {{"0.weight", {32, 11}},
+                                                                {"0.bias", {32}},
+                                                                {"2.weight", {32}},
+                                                                {"2.bias", {32}},
+                                                                {"2.running_mean", {32}},
+                                                                {"2.running_var", {32}},
+                                                                {"2.num_batches_tracked", {}},
+                                                                {"3.weight", {16, 32}},
+                                                                {"3.bias", {16}},
+                                                                {"4.weight", {16}},
+                                                                {"4.bias", {16}},
+                                                                {"4.running_mean", {16}},
+                                                                {"4.running_var", {16}},
+                                                                {"4.num_batches_tracked", {}},
+                                                                {"5.weight", {8, 16}},
+                                                                {"5.bias", {8}},
+                                                                {"6.weight", {1, 8}},
+                                                                {"6.bias", {1}}};
   ASSERT_EQ(f.tensors.size(), expected.size());
   for (const auto& [name, shape] : expected) {
     ASSERT_TRUE(f.tensors.count(name)) << name;
@@ -286,13 +301,16 @@ TEST(Cli, WeightsArePyTorchStateDictAndPredictMatchesEvaluate) {
   const std::string unscaled = " --set data.scale.target=none";
   const std::string w2 = (dir / "w2.safetensors").string(), out = (dir / "out.csv").string();
   ASSERT_EQ(cli("train " + cfg + unscaled + " --quiet --save-weights " + w2).status, 0);
-  const ExampleRun e = cli("evaluate " + cfg + unscaled + " --weights " + w2 + " --csv data/winequality-red.csv");
+  const ExampleRun e =
+      cli("evaluate " + cfg + unscaled + " --weights " + w2 + " --csv data/winequality-red.csv");
   ASSERT_EQ(e.status, 0) << e.output;
   const double mae = value_in(e.output, "data/winequality-red.csv:", "mae");
   const double mse = value_in(e.output, "data/winequality-red.csv:", "loss");
-  const ExampleRun p = cli("predict " + cfg + unscaled + " --weights " + w2 + " --input data/winequality-red.csv --output " + out);
+  const ExampleRun p = cli("predict " + cfg + unscaled + " --weights " + w2 +
+                           " --input data/winequality-red.csv --output " + out);
   ASSERT_EQ(p.status, 0) << p.output;
-  const auto wine = neurona::data::read_csv(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv", {.target = {"quality"}});
+  const auto wine = neurona::data::read_csv(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv",
+                                            {.target = {"quality"}});
   const auto pred = neurona::data::read_csv(out, {.target = {"quality"}, .delimiter = ','});
   ASSERT_EQ(pred.y.numel(), wine.y.numel());
   double abs_sum = 0, sq_sum = 0;
@@ -308,7 +326,8 @@ TEST(Cli, WeightsArePyTorchStateDictAndPredictMatchesEvaluate) {
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.output.find("0.weight"), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find("neurona: error: "), std::string::npos) << bad.output;
-  const ExampleRun extra = cli("train " + cfg + " --quiet --set 'model.layers[6]={dense: 1, use_bias: false}' --init-weights " + w);
+  const ExampleRun extra = cli(
+      "train " + cfg + " --quiet --set 'model.layers[6]={dense: 1, use_bias: false}' --init-weights " + w);
   EXPECT_EQ(extra.status, 1);
   EXPECT_NE(extra.output.find("6.bias"), std::string::npos) << extra.output;
   const ExampleRun good = cli("train " + cfg + " --quiet --set fit.epochs=1 --init-weights " + w);
@@ -319,12 +338,16 @@ TEST(Cli, WeightsArePyTorchStateDictAndPredictMatchesEvaluate) {
   ASSERT_EQ(std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1"), 0)
       << "python3-torch is not installed (bash scripts/install-deps.sh installs it)";
   const std::string tout = (dir / "neurona_pred.csv").string();
-  ASSERT_EQ(cli("predict " + cfg + " --weights " + w + " --input - --output " + tout + " < data/winequality-red.csv").status, 0);
+  ASSERT_EQ(cli("predict " + cfg + " --weights " + w + " --input - --output " + tout +
+                " < data/winequality-red.csv")
+                .status,
+            0);
   const std::string script = std::string(NEURONA_SOURCE_DIR) + "/tests/app/torch_compare.py";
   const std::string report = (dir / "torch.txt").string();
-  const int rc = std::system(("/usr/bin/python3 '" + script + "' '" + w + "' '" + std::string(NEURONA_SOURCE_DIR) +
-                              "/data/winequality-red.csv' '" + tout + "' > '" + report + "' 2>&1")
-                                 .c_str());
+  const int rc =
+      std::system(("/usr/bin/python3 '" + script + "' '" + w + "' '" + std::string(NEURONA_SOURCE_DIR) +
+                   "/data/winequality-red.csv' '" + tout + "' > '" + report + "' 2>&1")
+                      .c_str());
   const std::string text = slurp(report);
   EXPECT_EQ(rc, 0) << text;
   EXPECT_NE(text.find("max abs diff"), std::string::npos) << text;
@@ -336,7 +359,8 @@ TEST(Cli, WeightsArePyTorchStateDictAndPredictMatchesEvaluate) {
 // rows: predict and evaluate --csv give the same output once the training CSV is gone.
 TEST(Cli, PredictAndEvaluateNeedNotTheTrainingCsv) {
   const auto dir = fresh_dir("no_training_csv");
-  std::filesystem::copy_file(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv", dir / "train.csv");
+  std::filesystem::copy_file(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv",
+                             dir / "train.csv");
   std::string config = kMixedModel;
   config.replace(config.find("data/winequality-red.csv"), std::strlen("data/winequality-red.csv"),
                  (dir / "train.csv").string());
@@ -398,8 +422,9 @@ TEST(Cli, Bf16MixedPrecisionTrainsTheWineModel) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("epochs run: 2 of 2"), std::string::npos) << r.output;
   // The first layer (11 inputs) is too small for the bf16 kernel: the run says it stays fp32, once.
-  const bool said = r.output.find("bf16-mixed: matmuls too small for the bf16 kernel run in fp32") != std::string::npos ||
-                    r.output.find("continuing in fp32") != std::string::npos;
+  const bool said =
+      r.output.find("bf16-mixed: matmuls too small for the bf16 kernel run in fp32") != std::string::npos ||
+      r.output.find("continuing in fp32") != std::string::npos;
   EXPECT_TRUE(said) << r.output;
   const ExampleRun bad = cli("train examples/wine.yaml --set fit.precision=bf17");
   EXPECT_EQ(bad.status, 1);
@@ -412,9 +437,11 @@ TEST(Cli, Bf16MixedPrecisionTrainsTheWineModel) {
 TEST(Cli, ClosingLineNamesTheEpochWhoseWeightsWereSaved) {
   const auto runs = fresh_dir("saved_epoch");
   const auto weights = runs / "w.safetensors";
-  const ExampleRun r = cli("train examples/wine.yaml --quiet --set fit.epochs=12 --set logging.dir=" + runs.string() +
-                           " --set 'callbacks=[{early_stopping: {min_delta: 0.01, patience: 50, "
-                           "restore_best_weights: true}}]' --save-weights " + weights.string());
+  const ExampleRun r =
+      cli("train examples/wine.yaml --quiet --set fit.epochs=12 --set logging.dir=" + runs.string() +
+          " --set 'callbacks=[{early_stopping: {min_delta: 0.01, patience: 50, "
+          "restore_best_weights: true}}]' --save-weights " +
+          weights.string());
   REQUIRE_CLI(r);
   ASSERT_EQ(r.status, 0) << r.output;
   ASSERT_NE(r.output.find("(EarlyStopping restored its best epoch)"), std::string::npos) << r.output;
@@ -424,11 +451,14 @@ TEST(Cli, ClosingLineNamesTheEpochWhoseWeightsWereSaved) {
   ASSERT_EQ(e.status, 0) << e.output;
   EXPECT_NEAR(value_in(e.output, "val:", "loss"), saved, 1e-5) << r.output << e.output;
 
-  const ExampleRun last = cli("train examples/wine.yaml --quiet --set fit.epochs=3 --set 'callbacks=[]' "
-                              "--set logging.dir=" + runs.string());
+  const ExampleRun last =
+      cli("train examples/wine.yaml --quiet --set fit.epochs=3 --set 'callbacks=[]' "
+          "--set logging.dir=" +
+          runs.string());
   ASSERT_EQ(last.status, 0) << last.output;
   EXPECT_NE(last.output.find("weights saved: epoch 3 (the last)"), std::string::npos) << last.output;
-  EXPECT_DOUBLE_EQ(value_in(last.output, "weights saved:", "val_loss"), value_in(last.output, "final:", "val_loss"));
+  EXPECT_DOUBLE_EQ(value_in(last.output, "weights saved:", "val_loss"),
+                   value_in(last.output, "final:", "val_loss"));
 }
 
 // compile.schedule.frequency: with `frequency: 2` the schedule steps every second epoch, so
@@ -445,13 +475,15 @@ compile:
   schedule: {step: {step_size: 1, gamma: 0.5}, interval: epoch, frequency: 2}
 fit: {batch_size: 256, epochs: 5}
 )");
-  const ExampleRun r = cli("train " + (dir / "f.yaml").string() + " --quiet --set logging.dir=" + (dir / "runs").string());
+  const ExampleRun r =
+      cli("train " + (dir / "f.yaml").string() + " --quiet --set logging.dir=" + (dir / "runs").string());
   REQUIRE_CLI(r);
   ASSERT_EQ(r.status, 0) << r.output;
   const auto history = nlohmann::json::parse(slurp(dir / "runs" / "freq" / "version_0" / "history.json"));
   const auto& lr = history.at("lr");
   ASSERT_EQ(lr.size(), 5u) << history.dump();
-  for (int e = 0; e < 5; ++e) EXPECT_NEAR(lr[e].get<double>(), 0.01 * std::pow(0.5, (e + 1) / 2), 1e-9) << "epoch " << e;
+  for (int e = 0; e < 5; ++e)
+    EXPECT_NEAR(lr[e].get<double>(), 0.01 * std::pow(0.5, (e + 1) / 2), 1e-9) << "epoch " << e;
   std::filesystem::remove_all(dir);
 }
 
@@ -469,7 +501,8 @@ compile: {optimizer: adam, loss: mae}
 fit: {batch_size: 256, epochs: 3, verbose: 2}
 logging: {mlflow: true, csv: true, log_every_n_steps: 2}
 )");
-  const ExampleRun r = cli("train " + (dir / "l.yaml").string() + " --set logging.dir=" + (dir / "runs").string());
+  const ExampleRun r =
+      cli("train " + (dir / "l.yaml").string() + " --set logging.dir=" + (dir / "runs").string());
   REQUIRE_CLI(r);
   ASSERT_EQ(r.status, 0) << r.output;
   for (int e = 1; e <= 3; ++e) {
@@ -483,7 +516,9 @@ logging: {mlflow: true, csv: true, log_every_n_steps: 2}
   std::getline(csv, header);
   std::vector<std::string> cols;
   for (std::stringstream h(header); std::getline(h, line, ',');) cols.push_back(line);
-  const auto col = [&](const std::string& name) { return std::find(cols.begin(), cols.end(), name) - cols.begin(); };
+  const auto col = [&](const std::string& name) {
+    return std::find(cols.begin(), cols.end(), name) - cols.begin();
+  };
   ASSERT_EQ(cols.at(0), "step");
   ASSERT_LT(col("epoch"), static_cast<long>(cols.size())) << header;
   ASSERT_LT(col("val_loss"), static_cast<long>(cols.size())) << header;
@@ -569,7 +604,8 @@ TEST(Cli, MulticlassMetricsAreMacroAndEvaluatePrintsTheConfusionMatrix) {
   write(dir / "c.yaml", R"(name: colours
 seed: 1
 data:
-  csv: )" + (dir / "colours.csv").string() + R"(
+  csv: )" + (dir / "colours.csv").string() +
+                            R"(
   target: colour
   categorical: [colour]
   split: {val: 0.2}
@@ -597,7 +633,8 @@ fit: {batch_size: 32, epochs: 15}
   const ExampleRun e = cli("evaluate " + cfg + " --weights " + w + " --confusion-matrix");
   ASSERT_EQ(e.status, 0) << e.output;
   // ceil(0.2 * 150) = 30 validation rows, 120 training rows.
-  for (const auto& [split, rows] : std::vector<std::pair<std::string, int64_t>>{{"train", 120}, {"val", 30}}) {
+  for (const auto& [split, rows] :
+       std::vector<std::pair<std::string, int64_t>>{{"train", 120}, {"val", 30}}) {
     const ConfusionTable c = confusion_table(e.output, split);
     const std::vector<std::string> names = {"red", "green", "blue"};
     ASSERT_EQ(c.columns, names) << e.output;
@@ -628,13 +665,13 @@ fit: {batch_size: 32, epochs: 15}
     EXPECT_NEAR(f1 / 3, value_in(e.output, split + ":", "f1"), 1e-5) << e.output;
   }
   // The same names as predict's p_<class> columns.
-  const ExampleRun p = cli("predict " + cfg + " --weights " + w + " --input " + (dir / "colours.csv").string() +
-                           " --output -");
+  const ExampleRun p = cli("predict " + cfg + " --weights " + w + " --input " +
+                           (dir / "colours.csv").string() + " --output -");
   ASSERT_EQ(p.status, 0) << p.output;
   EXPECT_EQ(p.output.substr(0, p.output.find('\n')), "p_red,p_green,p_blue,class");
   // On another CSV file too.
-  const ExampleRun csv = cli("evaluate " + cfg + " --weights " + w + " --csv " + (dir / "colours.csv").string() +
-                             " --confusion-matrix");
+  const ExampleRun csv = cli("evaluate " + cfg + " --weights " + w + " --csv " +
+                             (dir / "colours.csv").string() + " --confusion-matrix");
   ASSERT_EQ(csv.status, 0) << csv.output;
   const ConfusionTable all = confusion_table(csv.output, (dir / "colours.csv").string());
   ASSERT_EQ(all.counts.size(), 3u) << csv.output;

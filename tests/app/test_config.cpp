@@ -1,6 +1,7 @@
 // app::parse_config and the config -> objects functions, through the library (no process).
-#include <sstream>
 #include <cmath>
+#include <sstream>
+
 #include "neurona/app/config.hpp"
 #include "test_util.hpp"
 
@@ -60,8 +61,9 @@ TEST(Config, BuildsTheObjectsItDescribes) {
   EXPECT_EQ(d.val->size(), 10);
   auto net = app::build_model(c, d.input_shape);
   const auto sd = net->state_dict();
-  EXPECT_EQ(sd.keys(), (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias",
-                                                 "2.running_mean", "2.running_var", "2.num_batches_tracked"}));
+  EXPECT_EQ(sd.keys(),
+            (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias",
+                                      "2.running_mean", "2.running_var", "2.num_batches_tracked"}));
   EXPECT_EQ(net->at<nn::BatchNorm1d>(2)->config.momentum, 0.2f);
   train::Model model(net);
   model.compile(app::compile_options(c));
@@ -94,8 +96,10 @@ TEST(Config, ErrorsNameTheKeyPathAndSuggest) {
                         "callbacks[0]: unknown callback 'early_stoping' (did you mean 'early_stopping'?)");
   EXPECT_ERROR_CONTAINS(app::parse_config(with("step_size", "stepsize"), "t"),
                         "compile.schedule.step: unknown key 'stepsize' (did you mean 'step_size'?)");
-  EXPECT_ERROR_CONTAINS(app::parse_config(with("seed: 7", "sed: 7"), "t"), "unknown key 'sed' (did you mean 'seed'?)");
-  EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"fit.epochs=zero"}), "fit.epochs: expected a whole number");
+  EXPECT_ERROR_CONTAINS(app::parse_config(with("seed: 7", "sed: 7"), "t"),
+                        "unknown key 'sed' (did you mean 'seed'?)");
+  EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"fit.epochs=zero"}),
+                        "fit.epochs: expected a whole number");
   // A kind with no options (relu) lists none, rather than an empty "(valid: )".
   try {
     app::parse_config(with("{dropout: 0.1}", "{relu: {slope: 1}}"), "t");
@@ -115,9 +119,9 @@ TEST(Config, SequentialScheduleParsesAndBuilds) {
     s.replace(s.find(from), from.size(), schedule);
     return s;
   };
-  const app::Config c = app::parse_config(
-      with("{sequential: [{linear: {start_factor: 0.1, total_iters: 5}}, {cosine: {t_max: 20}}], milestones: [5]}"),
-      "t");
+  const app::Config c = app::parse_config(with("{sequential: [{linear: {start_factor: 0.1, total_iters: 5}}, "
+                                               "{cosine: {t_max: 20}}], milestones: [5]}"),
+                                          "t");
   ASSERT_TRUE(c.compile.schedule.has_value());
   const app::Named& s = *c.compile.schedule;
   EXPECT_EQ(s.kind, "sequential");
@@ -130,8 +134,9 @@ TEST(Config, SequentialScheduleParsesAndBuilds) {
   optim::SGD opt({Tensor::zeros(Shape({1})).requires_grad_()}, optim::SGDOptions{.lr = 0.1});
   const auto sched = app::compile_options(c).schedule(opt, 1);
   EXPECT_STREQ(sched->name(), "SequentialLR");
-  const std::vector<double> torch = {0.010000000000000002, 0.028000000000000004, 0.046000000000000006, 0.064,
-                                     0.082, 0.1, 0.0993844170297569, 0.09755282581475769, 0.0945503262094184};
+  const std::vector<double> torch = {
+      0.010000000000000002, 0.028000000000000004, 0.046000000000000006, 0.064, 0.082, 0.1,
+      0.0993844170297569,   0.09755282581475769,  0.0945503262094184};
   for (size_t t = 0; t < torch.size(); ++t) {
     EXPECT_NEAR(opt.lr(), torch[t], 1e-12) << "epoch " << t;
     sched->step();
@@ -140,14 +145,17 @@ TEST(Config, SequentialScheduleParsesAndBuilds) {
   const std::string two = "{sequential: [{linear: {total_iters: 5}}, {cosine: {t_max: 20}}], ";
   EXPECT_ERROR_CONTAINS(app::parse_config(with(two + "milestones: [5, 10]}"), "t"),
                         "compile.schedule.milestones: expected 1 milestone(s) for 2 schedules");
-  EXPECT_ERROR_CONTAINS(app::parse_config(with("{sequential: [{linear: {total_iters: 5}}, {cosin: {t_max: 20}}], "
-                                               "milestones: [5]}"),
-                                          "t"),
-                        "compile.schedule.sequential[1]: unknown schedule 'cosin' (did you mean 'cosine'?)");
-  EXPECT_ERROR_CONTAINS(app::parse_config(with("{sequential: {linear: {total_iters: 5}}, milestones: [5]}"), "t"),
-                        "compile.schedule.sequential: expected a list of schedules");
-  EXPECT_ERROR_CONTAINS(app::parse_config(with("{sequential: [linear, reduce_on_plateau], milestones: [5]}"), "t"),
-                        "compile.schedule.sequential[1]: reduce_on_plateau cannot be chained in sequential");
+  EXPECT_ERROR_CONTAINS(
+      app::parse_config(with("{sequential: [{linear: {total_iters: 5}}, {cosin: {t_max: 20}}], "
+                             "milestones: [5]}"),
+                        "t"),
+      "compile.schedule.sequential[1]: unknown schedule 'cosin' (did you mean 'cosine'?)");
+  EXPECT_ERROR_CONTAINS(
+      app::parse_config(with("{sequential: {linear: {total_iters: 5}}, milestones: [5]}"), "t"),
+      "compile.schedule.sequential: expected a list of schedules");
+  EXPECT_ERROR_CONTAINS(
+      app::parse_config(with("{sequential: [linear, reduce_on_plateau], milestones: [5]}"), "t"),
+      "compile.schedule.sequential[1]: reduce_on_plateau cannot be chained in sequential");
   EXPECT_ERROR_CONTAINS(app::parse_config(with("{sequential: [linear, cosine], milestones: [2.5]}"), "t"),
                         "compile.schedule.milestones[0]: expected a whole number > 0, got 2.5");
 }
@@ -178,22 +186,25 @@ TEST(Config, PolynomialAndConstantSchedulesBuild) {
 }
 
 TEST(Config, SetReplacesAndAddsKeys) {
-  const app::Config c = app::parse_config(kTiny, "t", {"compile.optimizer.sgd.lr=0.5", "model.layers[0].dense=6",
-                                                       "compile.loss={huber: {delta: 2}}", "logging.dir=/tmp/x"});
+  const app::Config c = app::parse_config(kTiny, "t",
+                                          {"compile.optimizer.sgd.lr=0.5", "model.layers[0].dense=6",
+                                           "compile.loss={huber: {delta: 2}}", "logging.dir=/tmp/x"});
   EXPECT_DOUBLE_EQ(c.compile.optimizer.number("lr", 0), 0.5);
   EXPECT_EQ(c.layers[0].integer("units", 0), 6);
   EXPECT_EQ(c.compile.loss.kind, "huber");
   EXPECT_DOUBLE_EQ(c.compile.loss.number("delta", 0), 2);
   EXPECT_EQ(c.logging.dir, "/tmp/x");
   EXPECT_NE(c.text.find("0.5"), std::string::npos);  // the effective config travels with the run
-  EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"model.layers[9].dense=6"}), "index 9 is past the end");
+  EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"model.layers[9].dense=6"}),
+                        "index 9 is past the end");
 }
 
 // Class weights and pos_weight reach the loss the config builds; the numbers are PyTorch's
 // (CrossEntropyLoss(weight=[1, 2, 0.5]), BCEWithLogitsLoss(pos_weight=2)), as in test_losses.cpp.
 TEST(Config, LossWeightsParseAndReachTheLoss) {
   const Tensor x = Tensor::from({1, 2, 3, 0.5f, 0, -1}, {2, 3}), y = Tensor::from({2, 0});
-  const app::Config ce = app::parse_config(kTiny, "t", {"compile.loss={cross_entropy: {weight: [1, 2, 0.5]}}"});
+  const app::Config ce =
+      app::parse_config(kTiny, "t", {"compile.loss={cross_entropy: {weight: [1, 2, 0.5]}}"});
   EXPECT_EQ(ce.compile.loss.numbers("weight"), (std::vector<double>{1, 2, 0.5}));
   const auto ce_loss = app::compile_options(ce).loss_object;
   ASSERT_TRUE(ce_loss);
@@ -202,9 +213,9 @@ TEST(Config, LossWeightsParseAndReachTheLoss) {
       kTiny, "t", {"compile.loss={cross_entropy: {weight: [1, 2, 0.5], label_smoothing: 0.1}}"});
   EXPECT_NEAR((*app::compile_options(ls).loss_object)(x, y).item(), 0.6912285524, 1e-6);
   // A softmax output trains on probabilities: the same weighted mean.
-  const app::Config soft = app::parse_config(
-      kTiny, "t",
-      {"model.layers[3]={dense: 3, activation: softmax}", "compile.loss={cross_entropy: {weight: [1, 2, 0.5]}}"});
+  const app::Config soft = app::parse_config(kTiny, "t",
+                                             {"model.layers[3]={dense: 3, activation: softmax}",
+                                              "compile.loss={cross_entropy: {weight: [1, 2, 0.5]}}"});
   EXPECT_NEAR((*app::compile_options(soft).loss_object)(nn::F::softmax(x, 1), y).item(), 0.5386223917, 1e-5);
   // The list must have one value per class of the model's output.
   EXPECT_ERROR_CONTAINS((*ce_loss)(Tensor::zeros({2, 4}), y),
@@ -217,12 +228,14 @@ TEST(Config, LossWeightsParseAndReachTheLoss) {
   EXPECT_NEAR((*bce_loss)(z, t).item(), 25.4883530177, 1e-4);
   EXPECT_EQ(bce_loss->name(), "bce_with_logits");  // metrics still see sigmoid(logits)
   // A list: one value per output column.
-  const app::Config cols = app::parse_config(kTiny, "t", {"compile.loss={bce_with_logits: {pos_weight: [2, 0.5]}}"});
+  const app::Config cols =
+      app::parse_config(kTiny, "t", {"compile.loss={bce_with_logits: {pos_weight: [2, 0.5]}}"});
   const Tensor z2 = Tensor::from({2, -1, 0, -3}, {2, 2}), t2 = Tensor::from({1, 0, 1, 1}, {2, 2});
-  EXPECT_NEAR((*app::compile_options(cols).loss_object)(z2, t2).item(),
-              nn::F::binary_cross_entropy_with_logits(z2, t2, nn::Reduction::Mean, {}, Tensor::from({2.f, 0.5f}))
-                  .item(),
-              1e-6);
+  EXPECT_NEAR(
+      (*app::compile_options(cols).loss_object)(z2, t2).item(),
+      nn::F::binary_cross_entropy_with_logits(z2, t2, nn::Reduction::Mean, {}, Tensor::from({2.f, 0.5f}))
+          .item(),
+      1e-6);
   EXPECT_ERROR_CONTAINS((*app::compile_options(cols).loss_object)(z, t),
                         "compile.loss.bce_with_logits.pos_weight: 2 values for 1 outputs");
   // Probability-form BCE has no pos_weight (as PyTorch's BCELoss).
@@ -256,10 +269,12 @@ fit: {batch_size: 4, epochs: 3, shuffle: false, verbose: 0}
       ++k;
     }
   }
-  const Tensor x = Tensor::from({0.5f, -1.0f, 2.0f, 1.5f, 0.2f, -0.3f, -0.7f, 0.9f, 0.1f, 0.3f, 0.3f, -1.2f}, {4, 3});
+  const Tensor x =
+      Tensor::from({0.5f, -1.0f, 2.0f, 1.5f, 0.2f, -0.3f, -0.7f, 0.9f, 0.1f, 0.3f, 0.3f, -1.2f}, {4, 3});
   const Tensor y = Tensor::from({1.0f, -0.5f, 0.25f, 2.0f}, {4, 1});
   train::Model model(net);
-  EXPECT_ERROR_CONTAINS(app::compile_options(c), "model.layers[0].kernel_regularizer: compile_options needs the model");
+  EXPECT_ERROR_CONTAINS(app::compile_options(c),
+                        "model.layers[0].kernel_regularizer: compile_options needs the model");
   model.compile(app::compile_options(c, net.get()));
   train::FitOptions f = app::fit_options(c, app::PreparedData{}, *net);
   f.verbose = 0;
@@ -280,12 +295,14 @@ fit: {batch_size: 4, epochs: 3, shuffle: false, verbose: 0}
 
   EXPECT_ERROR_CONTAINS(app::parse_config(text, "t", {"model.layers[1]={dense: 1, kernel_regularizer: l3}"}),
                         "model.layers[1].kernel_regularizer: unknown regularizer 'l3'");
-  EXPECT_ERROR_CONTAINS(app::parse_config(text, "t", {"model.layers[1]={dense: 1, kernel_regularizer: {l2: -1}}"}),
-                        "model.layers[1].kernel_regularizer.l2: must be >= 0");
+  EXPECT_ERROR_CONTAINS(
+      app::parse_config(text, "t", {"model.layers[1]={dense: 1, kernel_regularizer: {l2: -1}}"}),
+      "model.layers[1].kernel_regularizer.l2: must be >= 0");
   const app::Config nobias =
       app::parse_config(text, "t", {"model.layers[1]={dense: 1, use_bias: false, bias_regularizer: l2}"});
   auto net2 = app::build_model(nobias, Shape({3}));
-  EXPECT_ERROR_CONTAINS(app::compile_options(nobias, net2.get()), "model.layers[1].bias_regularizer: the layer has no bias");
+  EXPECT_ERROR_CONTAINS(app::compile_options(nobias, net2.get()),
+                        "model.layers[1].bias_regularizer: the layer has no bias");
 }
 
 }  // namespace
@@ -331,7 +348,8 @@ TEST(Config, PredictionsOfMulticlassModelsAreProbabilities) {
 
   // A softmax output layer already gives probabilities: written unchanged.
   const Tensor probs = Tensor::from({0.7f, 0.2f, 0.1f, 0.25f, 0.25f, 0.5f}, {2, 3});
-  const auto sm = rows(app::predictions_csv(probs, config("{dense: 3, activation: softmax}", "cross_entropy"), meta));
+  const auto sm =
+      rows(app::predictions_csv(probs, config("{dense: 3, activation: softmax}", "cross_entropy"), meta));
   EXPECT_EQ(sm[0][0], "p_0");
   EXPECT_NEAR(std::stod(sm[1][0]), 0.7, 1e-6);
   EXPECT_NEAR(std::stod(sm[2][2]), 0.5, 1e-6);
@@ -356,11 +374,12 @@ TEST(Config, ConfusionMatrixCountsPredictsClasses) {
   meta.schema = schema;
   const Tensor y = Tensor::from({0, 1, 0, 1}, {4, 1});
   // Logits -1, 0.5, 2, -0.2 -> classes 0, 1, 1, 0; the sigmoid layer's 0.3, 0.6, 0.9, 0.4 too.
-  const app::Config logits = app::parse_config(
-      kTiny, "t", {"model.layers[3]={dense: 1}", "compile.loss=bce_with_logits"});
+  const app::Config logits =
+      app::parse_config(kTiny, "t", {"model.layers[3]={dense: 1}", "compile.loss=bce_with_logits"});
   const app::Config sigmoid = app::parse_config(kTiny, "t");
   for (const auto& [config, out] : std::vector<std::pair<app::Config, Tensor>>{
-           {logits, Tensor::from({-1, 0.5f, 2, -0.2f}, {4, 1})}, {sigmoid, Tensor::from({0.3f, 0.6f, 0.9f, 0.4f}, {4, 1})}}) {
+           {logits, Tensor::from({-1, 0.5f, 2, -0.2f}, {4, 1})},
+           {sigmoid, Tensor::from({0.3f, 0.6f, 0.9f, 0.4f}, {4, 1})}}) {
     const nn::metrics::ConfusionMatrix cm = app::confusion_matrix(out, y, config, meta);
     EXPECT_EQ(cm.counts(), (std::vector<int64_t>{1, 1, 1, 1}));
     EXPECT_EQ(cm.table(app::class_names(meta, cm.num_classes)),
@@ -371,13 +390,14 @@ TEST(Config, ConfusionMatrixCountsPredictsClasses) {
   EXPECT_EQ(app::class_names(app::WeightsMetadata{}, 3), (std::vector<std::string>{"0", "1", "2"}));
   meta.task = "regression";
   EXPECT_ERROR_CONTAINS(app::confusion_matrix(Tensor::zeros({4, 1}), y, sigmoid, meta),
-                        "--confusion-matrix: needs a classification model (binary or multiclass), this one's task is regression");
+                        "--confusion-matrix: needs a classification model (binary or multiclass), this one's "
+                        "task is regression");
 
   // Cross-entropy after a softmax layer says the outputs are probabilities, with or without class
   // weights, so auc does not apply a second softmax.
   for (const std::string loss : {"cross_entropy", "{cross_entropy: {weight: [1, 2, 0.5]}}"}) {
-    const app::Config soft = app::parse_config(kTiny, "t", {"model.layers[3]={dense: 3, activation: softmax}",
-                                                            "compile.loss=" + loss});
+    const app::Config soft = app::parse_config(
+        kTiny, "t", {"model.layers[3]={dense: 3, activation: softmax}", "compile.loss=" + loss});
     const auto name = app::compile_options(soft).loss_object->name();
     EXPECT_EQ(name, "cross_entropy_on_probabilities") << loss;
     EXPECT_EQ(train::loss_task(name).task, "multiclass");

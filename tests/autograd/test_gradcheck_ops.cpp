@@ -85,7 +85,8 @@ TEST(Gradcheck, DetectsAWrongGradient) {
   // A deliberately wrong backward must be caught, or the checker proves nothing.
   auto wrong = [](const V& x) {
     Tensor out = mul(x[0], 2.f).detach();
-    return autograd::record(out, "wrong", {x[0]}, [](const Tensor& g, autograd::Grads& gr) { gr[0] = mul(g, 3.f); });
+    return autograd::record(out, "wrong", {x[0]},
+                            [](const Tensor& g, autograd::Grads& gr) { gr[0] = mul(g, 3.f); });
   };
   Tensor x = rnd({4});
   x.requires_grad_();

@@ -44,7 +44,7 @@ void check_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
 
 TEST(GemmDirect, PlaygroundShapesAndRaggedEdges) {
   const int64_t shapes[][3] = {{10, 8, 2}, {10, 8, 8}, {10, 1, 8}, {10, 8, 1}, {8, 2, 10},
-                               {1, 8, 10}, {3, 17, 5}, {2, 16, 9}, {1, 1, 1}, {4, 100, 10}};
+                               {1, 8, 10}, {3, 17, 5}, {2, 16, 9}, {1, 1, 1},  {4, 100, 10}};
   for (bool ta : {false, true})
     for (bool tb : {false, true})
       for (const auto& s : shapes) {
@@ -80,7 +80,8 @@ TEST(GemmDirect, ARowGetsTheSameBitsWhateverItsPositionInTheBatch) {
     kernels::gemm(false, true, M, N, K, 1.f, A.data(), K, B.data(), K, 0.f, C.data(), N);
     for (int64_t i = 0; i < M; ++i) {
       kernels::gemm(false, true, 1, N, K, 1.f, A.data() + i * K, K, B.data(), K, 0.f, row.data(), N);
-      for (int64_t j = 0; j < N; ++j) ASSERT_EQ(row[j], C[i * N + j]) << "N=" << N << " row " << i << " col " << j;
+      for (int64_t j = 0; j < N; ++j)
+        ASSERT_EQ(row[j], C[i * N + j]) << "N=" << N << " row " << i << " col " << j;
     }
   }
 }

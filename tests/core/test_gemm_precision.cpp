@@ -25,11 +25,13 @@ void check_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float beta, d
     for (int64_t j = 0; j < N; ++j) {
       double ref = beta * double(C0[i * N + j]), mag = 0;
       for (int64_t k = 0; k < K; ++k) {
-        const double p = double(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+        const double p =
+            double(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
         ref += p;
         mag += std::abs(p);
       }
-      ASSERT_NEAR(C[i * N + j], ref, rel * (mag + 1)) << "ta=" << ta << " tb=" << tb << " at " << i << "," << j;
+      ASSERT_NEAR(C[i * N + j], ref, rel * (mag + 1))
+          << "ta=" << ta << " tb=" << tb << " at " << i << "," << j;
     }
 }
 
@@ -69,7 +71,9 @@ TEST(GemmPrecision, SwitchNames) {
 // again), naming its shape.
 TEST(GemmPrecision, Bf16FallbackToFp32IsSaidOnce) {
   std::vector<float> a(256 * 11, 0.5f), b(11 * 512, 0.25f), c(256 * 512);
-  auto small_product = [&] { kernels::gemm(false, false, 256, 512, 11, 1.f, a.data(), 11, b.data(), 512, 0.f, c.data(), 512); };
+  auto small_product = [&] {
+    kernels::gemm(false, false, 256, 512, 11, 1.f, a.data(), 11, b.data(), 512, 0.f, c.data(), 512);
+  };
   ::testing::internal::CaptureStderr();
   const bool on = set_matmul_precision("bf16-mixed");
   small_product();
@@ -77,7 +81,8 @@ TEST(GemmPrecision, Bf16FallbackToFp32IsSaidOnce) {
   const std::string first = ::testing::internal::GetCapturedStderr();
   EXPECT_FLOAT_EQ(c[0], 11 * 0.125f);
   if (on) {
-    EXPECT_NE(first.find("bf16-mixed: matmuls too small for the bf16 kernel run in fp32"), std::string::npos) << first;
+    EXPECT_NE(first.find("bf16-mixed: matmuls too small for the bf16 kernel run in fp32"), std::string::npos)
+        << first;
     EXPECT_NE(first.find("256 x 512 x 11"), std::string::npos) << first;
     EXPECT_EQ(first.find("said once"), first.rfind("said once")) << "said twice:\n" << first;
     ::testing::internal::CaptureStderr();

@@ -116,9 +116,9 @@ TEST(Tensor, MatmulValuesAndErrors) {
   Tensor c = matmul(ba, bb);
   EXPECT_EQ(c.shape(), (Shape{2, 2, 2}));
   expect_values(c, {10, 13, 28, 40, 172, 193, 244, 274});
-  expect_values(matmul(ba, b), {
-      0 * 7 + 1 * 9 + 2 * 11, 0 * 8 + 1 * 10 + 2 * 12, 3 * 7 + 4 * 9 + 5 * 11, 3 * 8 + 4 * 10 + 5 * 12,
-      6 * 7 + 7 * 9 + 8 * 11, 6 * 8 + 7 * 10 + 8 * 12, 9 * 7 + 10 * 9 + 11 * 11, 9 * 8 + 10 * 10 + 11 * 12});
+  expect_values(matmul(ba, b), {0 * 7 + 1 * 9 + 2 * 11, 0 * 8 + 1 * 10 + 2 * 12, 3 * 7 + 4 * 9 + 5 * 11,
+                                3 * 8 + 4 * 10 + 5 * 12, 6 * 7 + 7 * 9 + 8 * 11, 6 * 8 + 7 * 10 + 8 * 12,
+                                9 * 7 + 10 * 9 + 11 * 11, 9 * 8 + 10 * 10 + 11 * 12});
   EXPECT_ERROR_CONTAINS(matmul(Tensor::zeros({32, 784}), Tensor::zeros({512, 256})),
                         "matmul: [32,784] x [512,256]: inner dimensions 784 and 512 differ");
 }

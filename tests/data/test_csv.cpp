@@ -22,8 +22,9 @@ TEST(Csv, ReadsTheWineDataWithSemicolonsAndQuotedHeader) {
 }
 
 TEST(Csv, DetectsCommaAndTabAndHandlesQuotes) {
-  auto d = parse_csv("a,b,label\n1,\"2,5\",x\n3,\"say \"\"hi\"\"\",y\n", "q.csv",
-                     {.target = {"label"}, .categorical = {"b", "label"}, .feature_encoding = Encoding::Index});
+  auto d =
+      parse_csv("a,b,label\n1,\"2,5\",x\n3,\"say \"\"hi\"\"\",y\n", "q.csv",
+                {.target = {"label"}, .categorical = {"b", "label"}, .feature_encoding = Encoding::Index});
   EXPECT_EQ(d.schema.delimiter, ',');
   EXPECT_EQ(d.schema.features[1].categories, (std::vector<std::string>{"2,5", "say \"hi\""}));
   expect_values(d.x, {1, 0, 3, 1});
@@ -65,12 +66,14 @@ TEST(Csv, MissingValuesDropOrFillMean) {
 
 TEST(CsvErrors, RaggedRow) {
   const auto path = write_file("ragged.csv", "a;b;c\n1;2;3\n4;5\n");
-  EXPECT_ERROR_CONTAINS(read_csv(path), "ragged.csv, line 3: ragged row: 2 fields, but the header (line 1) has 3");
+  EXPECT_ERROR_CONTAINS(read_csv(path),
+                        "ragged.csv, line 3: ragged row: 2 fields, but the header (line 1) has 3");
 }
 
 TEST(CsvErrors, NonNumericCell) {
   const auto path = write_file("nonnumeric.csv", "x,y,z\n1,2,3\n4,five,6\n");
-  EXPECT_ERROR_CONTAINS(read_csv(path), "nonnumeric.csv, line 3, column 2 ('y'): cannot read 'five' as a number");
+  EXPECT_ERROR_CONTAINS(read_csv(path),
+                        "nonnumeric.csv, line 3, column 2 ('y'): cannot read 'five' as a number");
 }
 
 TEST(CsvErrors, EmptyFile) {

@@ -76,12 +76,15 @@ TEST(IdxErrors, WrongMagicNumber) {
   EXPECT_ERROR_CONTAINS(read_idx(path), "bad-magic.idx: not an IDX file: magic number 0x12340801");
   // A label file where images are expected is named as such.
   const auto labels = write_file("labels-as-images.idx", idx_bytes({2}, std::string{1, 2}));
-  EXPECT_ERROR_CONTAINS(read_idx_images(labels, labels), "expected an IDX image file (magic 0x00000803) but found magic 0x00000801");
+  EXPECT_ERROR_CONTAINS(read_idx_images(labels, labels),
+                        "expected an IDX image file (magic 0x00000803) but found magic 0x00000801");
 }
 
 TEST(IdxErrors, TruncatedFile) {
   const auto path = write_file("truncated-idx3-ubyte", idx_bytes({10, 28, 28}, pixels(1000)));
-  EXPECT_ERROR_CONTAINS(read_idx(path), "truncated-idx3-ubyte: truncated IDX file: dimensions [10,28,28] need 7840 data bytes, found 1000");
+  EXPECT_ERROR_CONTAINS(
+      read_idx(path),
+      "truncated-idx3-ubyte: truncated IDX file: dimensions [10,28,28] need 7840 data bytes, found 1000");
   const auto header = write_file("short-header.idx", std::string{0, 0, 8, 3, 0, 0});
   EXPECT_ERROR_CONTAINS(read_idx(header), "the header of 3 dimensions needs 16 bytes, the file has 6");
   // A gzip stream cut short.

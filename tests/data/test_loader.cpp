@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <numeric>
 #include <set>
+#include <thread>
 
 #include "data/data_test_util.hpp"
 #include "test_util.hpp"
@@ -111,7 +111,8 @@ TEST(DataLoader, NextAndResetWithoutRangeFor) {
 }
 
 TEST(DataLoader, ImagesKeepTheirShape) {
-  auto ds = std::make_shared<TensorDataset>(Tensor::arange(2 * 3 * 4 * 5).reshape({6, 4, 5}), Tensor::arange(6));
+  auto ds =
+      std::make_shared<TensorDataset>(Tensor::arange(2 * 3 * 4 * 5).reshape({6, 4, 5}), Tensor::arange(6));
   DataLoader loader(ds, {4, false, false, 0, true});
   loader.reset();
   Batch b;
@@ -205,5 +206,6 @@ TEST(DataLoader, ShardsSplitLikeDistributedSampler) {
   LoaderOptions bad;
   bad.rank = 2;
   bad.world_size = 2;
-  EXPECT_ERROR_CONTAINS(DataLoader(numbered(4), bad), "rank must be in [0, world_size), got rank 2 of world_size 2");
+  EXPECT_ERROR_CONTAINS(DataLoader(numbered(4), bad),
+                        "rank must be in [0, world_size), got rank 2 of world_size 2");
 }

@@ -45,5 +45,6 @@ TEST(NpyErrors, UnsupportedDtype) {
 
 TEST(NpyErrors, FortranOrderAndNotNpy) {
   EXPECT_ERROR_CONTAINS(read_npy(fixture_path("f4_fortran.npy")), "Fortran-order arrays are not supported");
-  EXPECT_ERROR_CONTAINS(read_npy(neurona::testing::write_file("plain.npy", "hello world")), "plain.npy: not a .npy file");
+  EXPECT_ERROR_CONTAINS(read_npy(neurona::testing::write_file("plain.npy", "hello world")),
+                        "plain.npy: not a .npy file");
 }

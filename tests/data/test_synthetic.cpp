@@ -11,7 +11,8 @@ struct P {
 };
 std::vector<P> rows(const Points& p) {
   std::vector<P> out;
-  for (int64_t i = 0; i < p.x.size(0); ++i) out.push_back({p.x.data()[2 * i], p.x.data()[2 * i + 1], p.y.data()[i]});
+  for (int64_t i = 0; i < p.x.size(0); ++i)
+    out.push_back({p.x.data()[2 * i], p.x.data()[2 * i + 1], p.y.data()[i]});
   return out;
 }
 int count_label(const std::vector<P>& ps, float label) {
@@ -112,7 +113,8 @@ TEST(Playground, PlaneRegressionAndItsLabelNoise) {
 TEST(Playground, MultiGaussianBumps) {
   auto ps = rows(playground_multi_gaussian({.seed = 6}));
   ASSERT_EQ(ps.size(), 1200u);
-  const float cx[] = {-4, 0, 4, -4, 0, 4}, cy[] = {2.5f, 2.5f, 2.5f, -2.5f, -2.5f, -2.5f}, sign[] = {1, -1, 1, -1, 1, -1};
+  const float cx[] = {-4, 0, 4, -4, 0, 4}, cy[] = {2.5f, 2.5f, 2.5f, -2.5f, -2.5f, -2.5f},
+              sign[] = {1, -1, 1, -1, 1, -1};
   int inside = 0;
   for (auto& p : ps) {
     float expected = 0;  // the bumps (radius 2) do not overlap, so at most one applies

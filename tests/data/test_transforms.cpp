@@ -28,7 +28,8 @@ TEST(MinMaxScaler, MapsOntoTheFeatureRangeAndRestores) {
   auto restored = load_scaler("MinMaxScaler", s.state());
   expect_values(restored->transform(Tensor::from({20, -1}, {1, 2})), {3, -1});
   expect_values(restored->inverse_transform(Tensor::from({0, 0}, {1, 2})), {5, 1});
-  EXPECT_ERROR_CONTAINS(load_scaler("MinMaxScaler", {{"data_min", Tensor::zeros({2})}}), "missing tensor 'data_max'");
+  EXPECT_ERROR_CONTAINS(load_scaler("MinMaxScaler", {{"data_min", Tensor::zeros({2})}}),
+                        "missing tensor 'data_max'");
   EXPECT_ERROR_CONTAINS(make_scaler("robust"), "unknown scaler 'robust'");
 }
 
@@ -77,7 +78,8 @@ TEST(Transforms, AugmentShiftPadsWithZerosAndIsSeeded) {
       for (int64_t x = 0; x < 5; ++x) {
         const int64_t sy = y - d.dy, sx = x - d.dx;
         const float want = sy >= 0 && sy < 5 && sx >= 0 && sx < 5 ? img.at({n, 0, sy, sx}) : 0.f;
-        EXPECT_EQ(out.at({n, 0, y, x}), want) << n << " " << y << " " << x << " shift " << d.dy << "," << d.dx;
+        EXPECT_EQ(out.at({n, 0, y, x}), want)
+            << n << " " << y << " " << x << " shift " << d.dy << "," << d.dx;
       }
   }
 }

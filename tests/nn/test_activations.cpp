@@ -124,7 +124,8 @@ TEST(Linear, ModuleLayoutInitAndErrors) {
   EXPECT_EQ(names[1].first, "bias");
   EXPECT_EQ(nn::Linear(3, 2, false).parameters().size(), 1u);
   EXPECT_ERROR_CONTAINS(fc(Tensor::zeros({4, 99})), "Linear(100 -> 10): input [4,99]");
-  EXPECT_ERROR_CONTAINS(nn::Dense(3, 1, "swish"), "unknown activation 'swish' (valid: linear, identity, relu");
+  EXPECT_ERROR_CONTAINS(nn::Dense(3, 1, "swish"),
+                        "unknown activation 'swish' (valid: linear, identity, relu");
   // Module forward equals the formula.
   nn::Linear small(2, 1);
   Tensor x = Tensor::from({1.f, 2.f}, {1, 2});

@@ -11,16 +11,34 @@ using namespace neurona;
 TEST(LossRegistry, FindsLossesByPyTorchAndKerasWordsInAnyCase) {
   // Every word make_loss took before the registry, and Keras's class names.
   const std::map<std::string, std::string> words = {
-      {"mse", "mse"}, {"mean_squared_error", "mse"}, {"MSELoss", "mse"}, {"MeanSquaredError", "mse"},
-      {"mae", "mae"}, {"l1", "mae"}, {"mean_absolute_error", "mae"}, {"L1Loss", "mae"}, {"MeanAbsoluteError", "mae"},
-      {"huber", "huber"}, {"HuberLoss", "huber"}, {"Huber", "huber"},
-      {"smooth_l1", "smooth_l1"}, {"SmoothL1Loss", "smooth_l1"},
-      {"bce", "bce"}, {"binary_crossentropy", "bce"}, {"BCELoss", "bce"}, {"BinaryCrossentropy", "bce"},
-      {"bce_with_logits", "bce_with_logits"}, {"BCEWithLogitsLoss", "bce_with_logits"},
-      {"cross_entropy", "cross_entropy"}, {"CrossEntropyLoss", "cross_entropy"},
-      {"sparse_categorical_crossentropy", "cross_entropy"}, {"categorical_crossentropy", "cross_entropy"},
-      {"SparseCategoricalCrossentropy", "cross_entropy"}, {"CategoricalCrossentropy", "cross_entropy"},
-      {"nll", "nll"}, {"NLLLoss", "nll"},
+      {"mse", "mse"},
+      {"mean_squared_error", "mse"},
+      {"MSELoss", "mse"},
+      {"MeanSquaredError", "mse"},
+      {"mae", "mae"},
+      {"l1", "mae"},
+      {"mean_absolute_error", "mae"},
+      {"L1Loss", "mae"},
+      {"MeanAbsoluteError", "mae"},
+      {"huber", "huber"},
+      {"HuberLoss", "huber"},
+      {"Huber", "huber"},
+      {"smooth_l1", "smooth_l1"},
+      {"SmoothL1Loss", "smooth_l1"},
+      {"bce", "bce"},
+      {"binary_crossentropy", "bce"},
+      {"BCELoss", "bce"},
+      {"BinaryCrossentropy", "bce"},
+      {"bce_with_logits", "bce_with_logits"},
+      {"BCEWithLogitsLoss", "bce_with_logits"},
+      {"cross_entropy", "cross_entropy"},
+      {"CrossEntropyLoss", "cross_entropy"},
+      {"sparse_categorical_crossentropy", "cross_entropy"},
+      {"categorical_crossentropy", "cross_entropy"},
+      {"SparseCategoricalCrossentropy", "cross_entropy"},
+      {"CategoricalCrossentropy", "cross_entropy"},
+      {"nll", "nll"},
+      {"NLLLoss", "nll"},
   };
   const std::vector<std::string> all = train::loss_names();
   for (const auto& [word, name] : words) {
@@ -51,7 +69,8 @@ TEST(LossRegistry, DefaultsArePyTorchs) {
   const auto& bwl = nn::losses().get("bce_with_logits");
   EXPECT_EQ(bwl.option("pos_weight")->type, OptionType::List);
   EXPECT_EQ(bwl.option("pos_weight")->default_value, "");
-  for (const char* name : {"mse", "mae", "bce", "nll"}) EXPECT_TRUE(nn::losses().get(name).options.empty()) << name;
+  for (const char* name : {"mse", "mae", "bce", "nll"})
+    EXPECT_TRUE(nn::losses().get(name).options.empty()) << name;
 
   auto c = std::dynamic_pointer_cast<nn::CrossEntropyLoss>(ce.make(ce.options_from({})));
   ASSERT_TRUE(c);
@@ -90,11 +109,12 @@ TEST(LossRegistry, FactoriesBuildTheLossWithItsOptions) {
 
   // CrossEntropyLoss(weight=[1, 2, 0.5]) and with label_smoothing=0.1, as in test_config.cpp.
   const Tensor z = Tensor::from({1, 2, 3, 0.5f, 0, -1}, {2, 3}), k = Tensor::from({2, 0});
-  auto ce = std::dynamic_pointer_cast<nn::CrossEntropyLoss>(make("CrossEntropyLoss", {{"weight", "1,2,0.5"}}));
+  auto ce =
+      std::dynamic_pointer_cast<nn::CrossEntropyLoss>(make("CrossEntropyLoss", {{"weight", "1,2,0.5"}}));
   ASSERT_TRUE(ce);
   EXPECT_NEAR((*ce)(z, k).item(), 0.5386223917, 1e-6);
-  EXPECT_NEAR((*make("cross_entropy", {{"weight", "1,2,0.5"}, {"label_smoothing", "0.1"}}))(z, k).item(), 0.6912285524,
-              1e-6);
+  EXPECT_NEAR((*make("cross_entropy", {{"weight", "1,2,0.5"}, {"label_smoothing", "0.1"}}))(z, k).item(),
+              0.6912285524, 1e-6);
   // BCEWithLogitsLoss(pos_weight=torch.tensor([2.]))
   const Tensor l = Tensor::from({2, -1, 0, -50}, {4, 1}), t = Tensor::from({1, 0, 1, 1}, {4, 1});
   auto bwl = std::dynamic_pointer_cast<nn::BCEWithLogitsLoss>(make("bce_with_logits", {{"pos_weight", "2"}}));
@@ -110,10 +130,14 @@ TEST(LossRegistry, FactoriesBuildTheLossWithItsOptions) {
 // What each loss trains for, by its names and by the name() of the loss it builds.
 TEST(LossRegistry, EachLossSaysWhatItTrainsFor) {
   const std::map<std::string, std::pair<std::string, bool>> tasks = {
-      {"mse", {"regression", false}},        {"mae", {"regression", false}},
-      {"huber", {"regression", false}},      {"smooth_l1", {"regression", false}},
-      {"bce", {"binary", false}},            {"bce_with_logits", {"binary", true}},
-      {"cross_entropy", {"multiclass", true}}, {"nll", {"multiclass", false}},
+      {"mse", {"regression", false}},
+      {"mae", {"regression", false}},
+      {"huber", {"regression", false}},
+      {"smooth_l1", {"regression", false}},
+      {"bce", {"binary", false}},
+      {"bce_with_logits", {"binary", true}},
+      {"cross_entropy", {"multiclass", true}},
+      {"nll", {"multiclass", false}},
   };
   ASSERT_EQ(nn::losses().entries().size(), tasks.size());
   for (const auto& e : nn::losses().entries()) {

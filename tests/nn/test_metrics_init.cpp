@@ -82,8 +82,8 @@ TEST(Metrics, ConfusionPrecisionRecallF1) {
 TEST(Metrics, MacroPrecisionRecallF1AucOnThreeClasses) {
   // Logits of 8 samples; the arg-max predictions are 0, 1, 0, 1, 0, 1, 0, 1: class 2 is never
   // predicted. Confusion matrix (rows true, columns predicted): [[2, 1, 0], [1, 1, 0], [1, 2, 0]].
-  const Tensor z = Tensor::from({2.0f, 0.5f, -1.0f, 1.0f, 1.5f, 0.2f, 0.3f, -0.2f, 0.1f, 0.1f, 2.2f, 0.4f,
-                                 1.2f, 0.9f, 0.8f, 0.2f, 0.7f, 0.6f, 1.5f, 0.3f, 1.4f, -0.5f, 1.0f, 0.9f},
+  const Tensor z = Tensor::from({2.0f, 0.5f, -1.0f, 1.0f, 1.5f, 0.2f, 0.3f, -0.2f, 0.1f, 0.1f,  2.2f, 0.4f,
+                                 1.2f, 0.9f, 0.8f,  0.2f, 0.7f, 0.6f, 1.5f, 0.3f,  1.4f, -0.5f, 1.0f, 0.9f},
                                 {8, 3});
   const Tensor y = Tensor::from({0, 0, 0, 1, 1, 2, 2, 2});
   // precision per class: 2/4, 1/4, 0 (never predicted: zero_division=0)  -> macro 0.25
@@ -119,13 +119,15 @@ TEST(Metrics, MacroPrecisionRecallF1AucOnThreeClasses) {
     m->update(out.slice(5, 8), y.slice(5, 8));
     return m->compute();
   };
-  for (const std::string loss : {"cross_entropy", "CrossEntropyLoss", "nll", "cross_entropy_on_probabilities"}) {
+  for (const std::string loss :
+       {"cross_entropy", "CrossEntropyLoss", "nll", "cross_entropy_on_probabilities"}) {
     EXPECT_NEAR(metric("precision", loss, z), precision, 1e-12) << loss;
     EXPECT_NEAR(metric("recall", loss, z), recall, 1e-12) << loss;
     EXPECT_NEAR(metric("f1", loss, z), f1, 1e-12) << loss;
   }
   EXPECT_NEAR(metric("auc", "cross_entropy", z), auc_softmax, 1e-12);
-  EXPECT_NEAR(metric("auc", "sparse_categorical_crossentropy", z), auc_softmax, 1e-12);  // an alias of cross_entropy
+  EXPECT_NEAR(metric("auc", "sparse_categorical_crossentropy", z), auc_softmax,
+              1e-12);  // an alias of cross_entropy
   EXPECT_NEAR(metric("auc", "nll", nn::F::log_softmax(z, 1)), auc_softmax, 1e-6);
   EXPECT_NEAR(metric("auc", "cross_entropy_on_probabilities", nn::F::softmax(z, 1)), auc_softmax, 1e-6);
   EXPECT_NEAR(metric("auc", "cross_entropy_on_probabilities", z), auc_raw, 1e-12);  // no second softmax

@@ -25,8 +25,10 @@ std::vector<std::string> table_rows(const std::string& doc, const std::string& h
   std::istringstream in(doc);
   bool inside = false;
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("## ", 0) == 0) inside = line == heading;
-    else if (inside && line.rfind("| `", 0) == 0) rows.push_back(line);
+    if (line.rfind("## ", 0) == 0)
+      inside = line == heading;
+    else if (inside && line.rfind("| `", 0) == 0)
+      rows.push_back(line);
   }
   return rows;
 }
@@ -156,7 +158,8 @@ TEST(LayerRegistry, DocsListEveryLayerOptionAndDefault) {
     SCOPED_TRACE(e.name);
     const std::string row = row_naming(rows, e.name);
     ASSERT_FALSE(row.empty()) << "docs/config.md has no row for layer '" << e.name << "'";
-    for (const auto& a : e.aliases) EXPECT_NE(row.find("`" + a + "`"), std::string::npos) << "alias " << a << ": " << row;
+    for (const auto& a : e.aliases)
+      EXPECT_NE(row.find("`" + a + "`"), std::string::npos) << "alias " << a << ": " << row;
     for (const auto& o : e.options) {
       const size_t at = row.find("`" + o.name + "`");
       EXPECT_NE(at, std::string::npos) << "option " << o.name << ": " << row;

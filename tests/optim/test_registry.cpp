@@ -28,10 +28,14 @@ std::vector<std::string> table_after(const std::string& doc, const std::string& 
   std::istringstream in(doc);
   bool inside = false;
   for (std::string line; std::getline(in, line);) {
-    if (line == header) inside = true;
-    else if (inside && line.rfind("| ---", 0) == 0) continue;
-    else if (inside && line.rfind("| `", 0) == 0) rows.push_back(line);
-    else if (inside) break;
+    if (line == header)
+      inside = true;
+    else if (inside && line.rfind("| ---", 0) == 0)
+      continue;
+    else if (inside && line.rfind("| `", 0) == 0)
+      rows.push_back(line);
+    else if (inside)
+      break;
   }
   return rows;
 }
@@ -55,7 +59,8 @@ void expect_documented(const Registry<E>& reg, const std::string& header) {
     SCOPED_TRACE(e.name);
     const std::string row = row_naming(rows, e.name);
     ASSERT_FALSE(row.empty()) << "docs/config.md has no row for " << reg.kind() << " '" << e.name << "'";
-    for (const auto& a : e.aliases) EXPECT_NE(first_cell(row).find("`" + a + "`"), std::string::npos) << "alias " << a << ": " << row;
+    for (const auto& a : e.aliases)
+      EXPECT_NE(first_cell(row).find("`" + a + "`"), std::string::npos) << "alias " << a << ": " << row;
     for (const auto& o : e.options) {
       const size_t at = row.find("`" + o.name + "`");
       EXPECT_NE(at, std::string::npos) << "option " << o.name << ": " << row;
@@ -70,7 +75,8 @@ void expect_documented(const Registry<E>& reg, const std::string& header) {
   for (const auto& r : rows) {
     const std::string cell = first_cell(r);
     const size_t a = cell.find('`'), b = cell.find('`', a + 1);
-    EXPECT_NE(reg.find(cell.substr(a + 1, b - a - 1)), nullptr) << "the docs list a " << reg.kind() << " the registry lacks: " << r;
+    EXPECT_NE(reg.find(cell.substr(a + 1, b - a - 1)), nullptr)
+        << "the docs list a " << reg.kind() << " the registry lacks: " << r;
   }
 }
 
@@ -91,7 +97,8 @@ TEST(OptimizerRegistry, FindsOptimizersByTheirNamesInAnyCase) {
   EXPECT_EQ(r.get("Nadam").name, "nadam");  // Keras's spelling
   EXPECT_EQ(r.find("lbfgs"), nullptr);
   EXPECT_ERROR_CONTAINS(r.get("adma"), "unknown optimizer 'adma' (did you mean 'adam'?)");
-  EXPECT_EQ(r.names(), (std::vector<std::string>{"sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam"}));
+  EXPECT_EQ(r.names(), (std::vector<std::string>{"sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw",
+                                                 "nadam", "radam"}));
 }
 
 TEST(ScheduleRegistry, FindsSchedulesByTheirNamesAndPyTorchClassNames) {
@@ -119,7 +126,12 @@ TEST(OptimizerRegistry, DefaultsArePyTorchs) {
   // torch.optim's signatures (PyTorch 2.x; SGD's lr=1e-3 is 2.x's default, 1.13 required it).
   const std::map<std::string, std::map<std::string, double>> torch = {
       {"sgd", {{"lr", 1e-3}, {"momentum", 0}, {"dampening", 0}, {"weight_decay", 0}}},
-      {"adagrad", {{"lr", 1e-2}, {"lr_decay", 0}, {"weight_decay", 0}, {"initial_accumulator_value", 0}, {"eps", 1e-10}}},
+      {"adagrad",
+       {{"lr", 1e-2},
+        {"lr_decay", 0},
+        {"weight_decay", 0},
+        {"initial_accumulator_value", 0},
+        {"eps", 1e-10}}},
       {"rmsprop", {{"lr", 1e-2}, {"alpha", 0.99}, {"eps", 1e-8}, {"weight_decay", 0}, {"momentum", 0}}},
       {"adadelta", {{"lr", 1.0}, {"rho", 0.9}, {"eps", 1e-6}, {"weight_decay", 0}}},
       {"adam", {{"lr", 1e-3}, {"eps", 1e-8}, {"weight_decay", 0}}},
@@ -149,8 +161,9 @@ TEST(OptimizerRegistry, DefaultsArePyTorchs) {
   // The options are PyTorch's argument names, in its order.
   EXPECT_EQ(optim::optimizers().get("adam").option_names(),
             (std::vector<std::string>{"lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"}));
-  EXPECT_EQ(optim::optimizers().get("sgd").option_names(),
-            (std::vector<std::string>{"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"}));
+  EXPECT_EQ(
+      optim::optimizers().get("sgd").option_names(),
+      (std::vector<std::string>{"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"}));
 }
 
 TEST(ScheduleRegistry, DefaultsArePyTorchs) {
@@ -161,18 +174,32 @@ TEST(ScheduleRegistry, DefaultsArePyTorchs) {
       {"multistep", {{"milestones", ""}, {"gamma", "0.1"}}},
       {"exponential", {{"gamma", "0.1"}}},  // gamma: required in PyTorch
       {"cosine", {{"t_max", ""}, {"eta_min", "0"}}},
-      {"cosine_warm_restarts", {{"t_0", "1"}, {"t_mult", "1"}, {"eta_min", "0"}}},  // T_0: required in PyTorch
+      {"cosine_warm_restarts",
+       {{"t_0", "1"}, {"t_mult", "1"}, {"eta_min", "0"}}},  // T_0: required in PyTorch
       {"linear", {{"start_factor", "1/3"}, {"end_factor", "1"}, {"total_iters", "5"}}},
       {"polynomial", {{"total_iters", "5"}, {"power", "1"}}},
       {"constant", {{"factor", "1/3"}, {"total_iters", "5"}}},
       {"sequential", {{"milestones", ""}}},
       {"onecycle",
-       {{"max_lr", ""}, {"total_steps", ""}, {"pct_start", "0.3"}, {"anneal_strategy", "cos"}, {"cycle_momentum", "true"},
-        {"base_momentum", "0.85"}, {"max_momentum", "0.95"}, {"div_factor", "25"}, {"final_div_factor", "10000"},
+       {{"max_lr", ""},
+        {"total_steps", ""},
+        {"pct_start", "0.3"},
+        {"anneal_strategy", "cos"},
+        {"cycle_momentum", "true"},
+        {"base_momentum", "0.85"},
+        {"max_momentum", "0.95"},
+        {"div_factor", "25"},
+        {"final_div_factor", "10000"},
         {"three_phase", "false"}}},
       {"reduce_on_plateau",
-       {{"mode", "min"}, {"factor", "0.1"}, {"patience", "10"}, {"threshold", "0.0001"}, {"threshold_mode", "rel"},
-        {"cooldown", "0"}, {"min_lr", "0"}, {"eps", "1e-8"}}},
+       {{"mode", "min"},
+        {"factor", "0.1"},
+        {"patience", "10"},
+        {"threshold", "0.0001"},
+        {"threshold_mode", "rel"},
+        {"cooldown", "0"},
+        {"min_lr", "0"},
+        {"eps", "1e-8"}}},
   };
   for (const auto& e : optim::schedules().entries()) {
     SCOPED_TRACE(e.name);
@@ -182,7 +209,8 @@ TEST(ScheduleRegistry, DefaultsArePyTorchs) {
     EXPECT_EQ(got, torch.at(e.name));
   }
   // The texts read back as the LibTorch-style structs' values, 1/3 exactly.
-  EXPECT_EQ(optim::schedules().get("linear").options_from({}).number("start_factor"), optim::LinearLROptions{}.start_factor);
+  EXPECT_EQ(optim::schedules().get("linear").options_from({}).number("start_factor"),
+            optim::LinearLROptions{}.start_factor);
   EXPECT_EQ(optim::schedules().get("reduce_on_plateau").options_from({}).number("threshold"), 1e-4);
   EXPECT_EQ(optim::schedules().get("reduce_on_plateau").options_from({}).number("eps"), 1e-8);
 }
@@ -204,7 +232,8 @@ TEST(OptimizerRegistry, DefaultTextIsShortAndReadsBack) {
 
 TEST(OptimizerRegistry, FactoriesBuildTheClassWithTheWrittenOptions) {
   const auto& adamw = optim::optimizers().get("adamw");
-  auto opt = adamw.make(adamw.options_from({{"lr", "0.01"}, {"betas", "0.8,0.99"}, {"amsgrad", "true"}}), one_param());
+  auto opt = adamw.make(adamw.options_from({{"lr", "0.01"}, {"betas", "0.8,0.99"}, {"amsgrad", "true"}}),
+                        one_param());
   auto* a = dynamic_cast<optim::AdamW*>(opt.get());
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->options(0).lr, 0.01);
@@ -223,9 +252,9 @@ TEST(OptimizerRegistry, FactoriesBuildTheClassWithTheWrittenOptions) {
   EXPECT_FALSE(s->options(0).maximize);
 
   // Every row builds its own class with its defaults.
-  const std::map<std::string, std::string> classes = {{"sgd", "SGD"},     {"adagrad", "Adagrad"}, {"rmsprop", "RMSprop"},
-                                                      {"adadelta", "Adadelta"}, {"adam", "Adam"}, {"adamw", "AdamW"},
-                                                      {"nadam", "NAdam"}, {"radam", "RAdam"}};
+  const std::map<std::string, std::string> classes = {
+      {"sgd", "SGD"},   {"adagrad", "Adagrad"}, {"rmsprop", "RMSprop"}, {"adadelta", "Adadelta"},
+      {"adam", "Adam"}, {"adamw", "AdamW"},     {"nadam", "NAdam"},     {"radam", "RAdam"}};
   for (const auto& e : optim::optimizers().entries()) {
     auto o = e.make(e.options_from({}), one_param());
     EXPECT_EQ(std::string(o->name()), classes.at(e.name));
@@ -236,7 +265,8 @@ TEST(OptimizerRegistry, FactoriesBuildTheClassWithTheWrittenOptions) {
   const auto& adam = optim::optimizers().get("adam");
   EXPECT_ERROR_CONTAINS(adam.make(adam.options_from({{"betas", "0.9"}}), one_param()),
                         "betas: expected two numbers [beta1, beta2]");
-  EXPECT_ERROR_CONTAINS(adam.make(adam.options_from({{"betas", "0.9,1"}}), one_param()), "Adam: invalid betas[1] 1");
+  EXPECT_ERROR_CONTAINS(adam.make(adam.options_from({{"betas", "0.9,1"}}), one_param()),
+                        "Adam: invalid betas[1] 1");
 }
 
 TEST(ScheduleRegistry, FactoriesBuildTheClassWithTheWrittenOptionsAndTheRun) {
@@ -254,7 +284,8 @@ TEST(ScheduleRegistry, FactoriesBuildTheClassWithTheWrittenOptionsAndTheRun) {
   // onecycle: max_lr is the optimizer's lr, the length epochs × steps per epoch; it starts at
   // max_lr / div_factor.
   optim::SGD opt2(one_param(), {.lr = 0.1, .momentum = 0.9});
-  auto one = r.get("onecycle").make(r.get("onecycle").options_from({}), opt2, {.epochs = 2, .steps_per_epoch = 5});
+  auto one =
+      r.get("onecycle").make(r.get("onecycle").options_from({}), opt2, {.epochs = 2, .steps_per_epoch = 5});
   ASSERT_TRUE(dynamic_cast<optim::OneCycleLR*>(one.get()));
   EXPECT_NEAR(opt2.lr(0), 0.1 / 25, 1e-12);
   for (int i = 0; i < 9; ++i) one->step();  // the last of 10 steps: max_lr / (div_factor · final_div_factor)
@@ -262,7 +293,8 @@ TEST(ScheduleRegistry, FactoriesBuildTheClassWithTheWrittenOptionsAndTheRun) {
 
   // Written options: StepLR(step_size=2, gamma=0.5).
   optim::SGD opt3(one_param(), {.lr = 1.0});
-  auto step = r.get("StepLR").make(r.get("step").options_from({{"step_size", "2"}, {"gamma", "0.5"}}), opt3, {});
+  auto step =
+      r.get("StepLR").make(r.get("step").options_from({{"step_size", "2"}, {"gamma", "0.5"}}), opt3, {});
   step->step(), step->step();
   EXPECT_EQ(opt3.lr(0), 0.5);
 
@@ -270,8 +302,10 @@ TEST(ScheduleRegistry, FactoriesBuildTheClassWithTheWrittenOptionsAndTheRun) {
   // its items.
   optim::SGD opt4(one_param(), {.lr = 1.0});
   optim::ScheduleContext ctx{.epochs = 5};
-  ctx.items.push_back(r.get("linear").make(r.get("linear").options_from({{"start_factor", "0.1"}, {"total_iters", "2"}}), opt4, ctx));
-  ctx.items.push_back(r.get("exponential").make(r.get("exponential").options_from({{"gamma", "0.5"}}), opt4, ctx));
+  ctx.items.push_back(r.get("linear").make(
+      r.get("linear").options_from({{"start_factor", "0.1"}, {"total_iters", "2"}}), opt4, ctx));
+  ctx.items.push_back(
+      r.get("exponential").make(r.get("exponential").options_from({{"gamma", "0.5"}}), opt4, ctx));
   auto seq = r.get("sequential").make(r.get("sequential").options_from({{"milestones", "2"}}), opt4, ctx);
   ASSERT_TRUE(dynamic_cast<optim::SequentialLR*>(seq.get()));
   EXPECT_NEAR(opt4.lr(0), 0.1, 1e-12);
@@ -284,23 +318,31 @@ TEST(ScheduleRegistry, FactoriesBuildTheClassWithTheWrittenOptionsAndTheRun) {
 
   // reduce_on_plateau with Text options.
   optim::SGD opt5(one_param(), {.lr = 1.0});
-  auto plateau = r.get("plateau").make(r.get("plateau").options_from({{"mode", "max"}, {"patience", "0"}}), opt5, {});
+  auto plateau =
+      r.get("plateau").make(r.get("plateau").options_from({{"mode", "max"}, {"patience", "0"}}), opt5, {});
   plateau->step(1.0);
   plateau->step(0.5);  // worse for mode max, patience 0: reduce by factor 0.1
   EXPECT_NEAR(opt5.lr(0), 0.1, 1e-12);
 
   // Every row builds its class.
-  const std::map<std::string, std::string> classes = {
-      {"step", "StepLR"},         {"multistep", "MultiStepLR"}, {"exponential", "ExponentialLR"},
-      {"cosine", "CosineAnnealingLR"}, {"cosine_warm_restarts", "CosineAnnealingWarmRestarts"},
-      {"linear", "LinearLR"},     {"polynomial", "PolynomialLR"}, {"constant", "ConstantLR"},
-      {"sequential", "SequentialLR"}, {"onecycle", "OneCycleLR"}, {"reduce_on_plateau", "ReduceLROnPlateau"}};
+  const std::map<std::string, std::string> classes = {{"step", "StepLR"},
+                                                      {"multistep", "MultiStepLR"},
+                                                      {"exponential", "ExponentialLR"},
+                                                      {"cosine", "CosineAnnealingLR"},
+                                                      {"cosine_warm_restarts", "CosineAnnealingWarmRestarts"},
+                                                      {"linear", "LinearLR"},
+                                                      {"polynomial", "PolynomialLR"},
+                                                      {"constant", "ConstantLR"},
+                                                      {"sequential", "SequentialLR"},
+                                                      {"onecycle", "OneCycleLR"},
+                                                      {"reduce_on_plateau", "ReduceLROnPlateau"}};
   for (const auto& e : r.entries()) {
     optim::SGD o(one_param(), {.lr = 0.1, .momentum = 0.9});
     optim::ScheduleContext c{.epochs = 3, .steps_per_epoch = 4};
     std::map<std::string, std::string> values;
     if (e.name == "sequential") {
-      for (int i = 0; i < 2; ++i) c.items.push_back(r.get("constant").make(r.get("constant").options_from({}), o, c));
+      for (int i = 0; i < 2; ++i)
+        c.items.push_back(r.get("constant").make(r.get("constant").options_from({}), o, c));
       values["milestones"] = "2";
     }
     auto s = e.make(e.options_from(values), o, c);
@@ -324,10 +366,11 @@ model: {layers: [{dense: 1}]}
 compile:
   loss: mse
 )";
-  const app::Config c = app::parse_config(
-      base + "  optimizer: {AdamW: {lr: 0.01, betas: [0.8, 0.99]}}\n  schedule: {CosineAnnealingLR: {eta_min: 0.001}}\n"
-             "fit: {epochs: 4}\n",
-      "t");
+  const app::Config c = app::parse_config(base +
+                                              "  optimizer: {AdamW: {lr: 0.01, betas: [0.8, 0.99]}}\n  "
+                                              "schedule: {CosineAnnealingLR: {eta_min: 0.001}}\n"
+                                              "fit: {epochs: 4}\n",
+                                          "t");
   EXPECT_EQ(c.compile.optimizer.kind, "adamw");
   EXPECT_EQ(c.compile.schedule->kind, "cosine");
   const train::CompileOptions o = app::compile_options(c);

@@ -113,7 +113,8 @@ const std::map<std::string, Maker>& makers() {
       {"sequential_config_example",
        [] {
          Sched r{sgd(), nullptr};
-         auto warm = std::make_shared<LinearLR>(*r.opt, LinearLROptions{.start_factor = 0.1, .total_iters = 5});
+         auto warm =
+             std::make_shared<LinearLR>(*r.opt, LinearLROptions{.start_factor = 0.1, .total_iters = 5});
          auto cos = std::make_shared<CosineAnnealingLR>(*r.opt, CosineAnnealingLROptions{.T_max = 20});
          r.sched = std::make_shared<SequentialLR>(
              *r.opt, std::vector<std::shared_ptr<LRScheduler>>{warm, cos}, std::vector<int64_t>{5});
@@ -122,7 +123,8 @@ const std::map<std::string, Maker>& makers() {
       {"sequential_poly_constant",
        [] {
          Sched r{sgd(), nullptr};
-         auto a = std::make_shared<PolynomialLR>(*r.opt, PolynomialLROptions{.total_iters = 20, .power = 2.0});
+         auto a =
+             std::make_shared<PolynomialLR>(*r.opt, PolynomialLROptions{.total_iters = 20, .power = 2.0});
          auto b = std::make_shared<ConstantLR>(*r.opt, ConstantLROptions{.factor = 0.25, .total_iters = 10});
          auto c = std::make_shared<ExponentialLR>(*r.opt, 0.9);
          r.sched = std::make_shared<SequentialLR>(*r.opt, std::vector<std::shared_ptr<LRScheduler>>{a, b, c},
@@ -273,7 +275,8 @@ TEST(Schedules, ValidatesOptions) {
   EXPECT_ERROR_CONTAINS(CosineAnnealingLR(*opt, {.T_max = 0}), "CosineAnnealingLR: T_max must be > 0");
   EXPECT_ERROR_CONTAINS(LinearLR(*opt, {.start_factor = 0}),
                         "LinearLR: start_factor must be in (0, 1] (got 0)");
-  EXPECT_ERROR_CONTAINS(PolynomialLR(*opt, {.total_iters = 0}), "PolynomialLR: total_iters must be > 0 (got 0)");
+  EXPECT_ERROR_CONTAINS(PolynomialLR(*opt, {.total_iters = 0}),
+                        "PolynomialLR: total_iters must be > 0 (got 0)");
   EXPECT_ERROR_CONTAINS(ConstantLR(*opt, {.factor = 1.5}), "ConstantLR: factor must be in (0, 1] (got 1.5)");
   EXPECT_ERROR_CONTAINS(OneCycleLR(*opt, {.max_lr = 1}),
                         "OneCycleLR: give total_steps, or epochs and steps_per_epoch");

@@ -81,26 +81,33 @@ TEST(CallbackRegistry, DefaultsAreKerasAndLightningsFromTheOptionsStructs) {
   EXPECT_EQ(mc.integer("every_n_epochs"), 1);
   EXPECT_FALSE(mc.flag("verbose"));
 
-  EXPECT_EQ(train::callbacks().get("learning_rate_monitor").options_from({}).text("logging_interval"), "epoch");
+  EXPECT_EQ(train::callbacks().get("learning_rate_monitor").options_from({}).text("logging_interval"),
+            "epoch");
   const Options csv = train::callbacks().get("csv_logger").options_from({});
   EXPECT_EQ(csv.text("separator"), ",");
   EXPECT_FALSE(csv.flag("append"));
   EXPECT_TRUE(train::callbacks().get("terminate_on_nan").options.empty());
 
   // No default: verbose follows the fit, baseline is none, dirpath is the run's, filename required.
-  for (const auto& [name, key] : std::vector<std::pair<std::string, std::string>>{{"early_stopping", "verbose"},
-                                                                                  {"early_stopping", "baseline"},
-                                                                                  {"reduce_lr_on_plateau", "verbose"},
-                                                                                  {"model_checkpoint", "dirpath"},
-                                                                                  {"model_checkpoint", "monitor"},
-                                                                                  {"csv_logger", "filename"}})
+  for (const auto& [name, key] :
+       std::vector<std::pair<std::string, std::string>>{{"early_stopping", "verbose"},
+                                                        {"early_stopping", "baseline"},
+                                                        {"reduce_lr_on_plateau", "verbose"},
+                                                        {"model_checkpoint", "dirpath"},
+                                                        {"model_checkpoint", "monitor"},
+                                                        {"csv_logger", "filename"}})
     EXPECT_EQ(train::callbacks().get(name).option(key)->default_value, "") << name << "." << key;
 }
 
 TEST(CallbackRegistry, FactoriesBuildTheCallbackWithItsOptions) {
   auto es = std::dynamic_pointer_cast<train::EarlyStopping>(
-      make("early_stopping", {{"monitor", "val_acc"}, {"patience", "3"}, {"min_delta", "0.01"}, {"baseline", "0.5"},
-                              {"restore_best_weights", "true"}, {"mode", "max"}, {"start_from_epoch", "2"}}));
+      make("early_stopping", {{"monitor", "val_acc"},
+                              {"patience", "3"},
+                              {"min_delta", "0.01"},
+                              {"baseline", "0.5"},
+                              {"restore_best_weights", "true"},
+                              {"mode", "max"},
+                              {"start_from_epoch", "2"}}));
   ASSERT_TRUE(es);
   EXPECT_EQ(es->options().monitor, "val_acc");
   EXPECT_EQ(es->options().patience, 3);
@@ -114,15 +121,21 @@ TEST(CallbackRegistry, FactoriesBuildTheCallbackWithItsOptions) {
   ASSERT_TRUE(es);
   EXPECT_FALSE(es->options().verbose);
   EXPECT_TRUE(std::isnan(es->options().baseline));
-  es = std::dynamic_pointer_cast<train::EarlyStopping>(make("early_stopping", {{"verbose", "true"}}, quiet()));
+  es =
+      std::dynamic_pointer_cast<train::EarlyStopping>(make("early_stopping", {{"verbose", "true"}}, quiet()));
   ASSERT_TRUE(es);
   EXPECT_TRUE(es->options().verbose);
 
-  EXPECT_TRUE(std::dynamic_pointer_cast<train::ModelCheckpoint>(make("model_checkpoint", {}, with_run_dir())));
-  EXPECT_TRUE(std::dynamic_pointer_cast<train::ModelCheckpoint>(make("model_checkpoint", {{"dirpath", "/tmp/ckpt"}})));
-  EXPECT_ERROR_CONTAINS(make("model_checkpoint"), "model_checkpoint needs dirpath, or logging.dir for <run>/checkpoints");
-  EXPECT_TRUE(std::dynamic_pointer_cast<train::ReduceLROnPlateau>(make("reduce_lr_on_plateau", {{"factor", "0.5"}})));
-  EXPECT_TRUE(std::dynamic_pointer_cast<train::LearningRateMonitor>(make("learning_rate_monitor", {{"logging_interval", "step"}})));
+  EXPECT_TRUE(
+      std::dynamic_pointer_cast<train::ModelCheckpoint>(make("model_checkpoint", {}, with_run_dir())));
+  EXPECT_TRUE(std::dynamic_pointer_cast<train::ModelCheckpoint>(
+      make("model_checkpoint", {{"dirpath", "/tmp/ckpt"}})));
+  EXPECT_ERROR_CONTAINS(make("model_checkpoint"),
+                        "model_checkpoint needs dirpath, or logging.dir for <run>/checkpoints");
+  EXPECT_TRUE(
+      std::dynamic_pointer_cast<train::ReduceLROnPlateau>(make("reduce_lr_on_plateau", {{"factor", "0.5"}})));
+  EXPECT_TRUE(std::dynamic_pointer_cast<train::LearningRateMonitor>(
+      make("learning_rate_monitor", {{"logging_interval", "step"}})));
   EXPECT_TRUE(std::dynamic_pointer_cast<train::TerminateOnNaN>(make("terminate_on_nan")));
   EXPECT_TRUE(std::dynamic_pointer_cast<train::CSVLogger>(make("csv_logger", {{"filename", "/tmp/h.csv"}})));
   EXPECT_ERROR_CONTAINS(make("csv_logger"), "csv_logger needs filename, e.g. {csv_logger: history.csv}");
@@ -137,9 +150,11 @@ model: {layers: [{dense: 1}]}
 compile: {optimizer: sgd, loss: mse}
 fit: {verbose: 0}
 )";
-  const app::Config c = app::parse_config(base + "callbacks:\n  - {EarlyStopping: {patience: 4}}\n  - {csv_logger: h.csv}\n"
-                                                 "  - lr_monitor\n",
-                                          "t");
+  const app::Config c =
+      app::parse_config(base +
+                            "callbacks:\n  - {EarlyStopping: {patience: 4}}\n  - {csv_logger: h.csv}\n"
+                            "  - lr_monitor\n",
+                        "t");
   const auto cbs = app::make_callbacks(c);
   ASSERT_EQ(cbs.size(), 3u);
   auto es = std::dynamic_pointer_cast<train::EarlyStopping>(cbs[0]);

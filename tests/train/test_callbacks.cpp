@@ -1,9 +1,9 @@
 // Callbacks against scripted value sequences: the epoch at which they act and what they restore.
 #include <cmath>
 
+#include "neurona/optim/optimizers.hpp"
 #include "neurona/train/callbacks.hpp"
 #include "neurona/train/trainer.hpp"
-#include "neurona/optim/optimizers.hpp"
 #include "test_util.hpp"
 
 using namespace neurona;
@@ -15,7 +15,7 @@ namespace {
 // A module whose single weight records the epoch (1-based) it was last trained in, and whose
 // validation reports a scripted val_loss per epoch. lr 0 keeps the optimizer from moving w.
 class Scripted : public LightningModule {
-public:
+ public:
   explicit Scripted(std::vector<double> val) : val_(std::move(val)) {
     w = register_parameter("w", Tensor::zeros({1}));
   }
@@ -34,7 +34,7 @@ public:
   Tensor w;
   int64_t epochs_seen_ = 0;
 
-private:
+ private:
   std::vector<double> val_;
 };
 
@@ -157,7 +157,8 @@ TEST(ReduceLROnPlateau, PyTorchAndKerasPatienceConventions) {
 
 TEST(ModelCheckpoint, FilenameTemplate) {
   Logs v{{"epoch", 3}, {"step", 120}, {"val_loss", 0.123456}};
-  EXPECT_EQ(ModelCheckpoint::format_name("epoch={epoch}-val_loss={val_loss:.4f}", v), "epoch=3-val_loss=0.1235");
+  EXPECT_EQ(ModelCheckpoint::format_name("epoch={epoch}-val_loss={val_loss:.4f}", v),
+            "epoch=3-val_loss=0.1235");
   EXPECT_EQ(ModelCheckpoint::format_name("{epoch:02d}-{step}", v), "03-120");
   EXPECT_ERROR_CONTAINS(ModelCheckpoint::format_name("{val_acc}", v), "names 'val_acc', which is not logged");
 }

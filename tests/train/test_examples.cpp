@@ -5,7 +5,8 @@ using namespace neurona::testing;
 
 TEST(Examples, EarlyStoppingLessonOnTheWineData) {
   ExampleRun r;
-  ASSERT_TRUE(run_example("early_stopping", "data/winequality-red.csv 8 --quiet", r)) << "the example was not built";
+  ASSERT_TRUE(run_example("early_stopping", "data/winequality-red.csv 8 --quiet", r))
+      << "the example was not built";
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("epochs run: 8 of 8"), std::string::npos) << r.output;
   // After 8 epochs the scaled-quality MAE is well below that of always predicting the mean (≈ 0.13).

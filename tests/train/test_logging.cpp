@@ -24,7 +24,8 @@ data::TensorDataset toy_data() {
 
 // Trains a 3-8-1 network for `epochs` with the given lr, logging to TensorBoard (in the run dir)
 // and to an MLflow store under `root`.
-std::pair<History, std::filesystem::path> train_logged(const std::filesystem::path& root, double lr, int64_t epochs,
+std::pair<History, std::filesystem::path> train_logged(const std::filesystem::path& root, double lr,
+                                                       int64_t epochs,
                                                        std::shared_ptr<nn::Sequential>* net_out = nullptr) {
   manual_seed(1);
   auto net = std::make_shared<nn::Sequential>();
@@ -71,14 +72,16 @@ TEST(TrainerLogging, EventFileScalarsEqualHistoryAndHistogramsEqualWeights) {
   for (const auto& e : ev.events) {
     for (const auto& v : e.values) {
       if (v.kind == io::SummaryValue::Kind::Scalar) scalars[v.tag][e.step] = v.simple_value;
-      if (v.tag == "weights/0.weight" && e.step >= last_weights_step) last_weights = &v.histogram, last_weights_step = e.step;
+      if (v.tag == "weights/0.weight" && e.step >= last_weights_step)
+        last_weights = &v.histogram, last_weights_step = e.step;
       if (v.tag == "step/loss") ++steps_logged;
       if (v.tag.find("config") != std::string::npos && !v.strings.empty()) saw_config_text = true;
     }
   }
   for (const std::string key : {"loss", "val_loss", "mae", "val_mae"}) {
     ASSERT_EQ(scalars[key].size(), h.size()) << key;
-    for (size_t e = 0; e < h.size(); ++e) EXPECT_EQ(scalars[key].at(int64_t(e)), static_cast<float>(h[key][e])) << key << " epoch " << e;
+    for (size_t e = 0; e < h.size(); ++e)
+      EXPECT_EQ(scalars[key].at(int64_t(e)), static_cast<float>(h[key][e])) << key << " epoch " << e;
   }
   EXPECT_EQ(steps_logged, 4 * 3);  // 45 training rows in batches of 20: 3 steps per epoch
   EXPECT_TRUE(saw_config_text);
@@ -87,7 +90,8 @@ TEST(TrainerLogging, EventFileScalarsEqualHistoryAndHistogramsEqualWeights) {
   EXPECT_EQ(last_weights_step, 3);
   const Tensor w = net->at<nn::Linear>(0)->weight;
   double s = 0, lo = INFINITY, hi = -INFINITY;
-  for (int64_t i = 0; i < w.numel(); ++i) s += w.data()[i], lo = std::min<double>(lo, w.data()[i]), hi = std::max<double>(hi, w.data()[i]);
+  for (int64_t i = 0; i < w.numel(); ++i)
+    s += w.data()[i], lo = std::min<double>(lo, w.data()[i]), hi = std::max<double>(hi, w.data()[i]);
   EXPECT_EQ(last_weights->num, double(w.numel()));
   EXPECT_NEAR(last_weights->sum, s, 1e-5);
   EXPECT_EQ(last_weights->min, lo);
@@ -139,7 +143,8 @@ TEST(TrainerLogging, MlflowRunHoldsMetricsAndArtifacts) {
   EXPECT_EQ(io::read_file(run / "params" / "lr"), "0.05");
   const std::string loss = io::read_file(run / "metrics" / "loss");
   EXPECT_EQ(std::count(loss.begin(), loss.end(), '\n'), 3);
-  for (const char* file : {"history.json", "history.csv", "model.safetensors", "learning_curves.svg", "config.yaml"})
+  for (const char* file :
+       {"history.json", "history.csv", "model.safetensors", "learning_curves.svg", "config.yaml"})
     EXPECT_TRUE(std::filesystem::exists(run / "artifacts" / file)) << file;
   std::filesystem::remove_all(root);
 }
@@ -150,10 +155,12 @@ TEST(TrainerLogging, LoggerDirectoryIsTheTrainersRunDirectory) {
   const auto root = fresh_dir("one_dir");
   auto [h, run_dir] = train_logged(root, 0.05, 2);
   EXPECT_FALSE(io::find_event_files(run_dir).empty());
-  for (const char* file : {"history.json", "history.csv", "model.safetensors", "learning_curves.svg", "config.yaml"})
+  for (const char* file :
+       {"history.json", "history.csv", "model.safetensors", "learning_curves.svg", "config.yaml"})
     EXPECT_TRUE(std::filesystem::exists(run_dir / file)) << file;
   int versions = 0;
-  for (const auto& d : std::filesystem::directory_iterator(run_dir.parent_path())) versions += d.is_directory();
+  for (const auto& d : std::filesystem::directory_iterator(run_dir.parent_path()))
+    versions += d.is_directory();
   EXPECT_EQ(versions, 1);
   std::filesystem::remove_all(root);
 }

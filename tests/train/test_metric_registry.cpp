@@ -16,8 +16,9 @@ std::shared_ptr<M::Metric> make(const std::string& name, const train::LossTask& 
   return e.make(e.options_from({}), task);
 }
 
-const train::LossTask kBinary{"binary", false}, kBinaryLogits{"binary", true}, kMulticlassLogits{"multiclass", true},
-    kMulticlass{"multiclass", false}, kRegression{"regression", false}, kUnknown{};
+const train::LossTask kBinary{"binary", false}, kBinaryLogits{"binary", true},
+    kMulticlassLogits{"multiclass", true}, kMulticlass{"multiclass", false}, kRegression{"regression", false},
+    kUnknown{};
 
 }  // namespace
 
@@ -28,12 +29,25 @@ TEST(MetricRegistry, FindsMetricsByTheirNamesAndAliasesInAnyCase) {
   EXPECT_EQ(train::metrics().get("mean_squared_error").name, "mse");
   EXPECT_EQ(train::metrics().get("AUC").name, "auc");
   EXPECT_EQ(train::metrics().find("hamming"), nullptr);
-  EXPECT_ERROR_CONTAINS(train::metrics().get("accuracyy"), "unknown metric 'accuracyy' (did you mean 'accuracy'?)");
-  EXPECT_ERROR_CONTAINS(train::make_metric("accuracyy", "mse"), "unknown metric 'accuracyy' (did you mean 'accuracy'?)");
+  EXPECT_ERROR_CONTAINS(train::metrics().get("accuracyy"),
+                        "unknown metric 'accuracyy' (did you mean 'accuracy'?)");
+  EXPECT_ERROR_CONTAINS(train::make_metric("accuracyy", "mse"),
+                        "unknown metric 'accuracyy' (did you mean 'accuracy'?)");
   // The words make_metric has always taken, in the order the messages list them.
-  const std::vector<std::string> words = {"accuracy", "acc", "binary_accuracy", "top_5_accuracy", "mae",
-                                          "mean_absolute_error", "mse", "mean_squared_error", "rmse", "r2",
-                                          "precision", "recall", "f1", "auc"};
+  const std::vector<std::string> words = {"accuracy",
+                                          "acc",
+                                          "binary_accuracy",
+                                          "top_5_accuracy",
+                                          "mae",
+                                          "mean_absolute_error",
+                                          "mse",
+                                          "mean_squared_error",
+                                          "rmse",
+                                          "r2",
+                                          "precision",
+                                          "recall",
+                                          "f1",
+                                          "auc"};
   EXPECT_EQ(train::metric_names(), words);
   EXPECT_EQ(train::metrics().names(true), words);
   for (const auto& e : train::metrics().entries()) EXPECT_TRUE(e.options.empty()) << e.name;
@@ -83,7 +97,8 @@ TEST(MetricRegistry, TheLossTaskDecidesWhatAMetricMeans) {
   EXPECT_FALSE(auc->from_logits);  // the model gives the metrics sigmoid(logits)
 
   // make_metric reads the task from the loss's name.
-  EXPECT_TRUE(std::dynamic_pointer_cast<M::BinaryAccuracy>(train::make_metric("accuracy", "BCEWithLogitsLoss")));
+  EXPECT_TRUE(
+      std::dynamic_pointer_cast<M::BinaryAccuracy>(train::make_metric("accuracy", "BCEWithLogitsLoss")));
   auto m = std::dynamic_pointer_cast<M::ROCAUC>(train::make_metric("auc", "sparse_categorical_crossentropy"));
   ASSERT_TRUE(m);
   EXPECT_TRUE(m->from_logits);

@@ -1,8 +1,9 @@
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
-#include <sys/stat.h>
 
 #include "neurona/io/files.hpp"
 #include "neurona/io/safetensors.hpp"
@@ -38,8 +39,7 @@ std::shared_ptr<nn::Sequential> small_net(uint64_t seed) {
 
 std::vector<float> flat_weights(nn::Module& m) {
   std::vector<float> out;
-  for (const auto& [name, t] : m.state_dict())
-    out.insert(out.end(), t.data(), t.data() + t.numel());
+  for (const auto& [name, t] : m.state_dict()) out.insert(out.end(), t.data(), t.data() + t.numel());
   return out;
 }
 
@@ -298,7 +298,7 @@ namespace {
 
 // Counts training and validation batches seen per epoch.
 class Counting : public LightningModule {
-public:
+ public:
   Counting() { w = register_parameter("w", Tensor::ones({4, 1})); }
   Tensor training_step(const data::Batch& b, int64_t) override {
     ++train_batches;
@@ -391,7 +391,9 @@ TEST(Trainer, StopReasonNamesTheEpochTrainingReallyStopped) {
   o.min_epochs = 4;
   std::string reason;
   auto stopper = std::make_shared<LambdaCallback>();
-  stopper->epoch_end = [](Trainer& t, int64_t epoch, Logs&) { t.request_stop("Epoch " + std::to_string(epoch + 1)); };
+  stopper->epoch_end = [](Trainer& t, int64_t epoch, Logs&) {
+    t.request_stop("Epoch " + std::to_string(epoch + 1));
+  };
   auto spy = std::make_shared<LambdaCallback>();
   spy->train_end = [&](Trainer& t) { reason = t.stop_reason(); };
   o.callbacks = {stopper, spy};
@@ -420,7 +422,8 @@ TEST(Trainer, CtrlCFinishesTheStepAndWritesACheckpoint) {
   EXPECT_EQ(h.size(), 1u);            // and is not recorded as finished
   const auto ckpt = dir / "interrupt" / "version_0" / "checkpoints" / "interrupted.safetensors";
   ASSERT_TRUE(std::filesystem::exists(ckpt));
-  EXPECT_TRUE(std::filesystem::exists(dir / "interrupt" / "version_0" / "checkpoints" / "interrupted.state.safetensors"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "interrupt" / "version_0" / "checkpoints" /
+                                      "interrupted.state.safetensors"));
   // The handler is gone after fit: the default action is back.
   EXPECT_EQ(std::signal(SIGINT, SIG_DFL), SIG_DFL);
   std::filesystem::remove_all(dir);
@@ -483,7 +486,8 @@ TEST(Trainer, ResumeFromCtrlCCheckpointIsBitIdenticalToUninterrupted) {
   // The optimizer's state after the last epoch, as each run's last checkpoint holds it.
   auto opt_state = [&](const std::string& name) {
     std::map<std::string, std::vector<float>> out;
-    for (const auto& nt : io::load_safetensors(dir / name / "version_0" / "checkpoints" / "last.state.safetensors").tensors)
+    for (const auto& nt :
+         io::load_safetensors(dir / name / "version_0" / "checkpoints" / "last.state.safetensors").tensors)
       if (nt.name.rfind("optimizer/", 0) == 0) out[nt.name] = nt.tensor.to_vector();
     return out;
   };

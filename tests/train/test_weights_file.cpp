@@ -23,7 +23,8 @@ TEST(WeightsFile, LoadsPyTorchBatchNormIncludingAOneElementCount) {
     bn.load_state_dict(read_state(io_fixture(file)), true);
     EXPECT_EQ(bn.buffer("num_batches_tracked").shape(), Shape()) << file;
     EXPECT_EQ(bn.buffer("num_batches_tracked").item(), 2.f) << file;
-    expect_values(bn.buffer("running_mean"), {0.04322554171085358f, -0.026447881013154984f, -0.08139939606189728f}, 0);
+    expect_values(bn.buffer("running_mean"),
+                  {0.04322554171085358f, -0.026447881013154984f, -0.08139939606189728f}, 0);
   }
 }
 

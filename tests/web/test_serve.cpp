@@ -10,10 +10,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "neurona/app/config.hpp"
 #include "neurona/app/serve.hpp"
@@ -80,8 +79,10 @@ class ServeTest : public ::testing::Test {
   static void SetUpTestSuite() {
     logdir_ = fs::temp_directory_path() / ("neurona-serve-test-" + std::to_string(::getpid()));
     fs::create_directories(logdir_ / "exp/version_0");
-    std::ofstream(logdir_ / "exp/version_0/history.json") << R"({"epoch":[0,1,2],"loss":[1.0,0.5,0.25],"val_loss":[1.1,0.6,0.4]})";
-    std::ofstream(logdir_ / "exp/version_0/config.yaml") << "compile:\n  optimizer: {adam: {lr: 0.001}}\nfit: {batch_size: 64, epochs: 10}\n";
+    std::ofstream(logdir_ / "exp/version_0/history.json")
+        << R"({"epoch":[0,1,2],"loss":[1.0,0.5,0.25],"val_loss":[1.1,0.6,0.4]})";
+    std::ofstream(logdir_ / "exp/version_0/config.yaml")
+        << "compile:\n  optimizer: {adam: {lr: 0.001}}\nfit: {batch_size: 64, epochs: 10}\n";
     std::ofstream(logdir_ / "secret.txt") << "inside";
     neurona::app::ServeOptions o;
     o.port = 0;
@@ -153,7 +154,8 @@ TEST_F(ServeTest, MalformedAndOversizedRequestsGet4xxWithAMessage) {
   EXPECT_EQ(r.status, 413);
   EXPECT_FALSE(error_of(r).empty()) << r.body.substr(0, 200);
 
-  r = http(port_, "POST", "/api/playground", "{\"seed\": 1, \"pad\": \"" + std::string(100 << 10, 'x') + "\"}");
+  r = http(port_, "POST", "/api/playground",
+           "{\"seed\": 1, \"pad\": \"" + std::string(100 << 10, 'x') + "\"}");
   EXPECT_EQ(r.status, 413);
 
   r = http(port_, "GET", "/api/runs?debug=1");
@@ -163,7 +165,8 @@ TEST_F(ServeTest, MalformedAndOversizedRequestsGet4xxWithAMessage) {
   const std::string id = create_session();
   r = http(port_, "POST", "/api/playground/" + id + "/control", R"({"action": "explode"})");
   EXPECT_EQ(r.status, 400);
-  r = http(port_, "POST", "/api/playground/" + id + "/weight", R"({"layer": 7, "to": 0, "from": 0, "value": 1})");
+  r = http(port_, "POST", "/api/playground/" + id + "/weight",
+           R"({"layer": 7, "to": 0, "from": 0, "value": 1})");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(error_of(r).find("layer 7"), std::string::npos) << r.body;
   r = http(port_, "GET", "/api/playground/" + id + "/state?from=abc");
@@ -290,13 +293,15 @@ TEST_F(ServeTest, FiftySessionsAtOnceStayResponsive) {
   for (int i = 0; i < 50; ++i) ids.push_back(create_session(R"({"seed": )" + std::to_string(i) + "}"));
   // Half of them train continuously while every session is stepped: 3 rounds, 150 step requests.
   for (int i = 0; i < 50; i += 2)
-    EXPECT_EQ(http(port_, "POST", "/api/playground/" + ids[i] + "/control", R"({"action": "play"})").status, 200);
+    EXPECT_EQ(http(port_, "POST", "/api/playground/" + ids[i] + "/control", R"({"action": "play"})").status,
+              200);
   double worst_ms = 0;
   for (int round = 0; round < 3; ++round)
     for (int i = 1; i < 50; i += 2) {
       const auto t0 = std::chrono::steady_clock::now();
       const Reply r = http(port_, "POST", "/api/playground/" + ids[i] + "/control", R"({"action": "step"})");
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       EXPECT_EQ(r.status, 200);
       worst_ms = std::max(worst_ms, ms);
       // A hang detector, not a speed target: timing assertions do not belong in a suite that
@@ -369,8 +374,10 @@ TEST_F(ServeTest, ExplorerRunsTheOptimizers) {
   const json one = json::parse(http(port_, "POST", "/api/explorer/1d", R"({"lr": 0.1, "steps": 10})").body);
   ASSERT_EQ(one["path"].size(), 11u);
   EXPECT_NEAR(one["path"][10][0].get<double>(), 1 - 5 * std::pow(0.8, 10), 1e-4);
-  const json race = json::parse(http(port_, "POST", "/api/explorer/race", R"({"surface": "ravine", "steps": 50})").body);
-  for (const char* o : {"sgd", "momentum", "rmsprop", "adam"}) EXPECT_EQ(race["racers"][o]["path"].size(), 51u) << o;
+  const json race =
+      json::parse(http(port_, "POST", "/api/explorer/race", R"({"surface": "ravine", "steps": 50})").body);
+  for (const char* o : {"sgd", "momentum", "rmsprop", "adam"})
+    EXPECT_EQ(race["racers"][o]["path"].size(), 51u) << o;
   EXPECT_EQ(http(port_, "POST", "/api/explorer/race", R"({"steps": 100000})").status, 400);
   EXPECT_EQ(http(port_, "POST", "/api/explorer/1d", R"({"lr": 0.1, "wat": 1})").status, 400);
 }
@@ -385,7 +392,8 @@ TEST_F(ServeTest, PlaygroundOptimizerPresetsAreSgdOfTheRegistry) {
            {"nesterov", "optimizer: {sgd: {lr: 0.03, momentum: 0.9, nesterov: true}}"},
            {"rmsprop", "optimizer: {rmsprop: {lr: 0.03}}"}}) {
     SCOPED_TRACE(word);
-    const std::string id = create_session(R"({"dataset": "xor", "optimizer": ")" + word + R"(", "learningRate": 0.03})");
+    const std::string id =
+        create_session(R"({"dataset": "xor", "optimizer": ")" + word + R"(", "learningRate": 0.03})");
     const Reply r = http(port_, "POST", "/api/playground/" + id + "/control", R"({"action": "step"})");
     ASSERT_EQ(r.status, 200) << r.body;
     const Reply yaml = http(port_, "GET", "/api/playground/" + id + "/export/config.yaml");

@@ -36,7 +36,7 @@ using Options = std::map<std::string, std::string>;
 struct Named {
   std::string kind;  // canonical name: "dense", "adam", "early_stopping", …
   Options options;
-  std::string path;  // where it sits in the file, for messages: "model.layers[2]"
+  std::string path;          // where it sits in the file, for messages: "model.layers[2]"
   std::vector<Named> items;  // the entries of a list-valued kind, in order (sequential's schedules)
   bool has(const std::string& key) const { return options.count(key) != 0; }
   double number(const std::string& key, double fallback) const;
@@ -53,18 +53,18 @@ struct DataConfig {
   std::string missing = "error";  // error | drop | mean
   std::string idx;                // a directory of IDX files, or "fashion-mnist"
   std::string npy_x, npy_y;
-  Named synthetic;                // kind: circle, xor, gauss, spiral, reg-plane, reg-gauss, pass_the_class
-  std::string task;               // regression | binary | multiclass (inferred from the loss when empty)
-  bool split = true;              // false: `split: none`, every row trains
+  Named synthetic;    // kind: circle, xor, gauss, spiral, reg-plane, reg-gauss, pass_the_class
+  std::string task;   // regression | binary | multiclass (inferred from the loss when empty)
+  bool split = true;  // false: `split: none`, every row trains
   double val = 0.2, test = 0.0;
   bool stratify = false, shuffle = true;
   std::string scale_features = "none", scale_target = "none";  // none | standard | minmax
-  int64_t limit = -1;             // > 0: keep only the first N rows (quick runs on big sets)
+  int64_t limit = -1;  // > 0: keep only the first N rows (quick runs on big sets)
 };
 
 struct CompileConfig {
-  Named optimizer;              // kind = optimizer name, options = PyTorch argument names
-  Named loss;                   // kind = canonical loss name
+  Named optimizer;  // kind = optimizer name, options = PyTorch argument names
+  Named loss;       // kind = canonical loss name
   std::vector<std::string> metrics;
   std::optional<Named> schedule;  // kind = schedule name
   std::string interval = "epoch";
@@ -103,8 +103,9 @@ struct Config {
   LoggingConfig logging;
   int64_t restarts = 0;  // > 1: random restarts, keep the best by restart_monitor
   std::string restart_monitor = "val_loss";
-  Named lr_find;         // options of `lr_find:` (min_lr, max_lr, num_training)
-  std::map<std::string, io::HParamValue> hparams;  // every scalar of the file, flattened ("compile.optimizer.adam.lr")
+  Named lr_find;  // options of `lr_find:` (min_lr, max_lr, num_training)
+  std::map<std::string, io::HParamValue>
+      hparams;  // every scalar of the file, flattened ("compile.optimizer.adam.lr")
 };
 
 // Reads a config file. `overrides` are "dotted.key=value" (value read as YAML); each replaces or
@@ -217,7 +218,7 @@ std::vector<std::string> class_names(const WeightsMetadata& meta, int64_t num_cl
 // The confusion matrix of a classifier's outputs against class-id targets, with the classes
 // predict writes (the arg-max, or probability > 0.5 for a binary model). Rows are the true
 // classes; table(class_names(meta, cm.num_classes)) labels them. Regression models have none.
-nn::metrics::ConfusionMatrix confusion_matrix(const Tensor& outputs, const Tensor& targets, const Config& config,
-                                              const WeightsMetadata& meta);
+nn::metrics::ConfusionMatrix confusion_matrix(const Tensor& outputs, const Tensor& targets,
+                                              const Config& config, const WeightsMetadata& meta);
 
 }  // namespace neurona::app

@@ -13,9 +13,9 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (see WebServer::port())
   std::filesystem::path logdir = "runs";
-  int max_sessions = 64;          // Playground sessions alive at once
-  double session_idle_s = 120;    // a session nobody asked about for this long is closed
-  double session_max_s = 3600;    // and none lives longer than this
+  int max_sessions = 64;        // Playground sessions alive at once
+  double session_idle_s = 120;  // a session nobody asked about for this long is closed
+  double session_max_s = 3600;  // and none lives longer than this
 };
 
 // The server in-process: start() binds and serves on a background thread until stop().
@@ -25,9 +25,9 @@ class WebServer {
   ~WebServer();
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;
-  void start();       // throws neurona::Error when the address cannot be bound
-  int port() const;   // the bound port
-  void wait();        // blocks until stop() (or a signal handler calling stop())
+  void start();      // throws neurona::Error when the address cannot be bound
+  int port() const;  // the bound port
+  void wait();       // blocks until stop() (or a signal handler calling stop())
   void stop();
 
  private:

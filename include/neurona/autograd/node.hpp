@@ -13,7 +13,7 @@ namespace neurona::autograd {
 
 // A node's inputs, held inline: no op records more than kMax, so a node needs no extra allocation.
 class Inputs {
-public:
+ public:
   static constexpr size_t kMax = 4;
   Inputs() = default;
   Inputs(std::initializer_list<Tensor> inputs) {
@@ -31,7 +31,7 @@ public:
   const Tensor* begin() const { return items_; }
   const Tensor* end() const { return items_ + n_; }
 
-private:
+ private:
   [[noreturn]] static void too_many();
   Tensor items_[kMax];
   size_t n_ = 0;
@@ -40,7 +40,7 @@ private:
 // What an op's backward works with: its inputs as recorded, and one gradient slot per input;
 // needs(i) says whether input i wants one.
 class Grads {
-public:
+ public:
   Grads(const Inputs& inputs, Tensor* slots, const char* needs)
       : inputs_(inputs), slots_(slots), needs_(needs) {}
   bool needs(int i) const { return needs_[i] != 0; }
@@ -48,7 +48,7 @@ public:
   // Input i of the op (the node keeps it alive, so a backward need not capture it).
   const Tensor& input(int i) const { return inputs_[static_cast<size_t>(i)]; }
 
-private:
+ private:
   const Inputs& inputs_;
   Tensor* slots_;
   const char* needs_;
@@ -59,7 +59,7 @@ struct Node {
   virtual void backward(const Tensor& grad_output, Grads& grads) = 0;
   const char* name = "op";
   Inputs inputs;
-  Tensor grad;  // gradient of this node's output, accumulated during a backward pass
+  Tensor grad;              // gradient of this node's output, accumulated during a backward pass
   uint64_t visit_mark = 0;  // the backward pass that last reached this node
 };
 
@@ -75,13 +75,13 @@ void set_grad_enabled(bool on);
 
 // Disables recording for its lifetime (PyTorch's torch.no_grad()).
 class NoGradGuard {
-public:
+ public:
   NoGradGuard() : previous_(grad_enabled()) { set_grad_enabled(false); }
   ~NoGradGuard() { set_grad_enabled(previous_); }
   NoGradGuard(const NoGradGuard&) = delete;
   NoGradGuard& operator=(const NoGradGuard&) = delete;
 
-private:
+ private:
   bool previous_;
 };
 

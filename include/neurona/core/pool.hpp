@@ -41,7 +41,9 @@ struct PoolAllocator {
   }
   void deallocate(T* p, size_t n) { pool_object_free(p, n * sizeof(T)); }
   template <class U>
-  bool operator==(const PoolAllocator<U>&) const { return true; }
+  bool operator==(const PoolAllocator<U>&) const {
+    return true;
+  }
 };
 
 }  // namespace neurona

@@ -6,7 +6,7 @@
 namespace neurona {
 
 class Generator {
-public:
+ public:
   explicit Generator(uint64_t seed = 0x5eed) { seed_(seed); }
   void seed_(uint64_t seed);
   // xoshiro256** step (inline: dropout draws one per element)
@@ -22,10 +22,10 @@ public:
     return result;
   }
   uint32_t next_u32() { return static_cast<uint32_t>(next_u64() >> 32); }
-  double uniform();              // [0, 1)
+  double uniform();  // [0, 1)
   float uniform(float low, float high);
   float normal(float mean = 0.f, float std = 1.f);  // Box–Muller
-  int64_t randint(int64_t n);    // uniform in [0, n)
+  int64_t randint(int64_t n);                       // uniform in [0, n)
 
   struct State {
     uint64_t s[4];
@@ -35,7 +35,7 @@ public:
   State state() const { return {{s_[0], s_[1], s_[2], s_[3]}, has_spare_, spare_}; }
   void set_state(const State& st);
 
-private:
+ private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4]{};
   bool has_spare_ = false;

@@ -33,8 +33,8 @@ struct ComponentSpec {
   std::vector<std::string> aliases;  // other words for it, lower case: "linear", "adamw"…
   std::string main_key;              // what a bare value means: {dense: 64} is {dense: {units: 64}}
   std::vector<OptionSpec> options;
-  std::string summary;               // one line: what it is ("PyTorch's BatchNorm1d")
-  bool list = false;                 // the value is a list of entries of the same table
+  std::string summary;  // one line: what it is ("PyTorch's BatchNorm1d")
+  bool list = false;    // the value is a list of entries of the same table
   const OptionSpec* option(const std::string& key) const;
   std::vector<std::string> option_names() const;
 };
@@ -66,7 +66,9 @@ class Options {
 template <class Product, class... Args>
 struct Entry : ComponentSpec {
   std::function<Product(const Options&, Args...)> make;
-  Options options_from(std::map<std::string, std::string> values) const { return Options(std::move(values), this); }
+  Options options_from(std::map<std::string, std::string> values) const {
+    return Options(std::move(values), this);
+  }
 };
 
 // The valid word closest to `word` by edit distance (case-insensitive), or "" when none is close.

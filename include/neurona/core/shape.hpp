@@ -13,7 +13,7 @@ namespace neurona {
 // A shape's sizes as a read-only contiguous range; converts to std::vector where one is needed.
 // It points into its Shape, so it must not outlive it.
 class Dims {
-public:
+ public:
   using value_type = int64_t;
   using iterator = const int64_t*;
   using const_iterator = const int64_t*;
@@ -28,7 +28,7 @@ public:
   int64_t back() const { return p_[n_ - 1]; }
   operator std::vector<int64_t>() const { return std::vector<int64_t>(p_, p_ + n_); }
 
-private:
+ private:
   const int64_t* p_;
   size_t n_;
 };
@@ -40,7 +40,7 @@ struct Around {
 };
 
 class Shape {
-public:
+ public:
   static constexpr int64_t kMaxRank = 8;
 
   Shape() = default;
@@ -78,7 +78,7 @@ public:
   }
   bool operator!=(const Shape& o) const { return !(*this == o); }
 
-private:
+ private:
   void assign(const int64_t* dims, size_t n);  // throws beyond kMaxRank
   [[noreturn]] void out_of_range(int64_t d, const char* op) const;
   int64_t dims_[kMaxRank] = {};

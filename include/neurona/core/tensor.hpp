@@ -25,15 +25,15 @@ struct TensorImpl {
   std::shared_ptr<float[]> storage;  // pooled buffer, possibly shared with views
   int64_t offset = 0;                // first element inside storage
   bool requires_grad = false;
-  std::shared_ptr<TensorImpl> grad;              // accumulated gradient (leaves)
-  std::shared_ptr<autograd::Node> grad_fn;       // the op that produced this tensor, if recorded
+  std::shared_ptr<TensorImpl> grad;         // accumulated gradient (leaves)
+  std::shared_ptr<autograd::Node> grad_fn;  // the op that produced this tensor, if recorded
 };
 
 // A new, empty TensorImpl; it and its shared_ptr control block come from the pool's object cache.
 std::shared_ptr<TensorImpl> make_tensor_impl();
 
 class Tensor {
-public:
+ public:
   Tensor() = default;  // undefined tensor (no storage)
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
@@ -60,7 +60,7 @@ public:
   int64_t numel() const { return shape().numel(); }
   float* data();
   const float* data() const;
-  float item() const;                               // the single value of a one-element tensor
+  float item() const;                                    // the single value of a one-element tensor
   float at(std::initializer_list<int64_t> index) const;  // one element, bounds-checked
   std::vector<float> to_vector() const;
   std::string str() const;  // values and shape, abbreviated when large
@@ -79,20 +79,20 @@ public:
   // --- shape ----------------------------------------------------------------------------------
   Tensor reshape(const Shape& shape) const;  // view; one dimension may be -1
   Tensor view(const Shape& shape) const { return reshape(shape); }
-  Tensor flatten(int64_t start_dim = 1) const;  // [N, a, b] -> [N, a*b] (view)
+  Tensor flatten(int64_t start_dim = 1) const;     // [N, a, b] -> [N, a*b] (view)
   Tensor transpose(int64_t d0, int64_t d1) const;  // copy
   Tensor t() const { return transpose(0, 1); }
-  Tensor permute(const std::vector<int64_t>& dims) const;  // copy
-  Tensor slice(int64_t start, int64_t end) const;  // rows [start, end) along dim 0 (view)
+  Tensor permute(const std::vector<int64_t>& dims) const;       // copy
+  Tensor slice(int64_t start, int64_t end) const;               // rows [start, end) along dim 0 (view)
   Tensor index_select(const std::vector<int64_t>& rows) const;  // rows along dim 0 (copy)
-  Tensor clone() const;  // deep copy, differentiable
+  Tensor clone() const;                                         // deep copy, differentiable
 
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   // True when both handles refer to the same tensor object.
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
 
-private:
+ private:
   std::shared_ptr<TensorImpl> impl_;
 };
 

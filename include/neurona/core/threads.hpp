@@ -16,8 +16,7 @@ void set_num_threads(int n);  // n >= 1
 // caller included) runs the next chunk. Runs on the caller alone when the range is shorter than
 // 2 * grain, when one thread is set, or when already inside a chunk. An exception thrown by fn
 // reaches the caller once every chunk has run.
-void parallel_for(int64_t begin, int64_t end, int64_t grain,
-                  const std::function<void(int64_t, int64_t)>& fn);
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 namespace detail {
 bool parallel_for_inline(int64_t n, int64_t grain);  // true when the range stays on the caller
@@ -26,8 +25,8 @@ bool parallel_for_inline(int64_t n, int64_t grain);  // true when the range stay
 // The same for any callable: a range that stays on the caller calls fn directly, without wrapping
 // it in a std::function (which may allocate) — small kernels run once per op in every step.
 template <class F>
-  requires(!std::is_same_v<std::decay_t<F>, std::function<void(int64_t, int64_t)>>)
-void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& fn) {
+requires(!std::is_same_v<std::decay_t<F>, std::function<void(int64_t, int64_t)>>) void parallel_for(
+    int64_t begin, int64_t end, int64_t grain, F&& fn) {
   if (end <= begin) return;
   if (detail::parallel_for_inline(end - begin, grain)) {
     fn(begin, end);

@@ -36,9 +36,9 @@ struct CsvSchema {
 };
 
 struct CsvOptions {
-  std::vector<std::string> target{};     // target column names; empty means no target
-  std::vector<std::string> features{};   // feature column names; empty means all but the target
-  char delimiter = 0;                    // 0 detects among ',' ';' and tab
+  std::vector<std::string> target{};       // target column names; empty means no target
+  std::vector<std::string> features{};     // feature column names; empty means all but the target
+  char delimiter = 0;                      // 0 detects among ',' ';' and tab
   std::vector<std::string> categorical{};  // non-numeric columns to encode
   Encoding feature_encoding = Encoding::OneHot;
   Encoding target_encoding = Encoding::Index;  // class ids, as sparse cross-entropy wants them
@@ -49,10 +49,10 @@ struct CsvOptions {
 };
 
 struct CsvData {
-  Tensor x;  // [N, F] after encoding
-  Tensor y;  // [N, T]; undefined when there is no target
+  Tensor x;                                              // [N, F] after encoding
+  Tensor y;                                              // [N, T]; undefined when there is no target
   std::vector<std::string> feature_names, target_names;  // one per output column
-  std::vector<int64_t> lines;  // the file line each sample came from
+  std::vector<int64_t> lines;                            // the file line each sample came from
   CsvSchema schema;
 };
 

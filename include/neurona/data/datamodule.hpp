@@ -16,15 +16,15 @@ namespace neurona::data {
 struct DataModuleOptions {
   double val_fraction = 0.2;
   double test_fraction = 0.0;
-  uint64_t seed = 0;             // drives the split and the training loader's shuffling
-  bool stratify = false;         // keep class proportions (targets are class ids or one-hot)
-  std::string scaler = "none";   // "none", "standard" or "minmax"; fitted on train only
+  uint64_t seed = 0;            // drives the split and the training loader's shuffling
+  bool stratify = false;        // keep class proportions (targets are class ids or one-hot)
+  std::string scaler = "none";  // "none", "standard" or "minmax"; fitted on train only
   LoaderOptions train_loader{32, true, false, 0, true};  // its seed is replaced by `seed`
-  int64_t eval_batch_size = 0;   // validation/test batch size; 0 = train_loader.batch_size
+  int64_t eval_batch_size = 0;  // validation/test batch size; 0 = train_loader.batch_size
 };
 
 class DataModule {
-public:
+ public:
   // `prepare` reads or generates the whole data set as (features [N, F...], targets [N, ...]).
   using Prepare = std::function<std::pair<Tensor, Tensor>()>;
   DataModule(Prepare prepare, DataModuleOptions options = {});
@@ -47,7 +47,7 @@ public:
   const CsvSchema* csv_schema() const { return csv_schema_.get(); }
   const DataModuleOptions& options() const { return options_; }
 
-private:
+ private:
   DataLoader eval_loader(std::shared_ptr<const TensorDataset> set) const;
 
   Prepare prepare_;

@@ -12,7 +12,7 @@ namespace neurona::data {
 // A source of samples. Implementations copy the rows a loader asks for straight into its batch
 // buffers, so assembling a batch allocates nothing per sample.
 class Dataset {
-public:
+ public:
   virtual ~Dataset() = default;
   virtual int64_t size() const = 0;
   virtual Shape feature_shape() const = 0;  // one sample's features, without the batch dimension
@@ -26,7 +26,7 @@ public:
 
 // Features [N, ...], optional targets [N, ...] and optional per-sample weights [N].
 class TensorDataset : public Dataset {
-public:
+ public:
   TensorDataset(Tensor features, Tensor targets = {}, Tensor weights = {});
 
   int64_t size() const override { return features_.size(0); }
@@ -42,7 +42,7 @@ public:
   // The samples at `indices`, copied, in that order.
   TensorDataset subset(const std::vector<int64_t>& indices) const;
 
-private:
+ private:
   Tensor features_, targets_, weights_;
 };
 
@@ -56,8 +56,8 @@ struct Batch {
 
 // A batch that builds faster than this is cheaper to build inline than to hand to the prefetch
 // thread and back: bench/bench_prefetch measured that hand-off at ≈ 7 µs per batch (best of 5,
-// 2026-12-02) on this project's 2-core machine, against 0.25 µs to build a W4 batch inline; 50 µs leaves room for the slower
-// wake-ups of a busy machine (see ARCHITECTURE.md, Performance). The loader builds its first
+// 2026-12-02) on this project's 2-core machine, against 0.25 µs to build a W4 batch inline; 50 µs leaves room
+// for the slower wake-ups of a busy machine (see ARCHITECTURE.md, Performance). The loader builds its first
 // kPrefetchProbeBatches batches inline and starts the worker only if the fastest took longer.
 inline constexpr double kPrefetchMinMicros = 50;
 inline constexpr int kPrefetchProbeBatches = 3;
@@ -67,8 +67,8 @@ struct LoaderOptions {
   bool shuffle = false;     // a fresh permutation every epoch, drawn from (seed, epoch)
   bool drop_last = false;   // drop a final batch smaller than batch_size
   uint64_t seed = 0;
-  bool prefetch = true;     // assemble the next batch on a worker thread while this one is used,
-                            // when the first batches took longer to build than kPrefetchMinMicros
+  bool prefetch = true;  // assemble the next batch on a worker thread while this one is used,
+                         // when the first batches took longer to build than kPrefetchMinMicros
   // Data-parallel training: this process is `rank` of `world_size` and sees its share of every
   // epoch, as PyTorch's DistributedSampler splits it. All ranks draw the same order (same seed
   // and epoch), padded to a multiple of world_size by repeating its first samples; rank r takes
@@ -81,7 +81,7 @@ struct LoaderOptions {
 // the next epoch; with shuffle on, epoch e uses the permutation drawn from (seed, e), so a run is
 // reproducible and set_epoch() resumes it.
 class DataLoader {
-public:
+ public:
   DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options = {});
   DataLoader(DataLoader&&) noexcept;
   DataLoader& operator=(DataLoader&&) noexcept;
@@ -93,16 +93,16 @@ public:
   const LoaderOptions& options() const { return options_; }
   int64_t epoch() const { return epoch_; }  // -1 before the first reset()
 
-  void reset();                 // starts the next epoch
-  void set_epoch(int64_t e);    // the next reset() starts epoch e
-  bool next(Batch& batch);      // false once the epoch is exhausted
+  void reset();               // starts the next epoch
+  void set_epoch(int64_t e);  // the next reset() starts epoch e
+  bool next(Batch& batch);    // false once the epoch is exhausted
   // Sample order of the current epoch (this rank's share of it).
   const std::vector<int64_t>& order() const { return order_; }
   // Whether batches are built on the worker thread (decided by timing the first ones).
   bool prefetching() const { return worker_ != nullptr; }
 
   class iterator {
-  public:
+   public:
     iterator(DataLoader* loader, bool end);
     const Batch& operator*() const { return batch_; }
     const Batch* operator->() const { return &batch_; }
@@ -110,7 +110,7 @@ public:
     bool operator==(const iterator& o) const { return done_ == o.done_; }
     bool operator!=(const iterator& o) const { return !(*this == o); }
 
-  private:
+   private:
     DataLoader* loader_;
     Batch batch_;
     bool done_;
@@ -118,7 +118,7 @@ public:
   iterator begin();  // calls reset()
   iterator end();
 
-private:
+ private:
   struct Worker;
   std::vector<int64_t> batch_indices(int64_t b) const;  // rows of batch b in this epoch
   int64_t shard_size() const;                           // samples per epoch before drop_last
@@ -129,7 +129,7 @@ private:
   int64_t epoch_ = -1;
   int64_t next_epoch_ = 0;
   int64_t cursor_ = 0;  // next batch to hand out
-  int probed_ = 0;  // inline builds timed so far, up to kPrefetchProbeBatches
+  int probed_ = 0;      // inline builds timed so far, up to kPrefetchProbeBatches
   double fastest_micros_ = 0;
   std::unique_ptr<Worker> worker_;
 };

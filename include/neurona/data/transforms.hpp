@@ -12,7 +12,7 @@ namespace neurona::data {
 
 // A per-column affine map fitted on features [N, F]: transform(x) = (x - center) * scale + base.
 class Scaler {
-public:
+ public:
   virtual ~Scaler() = default;
   virtual std::string type() const = 0;  // "StandardScaler" or "MinMaxScaler"
   virtual void fit(const Tensor& x) = 0;
@@ -25,7 +25,7 @@ public:
   virtual std::map<std::string, Tensor> state() const = 0;
   virtual void load_state(const std::map<std::string, Tensor>& state) = 0;
 
-protected:
+ protected:
   void check_input(const Tensor& x, const char* op) const;
   Tensor center_, scale_;  // [F]
   float base_ = 0.f;
@@ -34,7 +34,7 @@ protected:
 // (x - mean) / std per column, std with divisor N like scikit-learn's; a constant column keeps
 // scale 1. State: "mean", "scale" (the std).
 class StandardScaler : public Scaler {
-public:
+ public:
   std::string type() const override { return "StandardScaler"; }
   void fit(const Tensor& x) override;
   std::map<std::string, Tensor> state() const override;
@@ -42,7 +42,7 @@ public:
   const Tensor& mean() const { return mean_; }
   const Tensor& std() const { return std_; }
 
-private:
+ private:
   void set(Tensor mean, Tensor std);
   Tensor mean_, std_;
 };
@@ -50,7 +50,7 @@ private:
 // Maps each column's [min, max] seen in fit onto [low, high] (default [0, 1]); a constant column
 // maps to low. State: "data_min", "data_max", "feature_range".
 class MinMaxScaler : public Scaler {
-public:
+ public:
   explicit MinMaxScaler(float low = 0.f, float high = 1.f);
   std::string type() const override { return "MinMaxScaler"; }
   void fit(const Tensor& x) override;
@@ -59,7 +59,7 @@ public:
   const Tensor& data_min() const { return min_; }
   const Tensor& data_max() const { return max_; }
 
-private:
+ private:
   void set(Tensor min, Tensor max);
   float low_, high_;
   Tensor min_, max_;

@@ -52,7 +52,9 @@ class LeakyReLU : public Cloneable<LeakyReLU> {
   Tensor forward(const Tensor& x) override { return F::leaky_relu(x, negative_slope); }
   std::string type_name() const override { return "LeakyReLU"; }
   std::string kind() const override { return "leaky_relu"; }
-  std::map<std::string, std::string> options() const override { return {{"negative_slope", format_float(negative_slope)}}; }
+  std::map<std::string, std::string> options() const override {
+    return {{"negative_slope", format_float(negative_slope)}};
+  }
   float negative_slope;
 };
 // Learnable slope: one shared (num_parameters = 1) or one per channel; init 0.25.
@@ -63,7 +65,9 @@ class PReLU : public Cloneable<PReLU> {
   Tensor forward(const Tensor& x) override { return F::prelu(x, weight); }
   std::string type_name() const override { return "PReLU"; }
   std::string kind() const override { return "prelu"; }
-  std::map<std::string, std::string> options() const override { return {{"num_parameters", std::to_string(num_parameters_)}, {"init", format_float(init)}}; }
+  std::map<std::string, std::string> options() const override {
+    return {{"num_parameters", std::to_string(num_parameters_)}, {"init", format_float(init)}};
+  }
   int64_t num_parameters_;
   float init;
   Tensor weight;
@@ -113,7 +117,9 @@ class Softplus : public Cloneable<Softplus> {
   Tensor forward(const Tensor& x) override { return F::softplus(x, beta, threshold); }
   std::string type_name() const override { return "Softplus"; }
   std::string kind() const override { return "softplus"; }
-  std::map<std::string, std::string> options() const override { return {{"beta", format_float(beta)}, {"threshold", format_float(threshold)}}; }
+  std::map<std::string, std::string> options() const override {
+    return {{"beta", format_float(beta)}, {"threshold", format_float(threshold)}};
+  }
   float beta, threshold;
 };
 class Softmax : public Cloneable<Softmax> {
@@ -237,7 +243,9 @@ class LayerNorm : public Cloneable<LayerNorm> {
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "LayerNorm"; }
   std::string kind() const override { return "layernorm"; }
-  std::map<std::string, std::string> options() const override { return {{"eps", format_float(eps)}, {"elementwise_affine", elementwise_affine ? "true" : "false"}}; }
+  std::map<std::string, std::string> options() const override {
+    return {{"eps", format_float(eps)}, {"elementwise_affine", elementwise_affine ? "true" : "false"}};
+  }
   std::vector<int64_t> normalized_shape;
   float eps;
   bool elementwise_affine;
@@ -252,7 +260,9 @@ class Flatten : public Cloneable<Flatten> {
   Tensor forward(const Tensor& x) override { return x.flatten(start_dim); }
   std::string type_name() const override { return "Flatten"; }
   std::string kind() const override { return "flatten"; }
-  std::map<std::string, std::string> options() const override { return {{"start_dim", std::to_string(start_dim)}}; }
+  std::map<std::string, std::string> options() const override {
+    return {{"start_dim", std::to_string(start_dim)}};
+  }
   int64_t start_dim;
 };
 

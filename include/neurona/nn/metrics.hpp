@@ -189,7 +189,7 @@ class ROCAUC : public Metric {
   bool from_logits;
 
  private:
-  int64_t width_ = 0;  // columns per sample: 1 (binary) or C (macro); 0 before the first update
+  int64_t width_ = 0;            // columns per sample: 1 (binary) or C (macro); 0 before the first update
   std::vector<double> scores_;   // row-major [N, width_]
   std::vector<int64_t> labels_;  // 0/1 (binary) or class ids
 };

@@ -4,11 +4,10 @@
 // modules; their dotted paths ("encoder.fc1.bias", "0.weight") are the state_dict keys.
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <set>
 
 #include "neurona/core/tensor.hpp"
 

@@ -14,7 +14,7 @@ namespace neurona::nn {
 // What a layer is built on: one sample's shape ([features], or [C, L] …; empty for a scalar).
 struct LayerInput {
   std::vector<int64_t> shape;
-  int64_t features() const { return shape.empty() ? 1 : shape.back(); }  // the last dimension
+  int64_t features() const { return shape.empty() ? 1 : shape.back(); }   // the last dimension
   int64_t channels() const { return shape.empty() ? 1 : shape.front(); }  // the first dimension
 };
 

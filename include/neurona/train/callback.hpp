@@ -24,7 +24,7 @@ struct CallbackState {
 };
 
 class Callback {
-public:
+ public:
   virtual ~Callback() = default;
   // Shown in messages and used as the key of this callback's state in checkpoints.
   virtual std::string name() const = 0;

@@ -19,8 +19,8 @@ std::string infer_mode(const std::string& monitor);
 
 struct EarlyStoppingOptions {
   std::string monitor = "val_loss";
-  double min_delta = 0.0;   // an improvement must beat the best by more than this (absolute)
-  int64_t patience = 0;     // epochs without improvement before stopping
+  double min_delta = 0.0;     // an improvement must beat the best by more than this (absolute)
+  int64_t patience = 0;       // epochs without improvement before stopping
   std::string mode = "auto";  // "auto", "min" or "max"
   double baseline = std::numeric_limits<double>::quiet_NaN();  // NaN: none
   bool restore_best_weights = false;
@@ -33,7 +33,7 @@ struct EarlyStoppingOptions {
 // restore_best_weights, the best epoch's weights are restored when training ends, whether or not
 // this callback stopped it.
 class EarlyStopping : public Callback {
-public:
+ public:
   explicit EarlyStopping(EarlyStoppingOptions options = {});
   std::string name() const override { return "EarlyStopping"; }
   void on_train_begin(Trainer&) override;
@@ -48,7 +48,7 @@ public:
   int64_t wait() const { return wait_; }
   const EarlyStoppingOptions& options() const { return o_; }
 
-private:
+ private:
   bool improved(double current, double reference) const;
   EarlyStoppingOptions o_;
   bool minimize_ = true;
@@ -73,7 +73,7 @@ struct ModelCheckpointOptions {
 // Lightning's ModelCheckpoint: writes `<name>.safetensors` (weights, PyTorch names) and
 // `<name>.state.safetensors` (everything needed to resume) and keeps the best `save_top_k`.
 class ModelCheckpoint : public Callback {
-public:
+ public:
   explicit ModelCheckpoint(ModelCheckpointOptions options = {});
   std::string name() const override { return "ModelCheckpoint"; }
   bool runs_last() const override { return true; }
@@ -90,7 +90,7 @@ public:
   // Fills a filename template; exposed for tests.
   static std::string format_name(const std::string& pattern, const Logs& values);
 
-private:
+ private:
   ModelCheckpointOptions o_;
   bool minimize_ = true;
   std::vector<std::pair<double, std::filesystem::path>> kept_;
@@ -107,7 +107,7 @@ struct ReduceLROnPlateauCallbackOptions {
 // Keras's ReduceLROnPlateau as a callback: steps a plateau schedule on the monitored value at
 // each epoch end and records the new rate as "lr".
 class ReduceLROnPlateau : public Callback {
-public:
+ public:
   explicit ReduceLROnPlateau(ReduceLROnPlateauCallbackOptions options = {});
   std::string name() const override { return "ReduceLROnPlateau"; }
   void on_train_begin(Trainer&) override;
@@ -115,7 +115,7 @@ public:
   void save_state(CallbackState&) const override;
   void load_state(const CallbackState&) override;
 
-private:
+ private:
   ReduceLROnPlateauCallbackOptions o_;
   std::unique_ptr<optim::ReduceLROnPlateau> schedule_;
 };
@@ -123,13 +123,13 @@ private:
 // Lightning's LearningRateMonitor: adds "lr-<Optimizer>" (and "/pg<i>" per extra group) to the
 // logs every epoch, or sends it to the loggers every optimizer step.
 class LearningRateMonitor : public Callback {
-public:
+ public:
   explicit LearningRateMonitor(std::string logging_interval = "epoch");
   std::string name() const override { return "LearningRateMonitor"; }
   void on_epoch_end(Trainer&, int64_t epoch, Logs& logs) override;
   void on_batch_end(Trainer&, int64_t batch, const Logs& logs) override;
 
-private:
+ private:
   Logs rates(Trainer&) const;
   std::string interval_;
 };
@@ -137,13 +137,13 @@ private:
 // Stops training at the first batch whose loss is NaN or infinite, with a message naming the
 // epoch and batch, and keeps the last weights that were finite.
 class TerminateOnNaN : public Callback {
-public:
+ public:
   std::string name() const override { return "TerminateOnNaN"; }
   void on_batch_end(Trainer&, int64_t batch, const Logs& logs) override;
   bool triggered() const { return triggered_; }
   const std::string& message() const { return message_; }
 
-private:
+ private:
   std::vector<Tensor> snapshot_;  // weights after the last finite batch
   bool triggered_ = false;
   std::string message_;
@@ -152,13 +152,13 @@ private:
 // Appends one row per epoch to a CSV file: "epoch" (0-based) then the sorted log keys fixed by
 // the first row (later new keys are left out), flushed each row so a killed run keeps its lines.
 class CSVLogger : public Callback {
-public:
+ public:
   explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false);
   std::string name() const override { return "CSVLogger"; }
   void on_train_begin(Trainer&) override;
   void on_epoch_end(Trainer&, int64_t epoch, Logs& logs) override;
 
-private:
+ private:
   std::filesystem::path path_;
   char sep_;
   bool append_;
@@ -172,11 +172,21 @@ struct LambdaCallback : Callback {
   std::function<void(Trainer&, int64_t, Logs&)> epoch_end;
   std::function<void(Trainer&, int64_t, const Logs&)> batch_end;
   std::string name() const override { return "LambdaCallback"; }
-  void on_train_begin(Trainer& t) override { if (train_begin) train_begin(t); }
-  void on_train_end(Trainer& t) override { if (train_end) train_end(t); }
-  void on_epoch_begin(Trainer& t, int64_t e) override { if (epoch_begin) epoch_begin(t, e); }
-  void on_epoch_end(Trainer& t, int64_t e, Logs& l) override { if (epoch_end) epoch_end(t, e, l); }
-  void on_batch_end(Trainer& t, int64_t b, const Logs& l) override { if (batch_end) batch_end(t, b, l); }
+  void on_train_begin(Trainer& t) override {
+    if (train_begin) train_begin(t);
+  }
+  void on_train_end(Trainer& t) override {
+    if (train_end) train_end(t);
+  }
+  void on_epoch_begin(Trainer& t, int64_t e) override {
+    if (epoch_begin) epoch_begin(t, e);
+  }
+  void on_epoch_end(Trainer& t, int64_t e, Logs& l) override {
+    if (epoch_end) epoch_end(t, e, l);
+  }
+  void on_batch_end(Trainer& t, int64_t b, const Logs& l) override {
+    if (batch_end) batch_end(t, b, l);
+  }
 };
 
 }  // namespace neurona::train

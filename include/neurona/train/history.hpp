@@ -13,7 +13,7 @@ namespace neurona::train {
 using Logs = std::map<std::string, double>;
 
 class History {
-public:
+ public:
   // Records epoch `epoch` (0-based). A key missing at some epochs reads as NaN there.
   void append(int64_t epoch, const Logs& logs);
 
@@ -32,7 +32,7 @@ public:
   static History from_json(const std::string& text);
   // Reads to_csv()'s text; a last line without its newline (a row being written) is left out.
   static History from_csv(const std::string& text);
-  std::string csv_header() const;    // "epoch,<keys…>\n"
+  std::string csv_header() const;       // "epoch,<keys…>\n"
   std::string csv_row(size_t i) const;  // recorded epoch i as a CSV line
   void write_csv(const std::filesystem::path& path) const;
   // Adds the last epoch to the CSV file at `path` as one appended line, as Keras's CSVLogger
@@ -46,7 +46,7 @@ public:
   std::string to_svg(const std::string& title = "") const;
   void plot(const std::filesystem::path& path, const std::string& title = "") const;
 
-private:
+ private:
   std::vector<int64_t> epochs_;
   std::map<std::string, std::vector<double>> values_;
 };

@@ -15,14 +15,15 @@
 namespace neurona::train {
 
 // Builds a schedule for the optimizer; `steps_per_epoch` lets per-batch schedules size cycles.
-using ScheduleFactory = std::function<std::shared_ptr<optim::LRScheduler>(optim::Optimizer&, int64_t steps_per_epoch)>;
+using ScheduleFactory =
+    std::function<std::shared_ptr<optim::LRScheduler>(optim::Optimizer&, int64_t steps_per_epoch)>;
 
 struct CompileOptions {
-  OptimizerFactory optimizer;             // required
-  std::string loss;                       // a name of make_loss
-  std::shared_ptr<nn::Loss> loss_object;  // or a loss object (takes precedence)
-  std::vector<std::string> metrics;       // names of make_metric
-  ScheduleFactory schedule;               // optional
+  OptimizerFactory optimizer;               // required
+  std::string loss;                         // a name of make_loss
+  std::shared_ptr<nn::Loss> loss_object;    // or a loss object (takes precedence)
+  std::vector<std::string> metrics;         // names of make_metric
+  ScheduleFactory schedule;                 // optional
   std::string schedule_interval = "epoch";  // "epoch" or "step"
   int64_t schedule_frequency = 1;           // step the schedule every `frequency` intervals
   std::string schedule_monitor = "val_loss";
@@ -34,13 +35,13 @@ struct CompileOptions {
 
 struct FitOptions {
   int64_t epochs = 1;
-  int64_t batch_size = 32;  // Keras's default
+  int64_t batch_size = 32;                             // Keras's default
   std::optional<data::TensorDataset> validation_data;  // takes precedence over validation_split
   double validation_split = 0.0;  // the LAST fraction of the rows, taken before shuffling (Keras)
   bool shuffle = true;
   std::vector<std::shared_ptr<Callback>> callbacks;
   int verbose = 1;
-  uint64_t seed = 0;  // seeds shuffling and the default generator (dropout)
+  uint64_t seed = 0;                  // seeds shuffling and the default generator (dropout)
   std::filesystem::path resume_from;  // a checkpoint written by ModelCheckpoint or Ctrl-C
   std::filesystem::path run_root;     // non-empty: write runs/<name>/version_<n>/
   std::string name = "model";
@@ -48,12 +49,13 @@ struct FitOptions {
 };
 
 class Model {
-public:
+ public:
   explicit Model(std::shared_ptr<nn::Module> net);
 
   void compile(CompileOptions options);
   // By names, with each optimizer's default hyper-parameters except those given.
-  void compile(const std::string& optimizer, const std::string& loss, const std::vector<std::string>& metrics = {},
+  void compile(const std::string& optimizer, const std::string& loss,
+               const std::vector<std::string>& metrics = {},
                const std::map<std::string, double>& optimizer_hyper = {});
 
   History fit(const data::TensorDataset& train, FitOptions options = {});
@@ -67,7 +69,7 @@ public:
   // The trainer of the last fit (callbacks, global step, run directory).
   const Trainer* last_trainer() const { return trainer_.get(); }
 
-private:
+ private:
   class Adapter;
   std::shared_ptr<nn::Module> net_;
   std::optional<CompileOptions> compile_;

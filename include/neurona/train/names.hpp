@@ -20,7 +20,7 @@ namespace neurona::train {
 // sparse_categorical_crossentropy, …), with their default options: nn::losses()' rows.
 std::shared_ptr<nn::Loss> make_loss(const std::string& name);
 std::string canonical_loss_name(const std::string& name);  // "mean_absolute_error" -> "mae"
-std::vector<std::string> loss_names();  // every name and alias, sorted
+std::vector<std::string> loss_names();                     // every name and alias, sorted
 
 // What a loss trains for, read from its name: a make_loss name or alias, or an nn::Loss's name()
 // ("CrossEntropyLoss", "BCEWithLogitsLoss", …, and "cross_entropy_on_probabilities", the config's

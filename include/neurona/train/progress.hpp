@@ -11,7 +11,7 @@
 namespace neurona::train {
 
 class ProgressBar {
-public:
+ public:
   ProgressBar(int verbose, int64_t epochs);
   void epoch_begin(int64_t epoch, int64_t batches);
   void batch_end(int64_t batch, const Logs& logs);
@@ -22,7 +22,7 @@ public:
   static std::string format_logs(const Logs& logs);
   static std::string format_value(double v);  // .4f, or .4e when |v| <= 1e-3
 
-private:
+ private:
   void draw(int64_t done, const Logs& logs, bool final);
 
   int verbose_;

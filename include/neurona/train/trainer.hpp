@@ -32,7 +32,7 @@ struct OptimizerConfig {
 };
 
 class LightningModule : public nn::Module {
-public:
+ public:
   // Returns the loss to minimise for one training batch.
   virtual Tensor training_step(const data::Batch& batch, int64_t batch_idx) = 0;
   virtual void validation_step(const data::Batch& /*batch*/, int64_t /*batch_idx*/) {}
@@ -53,7 +53,7 @@ public:
 
   Trainer* trainer() const { return trainer_; }
 
-private:
+ private:
   friend class Trainer;
   Trainer* trainer_ = nullptr;
 };
@@ -63,16 +63,16 @@ struct TrainerOptions {
   int64_t max_steps = -1;   // optimizer steps; -1: no limit
   int64_t min_epochs = 0;   // stopping callbacks cannot end training before this
   int64_t check_val_every_n_epoch = 1;
-  int64_t val_check_interval = 0;  // > 0: also validate every N training batches
-  double gradient_clip_val = 0.0;  // 0: no clipping
+  int64_t val_check_interval = 0;                // > 0: also validate every N training batches
+  double gradient_clip_val = 0.0;                // 0: no clipping
   std::string gradient_clip_algorithm = "norm";  // "norm" or "value"
   int64_t accumulate_grad_batches = 1;
   int64_t limit_train_batches = -1;  // -1: all
   int64_t limit_val_batches = -1;
-  int64_t overfit_batches = 0;       // > 0: train and validate on the first N batches, no shuffling
-  int64_t fast_dev_run = 0;          // > 0: N batches of train and validation, one epoch, no logs
-  bool deterministic = false;        // one thread, so runs with a seed are bit-identical
-  uint64_t seed = 0;                 // seeds the default generator at fit() start
+  int64_t overfit_batches = 0;             // > 0: train and validate on the first N batches, no shuffling
+  int64_t fast_dev_run = 0;                // > 0: N batches of train and validation, one epoch, no logs
+  bool deterministic = false;              // one thread, so runs with a seed are bit-identical
+  uint64_t seed = 0;                       // seeds the default generator at fit() start
   std::filesystem::path default_root_dir;  // non-empty: run directory root (runs/<name>/version_<n>)
   std::string name = "default";            // experiment name under default_root_dir
   std::vector<std::shared_ptr<Callback>> callbacks;
@@ -82,17 +82,17 @@ struct TrainerOptions {
   // averages the gradients across processes, so every process takes the same step.
   std::function<void(const std::vector<Tensor>& params)> synchronize_gradients;
   // What the loggers receive besides the per-epoch logs (TensorBoard, MLflow, CSV):
-  int64_t log_every_n_steps = 50;         // training loss per step every N optimizer steps; 0: off
-  int64_t histogram_every_n_epochs = 1;   // weight and gradient histograms; 0: off
+  int64_t log_every_n_steps = 50;                  // training loss per step every N optimizer steps; 0: off
+  int64_t histogram_every_n_epochs = 1;            // weight and gradient histograms; 0: off
   std::map<std::string, io::HParamValue> hparams;  // the run's hyper-parameters (HParams table)
-  std::string summary_text;               // the model summary, logged as text with the config
-  int verbose = 1;  // 0 silent, 1 progress bar + epoch line, 2 one line per epoch
+  std::string summary_text;                        // the model summary, logged as text with the config
+  int verbose = 1;            // 0 silent, 1 progress bar + epoch line, 2 one line per epoch
   bool handle_sigint = true;  // Ctrl-C: finish the step, write a checkpoint, stop cleanly
   std::string config_text;    // saved in the run directory and checkpoints
 };
 
 class Trainer {
-public:
+ public:
   explicit Trainer(TrainerOptions options = {});
 
   // Trains `module`. With `ckpt_path`, first restores everything a checkpoint holds (weights,
@@ -130,7 +130,7 @@ public:
   // Receives module.log() values; used by LightningModule::log.
   void record(const std::string& name, double value, int64_t batch_size);
 
-private:
+ private:
   class Attach;
   // The files of a checkpoint, held in memory until written.
   struct Checkpoint {
@@ -160,7 +160,7 @@ private:
   bool stop_ = false, stop_after_batch_ = false, interrupted_ = false;
   std::string stop_reason_;
   std::filesystem::path log_dir_;
-  std::string history_csv_header_;  // the header history.csv was last written with
+  std::string history_csv_header_;                          // the header history.csv was last written with
   std::map<std::string, std::pair<double, double>> accum_;  // name -> (weighted sum, weight)
 };
 
@@ -170,8 +170,8 @@ std::vector<io::NamedTensor> weight_tensors(const nn::Module& m);
 // Runs `body` with the default generator seeded `seed` for each of `k` restarts and keeps the best
 // by `monitor` ("random restarts": the same model from several initialisations).
 struct RestartResult {
-  int best = -1;                  // index of the best restart
-  std::vector<double> scores;     // the monitored value of each restart
+  int best = -1;               // index of the best restart
+  std::vector<double> scores;  // the monitored value of each restart
   std::vector<uint64_t> seeds;
 };
 RestartResult random_restarts(int k, uint64_t first_seed, const std::string& monitor, bool minimize,

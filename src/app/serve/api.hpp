@@ -4,13 +4,12 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "neurona/optim/optimizer.hpp"
 
@@ -43,6 +42,7 @@ struct OptimizerChoice {
 };
 OptimizerChoice optimizer_choice(const std::string& word);
 // The optimizer a word names, with learning rate `lr`, from optim::optimizers().
-std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, double lr, std::vector<Tensor> params);
+std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, double lr,
+                                                     std::vector<Tensor> params);
 
 }  // namespace neurona::app

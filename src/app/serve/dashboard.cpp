@@ -18,10 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kMaxDepth = 4;           // runs/<name>/version_<n> is depth 2
+constexpr int kMaxDepth = 4;  // runs/<name>/version_<n> is depth 2
 constexpr size_t kMaxRuns = 500;
-constexpr uintmax_t kMaxTextFile = 1 << 20;        // config, summary, history.json
-constexpr uintmax_t kMaxEventBytes = 64u << 20;    // event files read per run
+constexpr uintmax_t kMaxTextFile = 1 << 20;      // config, summary, history.json
+constexpr uintmax_t kMaxEventBytes = 64u << 20;  // event files read per run
 constexpr size_t kMaxPointsPerTag = 5000;
 constexpr size_t kMaxHistogramSteps = 60;
 
@@ -61,8 +61,9 @@ double newest_mtime(const fs::path& dir) {
     const auto t = e.last_write_time(ec);
     if (ec) continue;
     // file_clock → system_clock (g++ 12 has no clock_cast): shift by the two clocks' "now".
-    const auto sys = std::chrono::system_clock::now() +
-                     std::chrono::duration_cast<std::chrono::system_clock::duration>(t - fs::file_time_type::clock::now());
+    const auto sys =
+        std::chrono::system_clock::now() +
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(t - fs::file_time_type::clock::now());
     newest = std::max(newest, std::chrono::duration<double>(sys.time_since_epoch()).count());
   }
   return newest;
@@ -82,14 +83,15 @@ json hparams_from_config(const std::string& yaml) {
   };
   while (std::getline(in, line)) {
     if (const auto hash = line.find('#'); hash != std::string::npos) line = line.substr(0, hash);
-    for (const char* key : {"lr", "batch_size", "epochs", "momentum", "weight_decay", "seed", "loss", "dropout"}) {
+    for (const char* key :
+         {"lr", "batch_size", "epochs", "momentum", "weight_decay", "seed", "loss", "dropout"}) {
       const std::string k = std::string(key) + ":";
       size_t pos = 0;
       while ((pos = line.find(k, pos)) != std::string::npos) {
         const bool word_start = pos == 0 || std::string(" {,\t").find(line[pos - 1]) != std::string::npos;
         size_t end = line.find_first_of(",}", pos);
-        const std::string value = trim(line.substr(pos + k.size(), end == std::string::npos ? std::string::npos
-                                                                                           : end - pos - k.size()));
+        const std::string value = trim(
+            line.substr(pos + k.size(), end == std::string::npos ? std::string::npos : end - pos - k.size()));
         if (word_start && !value.empty() && !h.contains(key)) {
           char* stop = nullptr;
           const double d = std::strtod(value.c_str(), &stop);
@@ -110,7 +112,8 @@ json hparams_from_config(const std::string& yaml) {
 }  // namespace
 
 std::optional<fs::path> resolve_in_logdir(const fs::path& logdir, const std::string& rel) {
-  if (rel.empty() || rel.size() > 1024 || rel.find('\0') != std::string::npos || rel.find('\\') != std::string::npos)
+  if (rel.empty() || rel.size() > 1024 || rel.find('\0') != std::string::npos ||
+      rel.find('\\') != std::string::npos)
     return std::nullopt;
   const fs::path p(rel);
   if (p.is_absolute() || p.has_root_name() || p.has_root_directory()) return std::nullopt;
@@ -145,7 +148,8 @@ json dashboard_runs(const fs::path& logdir) {
     if (is_run_dir(it->path())) dirs.push_back(it->path());
   }
   std::sort(dirs.begin(), dirs.end());
-  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (const auto& d : dirs) {
     json r;
     const std::string rel = d == root ? "." : fs::relative(d, root, ec).generic_string();
@@ -180,7 +184,8 @@ json dashboard_runs(const fs::path& logdir) {
 }
 
 json dashboard_run(const fs::path& logdir, const std::string& rel) {
-  const auto dir = rel == "." ? std::optional<fs::path>(fs::weakly_canonical(logdir)) : resolve_in_logdir(logdir, rel);
+  const auto dir =
+      rel == "." ? std::optional<fs::path>(fs::weakly_canonical(logdir)) : resolve_in_logdir(logdir, rel);
   check(dir.has_value(), "run path '", rel, "' is not inside the log directory");
   check(is_run_dir(*dir), "'", rel, "' is not a run directory (no history.json, history.csv or event file)");
   json out{{"name", rel}};
@@ -218,7 +223,9 @@ json dashboard_run(const fs::path& logdir, const std::string& rel) {
           } else if (v.plugin_name == "hparams") {
             const auto rec = io::decode_hparams(v.plugin_content);
             for (const auto& [k, hv] : rec.hparams)
-              hparams[k] = hv.is_number() ? json(hv.number()) : hv.is_bool() ? json(hv.boolean()) : json(hv.string());
+              hparams[k] = hv.is_number() ? json(hv.number())
+                           : hv.is_bool() ? json(hv.boolean())
+                                          : json(hv.string());
           }
         }
     } catch (const std::exception& e) {
@@ -229,7 +236,8 @@ json dashboard_run(const fs::path& logdir, const std::string& rel) {
   for (auto& [tag, steps] : hists.items()) {
     if (steps.size() > kMaxHistogramSteps) {
       json thin = json::array();
-      for (size_t i = 0; i < kMaxHistogramSteps; ++i) thin.push_back(steps[i * (steps.size() - 1) / (kMaxHistogramSteps - 1)]);
+      for (size_t i = 0; i < kMaxHistogramSteps; ++i)
+        thin.push_back(steps[i * (steps.size() - 1) / (kMaxHistogramSteps - 1)]);
       steps = thin;
     }
     for (auto& s : steps)
@@ -247,7 +255,8 @@ json dashboard_run(const fs::path& logdir, const std::string& rel) {
         for (const auto& k : h.keys()) {
           json a = json::array();
           const auto& v = h[k];
-          for (size_t i = 0; i < v.size(); ++i) a.push_back(json::array({h.epochs()[i] + 1, finite_or_null(v[i]), nullptr}));
+          for (size_t i = 0; i < v.size(); ++i)
+            a.push_back(json::array({h.epochs()[i] + 1, finite_or_null(v[i]), nullptr}));
           scalars[k] = a;
         }
       }

@@ -141,7 +141,8 @@ json explorer_race(const json& r) {
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) {
       const float x = float(x0 + (x1 - x0) * (j + 0.5) / n), y = float(y1 - (y1 - y0) * (i + 0.5) / n);
-      grid.push_back(std::round(std::log1p(double(surface(name, Tensor::from({x, y})).item())) * 1000) / 1000);
+      grid.push_back(std::round(std::log1p(double(surface(name, Tensor::from({x, y})).item())) * 1000) /
+                     1000);
     }
   return {{"surface", name},
           {"racers", racers},
@@ -155,7 +156,8 @@ OptimizerChoice optimizer_choice(const std::string& word) {
   return {word, {}};
 }
 
-std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, double lr, std::vector<Tensor> params) {
+std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, double lr,
+                                                     std::vector<Tensor> params) {
   const OptimizerChoice choice = optimizer_choice(word);
   std::map<std::string, std::string> values(choice.options.begin(), choice.options.end());
   char text[32];

@@ -23,8 +23,8 @@ const char* const kFeatureNames[7] = {"x", "y", "xSquared", "ySquared", "xTimesY
 
 namespace {
 
-constexpr int kGrid = 100;      // output heat map: kGrid × kGrid over [-6, 6]²
-constexpr int kThumb = 20;      // neuron thumbnails
+constexpr int kGrid = 100;  // output heat map: kGrid × kGrid over [-6, 6]²
+constexpr int kThumb = 20;  // neuron thumbnails
 constexpr double kDomain = 6.0;
 constexpr size_t kMaxHistory = 4000;  // loss-chart points kept; older ones are thinned
 constexpr int64_t kMaxCsvRows = 2000;
@@ -56,8 +56,8 @@ double get_number(const json& v, const char* key, double lo, double hi) {
   return d;
 }
 int get_int(const json& v, const char* key, int lo, int hi) {
-  check(v.is_number_integer() || v.is_number_unsigned(), "'", key, "' must be an integer in [", lo, ", ",
-        hi, "]");
+  check(v.is_number_integer() || v.is_number_unsigned(), "'", key, "' must be an integer in [", lo, ", ", hi,
+        "]");
   const int64_t d = v.get<int64_t>();
   check(d >= lo && d <= hi, "'", key, "' is ", d, "; expected an integer in [", lo, ", ", hi, "]");
   return int(d);
@@ -80,22 +80,27 @@ Config Config::from_json(const json& j) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     const json& v = it.value();
-    if (k == "problem") c.problem = get_string(v, "problem", {"classification", "regression", "multiclass"});
+    if (k == "problem")
+      c.problem = get_string(v, "problem", {"classification", "regression", "multiclass"});
     else if (k == "dataset")
       c.dataset = get_string(v, "dataset",
                              {"circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss", "blobs", "csv"});
-    else if (k == "classes") c.classes = get_int(v, "classes", 2, 6);
-    else if (k == "noise") c.noise = get_int(v, "noise", 0, 80);
-    else if (k == "percTrainData") c.percTrainData = get_int(v, "percTrainData", 10, 90);
-    else if (k == "batchSize") c.batchSize = get_int(v, "batchSize", 1, 100);
+    else if (k == "classes")
+      c.classes = get_int(v, "classes", 2, 6);
+    else if (k == "noise")
+      c.noise = get_int(v, "noise", 0, 80);
+    else if (k == "percTrainData")
+      c.percTrainData = get_int(v, "percTrainData", 10, 90);
+    else if (k == "batchSize")
+      c.batchSize = get_int(v, "batchSize", 1, 100);
     else if (k == "features") {
       check(v.is_array() && v.size() <= 7, "'features' must be a list of at most 7 feature names");
       c.features.clear();
       for (const auto& f : v) {
         const std::string name =
             get_string(f, "features[]", {"x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY"});
-        check(std::find(c.features.begin(), c.features.end(), name) == c.features.end(),
-              "'features' lists '", name, "' twice");
+        check(std::find(c.features.begin(), c.features.end(), name) == c.features.end(), "'features' lists '",
+              name, "' twice");
         c.features.push_back(name);
       }
       check(!c.features.empty(), "'features' must enable at least one input feature");
@@ -103,17 +108,26 @@ Config Config::from_json(const json& j) {
       check(v.is_array() && v.size() <= 6, "'networkShape' must be a list of 0 to 6 layer sizes");
       c.networkShape.clear();
       for (const auto& n : v) c.networkShape.push_back(get_int(n, "networkShape[]", 1, 8));
-    } else if (k == "activation") c.activation = get_string(v, "activation", {"relu", "tanh", "sigmoid", "linear"});
-    else if (k == "learningRate") c.learningRate = get_number(v, "learningRate", 1e-6, 10);
-    else if (k == "regularization") c.regularization = get_string(v, "regularization", {"none", "L1", "L2"});
-    else if (k == "regularizationRate") c.regularizationRate = get_number(v, "regularizationRate", 0, 10);
+    } else if (k == "activation")
+      c.activation = get_string(v, "activation", {"relu", "tanh", "sigmoid", "linear"});
+    else if (k == "learningRate")
+      c.learningRate = get_number(v, "learningRate", 1e-6, 10);
+    else if (k == "regularization")
+      c.regularization = get_string(v, "regularization", {"none", "L1", "L2"});
+    else if (k == "regularizationRate")
+      c.regularizationRate = get_number(v, "regularizationRate", 0, 10);
     else if (k == "optimizer")
-      c.optimizer = get_string(v, "optimizer", {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop",
-                                                "adagrad", "adadelta", "nadam", "radam"});
-    else if (k == "seed") c.seed = uint32_t(get_number(v, "seed", 0, 4294967295.0));
-    else if (k == "stopLoss") c.stopLoss = get_number(v, "stopLoss", 0, 100);
-    else if (k == "maxEpochs") c.maxEpochs = get_int(v, "maxEpochs", 0, 1000000);
-    else if (k == "speed") c.speed = get_int(v, "speed", 1, 1000);
+      c.optimizer = get_string(v, "optimizer",
+                               {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad",
+                                "adadelta", "nadam", "radam"});
+    else if (k == "seed")
+      c.seed = uint32_t(get_number(v, "seed", 0, 4294967295.0));
+    else if (k == "stopLoss")
+      c.stopLoss = get_number(v, "stopLoss", 0, 100);
+    else if (k == "maxEpochs")
+      c.maxEpochs = get_int(v, "maxEpochs", 0, 1000000);
+    else if (k == "speed")
+      c.speed = get_int(v, "speed", 1, 1000);
     else if (k == "initZero") {
       check(v.is_boolean(), "'initZero' must be true or false");
       c.initZero = v.get<bool>();
@@ -214,13 +228,20 @@ Tensor Session::features_of(const Tensor& xy) const {
     for (int64_t k = 0; k < f; ++k) {
       const std::string& name = config_.features[k];
       float v = 0;
-      if (name == "x") v = x;
-      else if (name == "y") v = y;
-      else if (name == "xSquared") v = x * x;
-      else if (name == "ySquared") v = y * y;
-      else if (name == "xTimesY") v = x * y;
-      else if (name == "sinX") v = std::sin(x);
-      else if (name == "sinY") v = std::sin(y);
+      if (name == "x")
+        v = x;
+      else if (name == "y")
+        v = y;
+      else if (name == "xSquared")
+        v = x * x;
+      else if (name == "ySquared")
+        v = y * y;
+      else if (name == "xTimesY")
+        v = x * y;
+      else if (name == "sinX")
+        v = std::sin(x);
+      else if (name == "sinY")
+        v = std::sin(y);
       out[i * f + k] = v;
     }
   }
@@ -259,7 +280,8 @@ void Session::build_network() {
     if (last) act = config_.problem == "classification" ? nn::Activation::Tanh : nn::Activation::Identity;
     auto layer = std::make_shared<nn::Linear>(in, sizes[i], true, act);
     float* w = layer->weight.data();
-    for (int64_t k = 0; k < layer->weight.numel(); ++k) w[k] = config_.initZero ? 0.f : g.uniform(-0.5f, 0.5f);
+    for (int64_t k = 0; k < layer->weight.numel(); ++k)
+      w[k] = config_.initZero ? 0.f : g.uniform(-0.5f, 0.5f);
     float* b = layer->bias.data();
     for (int64_t k = 0; k < layer->bias.numel(); ++k) b[k] = config_.initZero ? 0.f : 0.1f;
     layers_.push_back(layer);
@@ -492,14 +514,20 @@ void Session::set_weight(int layer, int to, int from, double value) {
   check(to >= 0 && to < l.out_features, "neuron ", to, " does not exist in layer ", layer);
   check(from >= -1 && from < l.in_features, "input ", from, " does not exist for layer ", layer);
   check(std::isfinite(value) && std::abs(value) <= 100, "a weight must be a number in [-100, 100]");
-  if (from < 0) l.bias.data()[to] = float(value);
-  else l.weight.data()[to * l.in_features + from] = float(value);
+  if (from < 0)
+    l.bias.data()[to] = float(value);
+  else
+    l.weight.data()[to * l.in_features + from] = float(value);
   evaluate();
 }
 
 json Session::status_locked() const {
-  json s{{"epoch", epoch_},       {"playing", playing_},     {"run", run_},
-         {"trainLoss", train_loss_}, {"testLoss", test_loss_}, {"stopReason", stop_reason_},
+  json s{{"epoch", epoch_},
+         {"playing", playing_},
+         {"run", run_},
+         {"trainLoss", train_loss_},
+         {"testLoss", test_loss_},
+         {"stopReason", stop_reason_},
          {"dataVersion", data_version_},
          {"lossName", config_.problem == "multiclass" ? "cross-entropy" : "MSE"}};  // the page's label
   for (const char* k : {"trainLoss", "testLoss"})
@@ -524,8 +552,10 @@ json Session::state(int64_t history_from, bool with_points) {
 
   json layers = json::array();
   for (auto& l : layers_)
-    layers.push_back({{"weights", round_floats(l->weight.to_vector())}, {"biases", round_floats(l->bias.to_vector())},
-                      {"in", l->in_features}, {"out", l->out_features}});
+    layers.push_back({{"weights", round_floats(l->weight.to_vector())},
+                      {"biases", round_floats(l->bias.to_vector())},
+                      {"in", l->in_features},
+                      {"out", l->out_features}});
   s["network"] = {{"inputs", config_.features}, {"layers", layers}};
 
   // Heat maps: the output over a kGrid² grid (row 0 at y = +6) and every hidden neuron over kThumb².
@@ -613,7 +643,7 @@ std::string Session::export_config_yaml() {
   std::ostringstream y;
   const bool multi = config_.problem == "multiclass";
   y << "# Exported by the Neurona Playground (neurona serve). data.csv holds the engineered input\n"
-    << "# features (" ;
+    << "# features (";
   for (size_t i = 0; i < config_.features.size(); ++i) y << (i ? ", " : "") << config_.features[i];
   y << ") and the label; the first " << train_x_.size(0) << " rows were the training set.\n";
   if (config_.problem == "classification")
@@ -668,9 +698,10 @@ std::string Session::export_weights_safetensors() {
     }
   }
   // save_safetensors writes files; go through a private temporary one.
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("neurona-serve-" + id_ + "-" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())) +
-                     ".safetensors");
+  const auto path =
+      std::filesystem::temp_directory_path() /
+      ("neurona-serve-" + id_ + "-" +
+       std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())) + ".safetensors");
   io::save_safetensors(path, tensors, {{"format", "pt"}, {"source", "neurona playground"}});
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -9,11 +9,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "neurona/nn/layers.hpp"
 #include "neurona/optim/optimizer.hpp"
@@ -84,8 +83,8 @@ class Session {
   void split_data();     // all_x_/all_y_ → train/test tensors with the engineered features
   void build_network();  // from config_ and seed_
   void build_optimizer();
-  void train_epoch();    // caller holds mu_
-  void evaluate();       // losses, accuracy, confusion; caller holds mu_
+  void train_epoch();  // caller holds mu_
+  void evaluate();     // losses, accuracy, confusion; caller holds mu_
   Tensor features_of(const Tensor& xy) const;
   Tensor forward(const Tensor& x, std::vector<Tensor>* hidden = nullptr) const;
   Tensor loss_of(const Tensor& out, const Tensor& y) const;

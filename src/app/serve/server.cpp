@@ -104,7 +104,9 @@ struct WebServer::Impl {
 
   std::shared_ptr<playground::Session> session(const httplib::Request& req) {
     auto s = sessions.find(req.matches[1]);
-    if (!s) throw HttpError(404, "no Playground session '" + std::string(req.matches[1]) + "' (it may have ended after being idle)");
+    if (!s)
+      throw HttpError(404, "no Playground session '" + std::string(req.matches[1]) +
+                               "' (it may have ended after being idle)");
     return s;
   }
 
@@ -141,7 +143,7 @@ struct WebServer::Impl {
     http.new_task_queue = [] { return new httplib::ThreadPool(24); };
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
-      const std::string msg = res.status == 413 ? "the request body is too large (1 MiB at most)"
+      const std::string msg = res.status == 413   ? "the request body is too large (1 MiB at most)"
                               : res.status == 404 ? "not found: " + req.path
                                                   : "bad request";
       send_error(res, res.status, msg);
@@ -170,7 +172,8 @@ struct WebServer::Impl {
                 try {
                   s = sessions.create(config);
                 } catch (const Error& e) {
-                  if (std::string(e.what()).find("too many") != std::string::npos) throw HttpError(429, e.what());
+                  if (std::string(e.what()).find("too many") != std::string::npos)
+                    throw HttpError(429, e.what());
                   throw;
                 }
                 json st = s->state(-1, true);
@@ -194,14 +197,20 @@ struct WebServer::Impl {
                 allow_params(req, {});
                 auto s = session(req);
                 const json body = parse_json(req);
-                if (!body.is_object() || body.size() != 1 || !body.contains("action") || !body["action"].is_string())
+                if (!body.is_object() || body.size() != 1 || !body.contains("action") ||
+                    !body["action"].is_string())
                   throw HttpError(400, "expected {\"action\": \"play\" | \"pause\" | \"step\" | \"reset\"}");
                 const std::string a = body["action"];
-                if (a == "play") s->play();
-                else if (a == "pause") s->pause();
-                else if (a == "reset") s->reset();
-                else if (a == "step") return send_json(res, s->step());
-                else throw HttpError(400, "unknown action '" + a + "' (play, pause, step, reset)");
+                if (a == "play")
+                  s->play();
+                else if (a == "pause")
+                  s->pause();
+                else if (a == "reset")
+                  s->reset();
+                else if (a == "step")
+                  return send_json(res, s->step());
+                else
+                  throw HttpError(400, "unknown action '" + a + "' (play, pause, step, reset)");
                 send_json(res, {{"ok", true}});
               }));
     http.Post(sid + "/weight", guard([this](const auto& req, auto& res) {
@@ -215,7 +224,8 @@ struct WebServer::Impl {
                 for (const char* k : {"layer", "to", "from"})
                   check(b.contains(k) && b[k].is_number_integer(), "'", k, "' must be an integer");
                 check(b.contains("value") && b["value"].is_number(), "'value' must be a number");
-                s->set_weight(b["layer"].get<int>(), b["to"].get<int>(), b["from"].get<int>(), b["value"].get<double>());
+                s->set_weight(b["layer"].get<int>(), b["to"].get<int>(), b["from"].get<int>(),
+                              b["value"].get<double>());
                 send_json(res, {{"ok", true}});
               }));
     http.Post(sid + "/csv", guard([this](const auto& req, auto& res) {
@@ -230,9 +240,12 @@ struct WebServer::Impl {
                allow_params(req, {});
                auto s = session(req);
                const std::string what = req.matches[2];
-               if (what == "config.yaml") res.set_content(s->export_config_yaml(), "application/x-yaml");
-               else if (what == "data.csv") res.set_content(s->export_data_csv(), "text/csv");
-               else res.set_content(s->export_weights_safetensors(), "application/octet-stream");
+               if (what == "config.yaml")
+                 res.set_content(s->export_config_yaml(), "application/x-yaml");
+               else if (what == "data.csv")
+                 res.set_content(s->export_data_csv(), "text/csv");
+               else
+                 res.set_content(s->export_weights_safetensors(), "application/octet-stream");
                res.set_header("Content-Disposition", "attachment; filename=\"" + what + "\"");
              }));
     http.Delete(sid, guard([this](const auto& req, auto& res) {

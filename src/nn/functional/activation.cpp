@@ -2,8 +2,8 @@
 #include <cmath>
 
 #include "../detail.hpp"
-#include "neurona/autograd/node.hpp"
 #include "core/map.hpp"
+#include "neurona/autograd/node.hpp"
 
 namespace neurona::nn::functional {
 

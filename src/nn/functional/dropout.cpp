@@ -13,7 +13,7 @@ namespace {
 // vectorises, also when a pool worker calls it through std::function (a lambda's captured float
 // would be reloaded after every store, which stops the vectoriser).
 void dropout_range(uint64_t key, uint64_t drop_below, float keep_scale, const float* x, float* mask, float* y,
-                  int64_t lo, int64_t hi) {
+                   int64_t lo, int64_t hi) {
   for (int64_t i = lo; i < hi; ++i) {
     const float k = (splitmix64_at(key, static_cast<uint64_t>(i)) >> 11) < drop_below ? 0.f : keep_scale;
     mask[i] = k;
@@ -39,8 +39,9 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator* gen) {
   Tensor y = Tensor::empty(x.shape());
   const float* xp = x.data();
   float *m = mask.data(), *yp = y.data();
-  parallel_for(0, n, kParallelGrain,
-               [&](int64_t lo, int64_t hi) { dropout_range(key, drop_below, keep_scale, xp, m, yp, lo, hi); });
+  parallel_for(0, n, kParallelGrain, [&](int64_t lo, int64_t hi) {
+    dropout_range(key, drop_below, keep_scale, xp, m, yp, lo, hi);
+  });
   return autograd::record(y, "dropout", {x}, [mask, n](const Tensor& g, autograd::Grads& gr) {
     Tensor gx = Tensor::empty(g.shape());
     const float *gp = g.data(), *mp = mask.data();

@@ -4,8 +4,8 @@
 #include <limits>
 
 #include "../detail.hpp"
-#include "neurona/autograd/node.hpp"
 #include "core/map.hpp"
+#include "neurona/autograd/node.hpp"
 
 namespace neurona::nn {
 
@@ -186,7 +186,8 @@ Around logits_rows(const Tensor& x, const char* op) {
 std::vector<int64_t> class_targets(const Tensor& target, Around rows, int64_t ignore_index, const char* op,
                                    const Shape& input_shape) {
   check(target.numel() == rows.outer && target.dim() <= 1, op, ": class-index target ", target.shape(),
-        " does not match input ", input_shape, " (expected [", rows.outer, "] or a target of the input's shape)");
+        " does not match input ", input_shape, " (expected [", rows.outer,
+        "] or a target of the input's shape)");
   std::vector<int64_t> out(rows.outer);
   for (int64_t i = 0; i < rows.outer; ++i) {
     out[i] = detail::class_index(target.data()[i], op);

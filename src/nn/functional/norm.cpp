@@ -138,7 +138,9 @@ void grad_input_fixed(const float* g, Around d, int64_t c0, int64_t c1, const fl
 }
 
 // Channels per pool chunk: enough values to repay a split.
-int64_t channel_grain(Around d) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(d.outer * d.inner, 1)); }
+int64_t channel_grain(Around d) {
+  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(d.outer * d.inner, 1));
+}
 
 }  // namespace
 
@@ -146,7 +148,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
                   const Tensor& bias, bool training, const BatchNormOptions& opt,
                   Tensor num_batches_tracked) {
   check(x.dim() == 2 || x.dim() == 3, "batch_norm: expected input [N, C] or [N, C, L], got ", x.shape());
-  const Around d = x.shape().around(1);  // [N, C, L]: outer = N, n = C, inner = L
+  const Around d = x.shape().around(1);          // [N, C, L]: outer = N, n = C, inner = L
   const int64_t c = d.n, m = d.outer * d.inner;  // values per channel
   auto check_vec = [c](const Tensor& t, const char* what) {
     if (t.defined())
@@ -206,44 +208,45 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   const bool has_w = weight.defined(), has_b = bias.defined();
   if (has_w) inputs.push_back(weight);
   if (has_b) inputs.push_back(bias);
-  return record(y, "batch_norm", std::move(inputs), [=, stats = std::move(stats)](const Tensor& g, Grads& gr) {
-    const float *gp = g.data(), *xp = x.data();
-    const float *mean = stats.data(), *invstd = mean + c, *gamma = invstd + c;
-    // sg, sgh, then the per-channel factors of dx: γ·invstd, mean(g), mean(g·x̂).
-    std::vector<double> sums(2 * c);
-    std::vector<float> factors(3 * c);
-    Tensor gx = gr.needs(0) ? Tensor::empty(x.shape()) : Tensor();
-    parallel_for(0, c, channel_grain(d), [&](int64_t c0, int64_t c1) {
-      double *sg = sums.data(), *sgh = sg + c;
-      grad_sums(gp, xp, d, c0, c1, mean, invstd, sg, sgh);
-      if (!gx.defined()) return;
-      float *k_scale = factors.data(), *mg = k_scale + c, *mgh = mg + c;
-      for (int64_t ch = c0; ch < c1; ++ch) {
-        k_scale[ch] = gamma[ch] * invstd[ch];
-        mg[ch] = static_cast<float>(sg[ch] / m);
-        mgh[ch] = static_cast<float>(sgh[ch] / m);
-      }
-      if (use_batch)
-        grad_input(gp, xp, d, c0, c1, mean, invstd, k_scale, mg, mgh, gx.data());
-      else
-        grad_input_fixed(gp, d, c0, c1, k_scale, gx.data());
-    });
-    if (gx.defined()) gr[0] = gx;
-    int slot = 1;
-    if (has_w) {
-      if (gr.needs(slot)) {
-        Tensor gw = Tensor::empty(weight.shape());
-        for (int64_t ch = 0; ch < c; ++ch) gw.data()[ch] = static_cast<float>(sums[c + ch]);
-        gr[slot] = gw;
-      }
-      ++slot;
-    }
-    if (has_b && gr.needs(slot)) {
-      Tensor gb = Tensor::empty(bias.shape());
-      for (int64_t ch = 0; ch < c; ++ch) gb.data()[ch] = static_cast<float>(sums[ch]);
-      gr[slot] = gb;
-    }
-  });
+  return record(y, "batch_norm", std::move(inputs),
+                [=, stats = std::move(stats)](const Tensor& g, Grads& gr) {
+                  const float *gp = g.data(), *xp = x.data();
+                  const float *mean = stats.data(), *invstd = mean + c, *gamma = invstd + c;
+                  // sg, sgh, then the per-channel factors of dx: γ·invstd, mean(g), mean(g·x̂).
+                  std::vector<double> sums(2 * c);
+                  std::vector<float> factors(3 * c);
+                  Tensor gx = gr.needs(0) ? Tensor::empty(x.shape()) : Tensor();
+                  parallel_for(0, c, channel_grain(d), [&](int64_t c0, int64_t c1) {
+                    double *sg = sums.data(), *sgh = sg + c;
+                    grad_sums(gp, xp, d, c0, c1, mean, invstd, sg, sgh);
+                    if (!gx.defined()) return;
+                    float *k_scale = factors.data(), *mg = k_scale + c, *mgh = mg + c;
+                    for (int64_t ch = c0; ch < c1; ++ch) {
+                      k_scale[ch] = gamma[ch] * invstd[ch];
+                      mg[ch] = static_cast<float>(sg[ch] / m);
+                      mgh[ch] = static_cast<float>(sgh[ch] / m);
+                    }
+                    if (use_batch)
+                      grad_input(gp, xp, d, c0, c1, mean, invstd, k_scale, mg, mgh, gx.data());
+                    else
+                      grad_input_fixed(gp, d, c0, c1, k_scale, gx.data());
+                  });
+                  if (gx.defined()) gr[0] = gx;
+                  int slot = 1;
+                  if (has_w) {
+                    if (gr.needs(slot)) {
+                      Tensor gw = Tensor::empty(weight.shape());
+                      for (int64_t ch = 0; ch < c; ++ch) gw.data()[ch] = static_cast<float>(sums[c + ch]);
+                      gr[slot] = gw;
+                    }
+                    ++slot;
+                  }
+                  if (has_b && gr.needs(slot)) {
+                    Tensor gb = Tensor::empty(bias.shape());
+                    for (int64_t ch = 0; ch < c; ++ch) gb.data()[ch] = static_cast<float>(sums[ch]);
+                    gr[slot] = gb;
+                  }
+                });
 }
 
 Tensor layer_norm(const Tensor& x, int64_t k, const Tensor& weight, const Tensor& bias, float eps) {
