@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake          # g++ 12, CMake 3.25
+  clang-format                   # the formatting gate in scripts/test.sh
   libopenblas-dev                # the GEMM library
   zlib1g-dev                     # gzip-compressed data files
   nlohmann-json3-dev             # JSON headers of safetensors files
