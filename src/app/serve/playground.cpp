@@ -15,6 +15,7 @@
 #include "neurona/data/synthetic.hpp"
 #include "neurona/io/safetensors.hpp"
 #include "neurona/nn/functional.hpp"
+#include "neurona/nn/registry.hpp"
 #include "neurona/optim/regularization.hpp"
 
 namespace neurona::app::playground {
@@ -316,10 +317,16 @@ Tensor Session::forward(const Tensor& x, std::vector<Tensor>* hidden) const {
 
 // The loss the exported config names, so the number shown, `neurona evaluate` of the export and
 // the gradient of a retrain agree: mean squared error (no ½ factor); multiclass: softmax
-// cross-entropy.
+// cross-entropy on logits. Both come from nn::losses(), as a config's would.
+const char* Session::loss_name() const { return config_.problem == "multiclass" ? "cross_entropy" : "mse"; }
+
 Tensor Session::loss_of(const Tensor& out, const Tensor& y) const {
-  if (config_.problem == "multiclass") return nn::F::cross_entropy(out, y);
-  return nn::F::mse_loss(out, y);
+  auto make = [](const char* name) {
+    const nn::LossEntry& e = nn::losses().get(name);
+    return e.make(e.options_from({}));
+  };
+  static const std::shared_ptr<nn::Loss> mse = make("mse"), cross_entropy = make("cross_entropy");
+  return config_.problem == "multiclass" ? (*cross_entropy)(out, y) : (*mse)(out, y);
 }
 
 void Session::train_epoch() {
@@ -681,7 +688,7 @@ std::string Session::export_config_yaml() {
   }
   y << "compile:\n"
     << "  optimizer: {" << opt << ": {lr: " << config_.learningRate << extra << "}}\n"
-    << "  loss: " << (multi ? "cross_entropy" : "mse") << "\n"
+    << "  loss: " << loss_name() << "\n"
     << "  metrics: [" << (multi ? "accuracy" : "mae") << "]\n"
     << "fit: {batch_size: " << config_.batchSize << ", epochs: " << std::max<int64_t>(1, epoch_)
     << ", shuffle: false}\n";

@@ -87,6 +87,7 @@ class Session {
   void evaluate();     // losses, accuracy, confusion; caller holds mu_
   Tensor features_of(const Tensor& xy) const;
   Tensor forward(const Tensor& x, std::vector<Tensor>* hidden = nullptr) const;
+  const char* loss_name() const;  // a row of nn::losses(): what training uses and the export names
   Tensor loss_of(const Tensor& out, const Tensor& y) const;
   json status_locked() const;
   void loop();
