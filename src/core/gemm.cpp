@@ -174,7 +174,7 @@ extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
 
 // OpenBLAS always runs single-threaded inside Neurona; the pool provides the parallelism, so
 // OpenBLAS's idle threads are stopped (it starts them again itself if a caller asks it for more).
-void set_gemm_threads(int) {
+void keep_gemm_library_single_threaded() {
   openblas_set_num_threads(1);
   if (blas_thread_shutdown_) blas_thread_shutdown_();
 }

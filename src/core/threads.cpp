@@ -172,7 +172,7 @@ class ThreadPool {
 ThreadPool& thread_pool() {
   static ThreadPool* pool = [] {
     const int n = threads_from_environment();
-    kernels::set_gemm_threads(n);
+    kernels::keep_gemm_library_single_threaded();
     return new ThreadPool(n);
   }();
   return *pool;
@@ -185,7 +185,7 @@ int num_threads() { return thread_pool().size(); }
 void set_num_threads(int n) {
   check(n >= 1, "set_num_threads: expected at least 1 thread, got ", n);
   thread_pool().resize(n);
-  kernels::set_gemm_threads(n);
+  kernels::keep_gemm_library_single_threaded();
 }
 
 namespace detail {

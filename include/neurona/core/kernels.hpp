@@ -11,7 +11,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 
 // Name of the GEMM library in use (for `neurona devices`).
 const char* gemm_library();
-// Sets the GEMM library's own thread count.
-void set_gemm_threads(int n);
+// Keeps the GEMM library at one thread per call (Neurona's pool splits large products) and stops
+// its idle threads; called whenever the pool's size is set.
+void keep_gemm_library_single_threaded();
 
 }  // namespace neurona::kernels
