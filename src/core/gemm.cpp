@@ -179,6 +179,13 @@ void keep_gemm_library_single_threaded() {
   if (blas_thread_shutdown_) blas_thread_shutdown_();
 }
 
+namespace {
+// At start-up too, not only when the pool is first used: a small model whose ops all run inline
+// never builds the pool, and OpenBLAS's threads then spun in sched_yield for the whole run (one
+// core busy in a 20,000-step `neurona train` of W4).
+const bool g_gemm_library_single_threaded = (keep_gemm_library_single_threaded(), true);
+}  // namespace
+
 }  // namespace kernels
 
 bool cpu_has_bf16() { return kernels::bf16_supported(); }
