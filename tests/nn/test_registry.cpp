@@ -3,46 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
+#include "docs_tables.hpp"
 #include "neurona/neurona.hpp"
 
 using namespace neurona;
-
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// The lines of docs/config.md's table rows in the section headed `heading`.
-std::vector<std::string> table_rows(const std::string& doc, const std::string& heading) {
-  std::vector<std::string> rows;
-  std::istringstream in(doc);
-  bool inside = false;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("## ", 0) == 0)
-      inside = line == heading;
-    else if (inside && line.rfind("| `", 0) == 0)
-      rows.push_back(line);
-  }
-  return rows;
-}
-
-// The row whose first cell names `word` as `word`.
-std::string row_naming(const std::vector<std::string>& rows, const std::string& word) {
-  for (const auto& r : rows) {
-    const std::string first = r.substr(0, r.find('|', 1));
-    if (first.find("`" + word + "`") != std::string::npos) return r;
-  }
-  return "";
-}
-
-}  // namespace
 
 TEST(LayerRegistry, FindsLayersByTheirNamesAndAliasesInAnyCase) {
   EXPECT_EQ(nn::layers().get("Dense").name, "dense");
@@ -151,26 +116,7 @@ TEST(LayerRegistry, DenseTakesEveryActivationOfTheConfig) {
 
 // Every layer, alias and option of the registry is in docs/config.md's layer table, with its default.
 TEST(LayerRegistry, DocsListEveryLayerOptionAndDefault) {
-  const std::string doc = read_file(std::string(NEURONA_SOURCE_DIR) + "/docs/config.md");
-  const auto rows = table_rows(doc, "## `model.layers`");
-  ASSERT_FALSE(rows.empty()) << "no layer table under '## `model.layers`' in docs/config.md";
-  for (const auto& e : nn::layers().entries()) {
-    SCOPED_TRACE(e.name);
-    const std::string row = row_naming(rows, e.name);
-    ASSERT_FALSE(row.empty()) << "docs/config.md has no row for layer '" << e.name << "'";
-    for (const auto& a : e.aliases)
-      EXPECT_NE(row.find("`" + a + "`"), std::string::npos) << "alias " << a << ": " << row;
-    for (const auto& o : e.options) {
-      const size_t at = row.find("`" + o.name + "`");
-      EXPECT_NE(at, std::string::npos) << "option " << o.name << ": " << row;
-      if (at == std::string::npos || o.default_value.empty()) continue;
-      // The default follows the option's name: "`eps` (1e-5)" or "default `linear`".
-      const std::string after = row.substr(at, 60);
-      EXPECT_TRUE(after.find("(" + o.default_value + ")") != std::string::npos ||
-                  after.find("default `" + o.default_value + "`") != std::string::npos)
-          << "default of " << o.name << " (" << o.default_value << ") is not in: " << row;
-    }
-  }
+  docs_tables::expect_docs_list(nn::layers().specs(), "layer");
 }
 
 // Keras's GaussianNoise: x + N(0, stddev²) while training (gradient 1), x itself in evaluation.
