@@ -13,12 +13,8 @@ using Factory = std::function<std::shared_ptr<Loss>(const Options&)>;
 
 LossEntry row(std::string name, std::vector<std::string> aliases, std::vector<OptionSpec> options,
               std::string task, bool logits, std::string summary, Factory f) {
-  LossEntry e;
-  e.name = std::move(name);
-  e.aliases = std::move(aliases);
-  e.options = std::move(options);
-  e.summary = std::move(summary);
-  e.make = std::move(f);
+  LossEntry e = make_entry<LossEntry>(
+      {std::move(name), std::move(aliases), "", std::move(options), std::move(summary)}, std::move(f));
   e.task = std::move(task);
   e.logits = logits;
   return e;

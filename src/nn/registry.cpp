@@ -20,14 +20,9 @@ std::shared_ptr<Module> make(A&&... args) {
 LayerEntry row(std::string name, std::vector<std::string> aliases, std::string main_key,
                std::vector<OptionSpec> options, std::string summary,
                std::function<std::shared_ptr<Module>(const Options&, const LayerInput&)> f) {
-  LayerEntry e;
-  e.name = std::move(name);
-  e.aliases = std::move(aliases);
-  e.main_key = std::move(main_key);
-  e.options = std::move(options);
-  e.summary = std::move(summary);
-  e.make = std::move(f);
-  return e;
+  return make_entry<LayerEntry>(
+      {std::move(name), std::move(aliases), std::move(main_key), std::move(options), std::move(summary)},
+      std::move(f));
 }
 
 // An activation layer without options.

@@ -100,20 +100,17 @@ struct OptionReader {
 
 template <class Opt>
 OptimizerEntry optimizer_row(std::string name, std::string summary) {
-  OptimizerEntry e;
-  e.name = std::move(name);
-  e.summary = std::move(summary);
   typename Opt::Options defaults;
   SpecCollector c;
   defaults.visit(c);
-  e.options = c.with_betas();
-  e.make = [](const neurona::Options& o, std::vector<Tensor> params) -> std::shared_ptr<Optimizer> {
-    typename Opt::Options opts;
-    OptionReader r{o, {}};
-    opts.visit(r);
-    return std::make_shared<Opt>(std::move(params), opts);
-  };
-  return e;
+  return make_entry<OptimizerEntry>(
+      {std::move(name), {}, "", c.with_betas(), std::move(summary)},
+      [](const neurona::Options& o, std::vector<Tensor> params) -> std::shared_ptr<Optimizer> {
+        typename Opt::Options opts;
+        OptionReader r{o, {}};
+        opts.visit(r);
+        return std::make_shared<Opt>(std::move(params), opts);
+      });
 }
 
 // ---- schedules ------------------------------------------------------------------------------
@@ -124,15 +121,9 @@ using ScheduleMake =
 ScheduleEntry schedule_row(std::string name, std::vector<std::string> aliases, std::string main_key,
                            std::vector<OptionSpec> options, std::string summary, ScheduleMake make,
                            bool list = false) {
-  ScheduleEntry e;
-  e.name = std::move(name);
-  e.aliases = std::move(aliases);
-  e.main_key = std::move(main_key);
-  e.options = std::move(options);
-  e.summary = std::move(summary);
-  e.make = std::move(make);
-  e.list = list;
-  return e;
+  return make_entry<ScheduleEntry>({std::move(name), std::move(aliases), std::move(main_key),
+                                    std::move(options), std::move(summary), list},
+                                   std::move(make));
 }
 
 std::string int_text(int64_t v) { return std::to_string(v); }

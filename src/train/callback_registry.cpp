@@ -16,14 +16,9 @@ using Factory = std::function<std::shared_ptr<Callback>(const Options&, const Ca
 
 CallbackEntry row(std::string name, std::vector<std::string> aliases, std::string main_key,
                   std::vector<OptionSpec> options, std::string summary, Factory f) {
-  CallbackEntry e;
-  e.name = std::move(name);
-  e.aliases = std::move(aliases);
-  e.main_key = std::move(main_key);
-  e.options = std::move(options);
-  e.summary = std::move(summary);
-  e.make = std::move(f);
-  return e;
+  return make_entry<CallbackEntry>(
+      {std::move(name), std::move(aliases), std::move(main_key), std::move(options), std::move(summary)},
+      std::move(f));
 }
 
 // Defaults as users write them.

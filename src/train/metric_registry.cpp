@@ -10,12 +10,9 @@ using Metric = std::shared_ptr<M::Metric>;
 using Factory = std::function<Metric(const LossTask&)>;
 
 MetricEntry row(std::string name, std::vector<std::string> aliases, std::string summary, Factory f) {
-  MetricEntry e;
-  e.name = std::move(name);
-  e.aliases = std::move(aliases);
-  e.summary = std::move(summary);
-  e.make = [f = std::move(f)](const Options&, const LossTask& task) { return f(task); };
-  return e;
+  return make_entry<MetricEntry>(
+      {std::move(name), std::move(aliases), "", {}, std::move(summary)},
+      [f = std::move(f)](const Options&, const LossTask& task) { return f(task); });
 }
 
 // Multiclass: macro over the model's output width (0: taken from the first prediction). Binary:

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace neurona {
@@ -70,6 +71,15 @@ struct Entry : ComponentSpec {
     return Options(std::move(values), this);
   }
 };
+
+// An entry of type E from its spec and its factory: how every registry's rows are filled.
+template <class E, class Make>
+E make_entry(ComponentSpec spec, Make make) {
+  E e;
+  static_cast<ComponentSpec&>(e) = std::move(spec);
+  e.make = std::move(make);
+  return e;
+}
 
 // The valid word closest to `word` by edit distance (case-insensitive), or "" when none is close.
 std::string nearest(const std::string& word, const std::vector<std::string>& valid);
