@@ -63,7 +63,7 @@ class ListOptionLoss : public nn::Loss {
     inner_->reduction = reduction;  // the trainer asks for per-sample losses through this object
     return (*inner_)(x, y);
   }
-  std::string name() const override { return kind_; }
+  std::string type_name() const override { return kind_; }
 
  private:
   std::shared_ptr<nn::Loss> inner_;
@@ -315,7 +315,8 @@ static std::vector<std::pair<Tensor, optim::Regularizer>> layer_regularizers(con
       const optim::Regularizer r{v.at(0), v.at(1)};
       if (r.l1 == 0 && r.l2 == 0) continue;
       const bool kernel = std::string(key) == "kernel_regularizer";
-      check(kernel || linear->has_bias, l.path, ".bias_regularizer: the layer has no bias (use_bias: false)");
+      check(kernel || linear->options().bias, l.path,
+            ".bias_regularizer: the layer has no bias (use_bias: false)");
       out.emplace_back(kernel ? linear->weight : linear->bias, r);
     }
   }
@@ -359,7 +360,7 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
   if (list.defined()) {
     // Named as the loss it wraps for the metrics: the canonical name, or the probability form's.
     const std::string named = dynamic_cast<const nn::ProbabilityCrossEntropyLoss*>(o.loss_object.get())
-                                  ? o.loss_object->name()
+                                  ? o.loss_object->type_name()
                                   : loss.kind;
     o.loss_object =
         std::make_shared<ListOptionLoss>(o.loss_object, named, loss.path + "." + loss.kind + "." + list_key,
@@ -384,7 +385,7 @@ std::vector<std::shared_ptr<train::Callback>> make_callbacks(const Config& c) {
   std::vector<std::shared_ptr<train::Callback>> out;
   train::CallbackContext context;
   context.verbose = c.fit.verbose != 0;
-  context.run_dir = !c.logging.dir.empty();
+  context.has_log_dir = !c.logging.dir.empty();
   for (const Named& cb : c.callbacks) {
     try {
       const train::CallbackEntry& entry = train::callbacks().get(cb.kind);
@@ -428,22 +429,22 @@ train::FitOptions fit_options(const Config& c, const PreparedData& d, nn::Module
 void attach_loggers(const Config& c, const train::Model& model, train::FitOptions& f) {
   if (c.logging.dir.empty()) return;
   const train::Model* m = &model;
-  auto run_dir = [m] {
+  auto log_dir = [m] {
     check(m->last_trainer() && !m->last_trainer()->log_dir().empty(),
           "logging: the run directory is not known yet");
     return m->last_trainer()->log_dir();
   };
   if (c.logging.tensorboard)
     f.trainer.loggers.push_back(std::make_shared<DeferredLogger>(
-        [run_dir] { return std::make_unique<io::TensorBoardLogger>(run_dir()); }));
+        [log_dir] { return std::make_unique<io::TensorBoardLogger>(log_dir()); }));
   if (c.logging.csv)
     f.trainer.loggers.push_back(
-        std::make_shared<DeferredLogger>([run_dir] { return std::make_unique<io::CsvLogger>(run_dir()); }));
+        std::make_shared<DeferredLogger>([log_dir] { return std::make_unique<io::CsvLogger>(log_dir()); }));
   if (c.logging.mlflow) {
     const auto root = c.logging.dir / "mlruns";
     const std::string name = c.name;
-    f.trainer.loggers.push_back(std::make_shared<DeferredLogger>([run_dir, root, name] {
-      return std::make_unique<io::MlflowLogger>(root, name, run_dir().filename().string());
+    f.trainer.loggers.push_back(std::make_shared<DeferredLogger>([log_dir, root, name] {
+      return std::make_unique<io::MlflowLogger>(root, name, log_dir().filename().string());
     }));
   }
 }
@@ -485,7 +486,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
   // the best by restart_monitor.
   std::vector<std::shared_ptr<nn::Sequential>> nets;
   std::vector<train::History> histories;
-  std::vector<std::filesystem::path> run_dirs;
+  std::vector<std::filesystem::path> log_dirs;
   std::vector<TrainResult> saved;  // per fit: only the saved_* fields
   auto fit_once = [&](uint64_t seed) {
     Config rc = run;
@@ -500,7 +501,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
     train::History h = model.fit(d.train, f);
     nets.push_back(net);
     histories.push_back(h);
-    run_dirs.push_back(model.last_trainer() ? model.last_trainer()->log_dir() : std::filesystem::path());
+    log_dirs.push_back(model.last_trainer() ? model.last_trainer()->log_dir() : std::filesystem::path());
     saved.push_back(saved_weights_of(h, f.callbacks));
     return h;
   };
@@ -516,7 +517,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
   const size_t best = out.best_restart >= 0 ? static_cast<size_t>(out.best_restart) : 0;
   out.net = nets[best];
   out.history = histories[best];
-  out.run_dir = run_dirs[best];
+  out.log_dir = log_dirs[best];
   out.saved_epoch = saved[best].saved_epoch;
   out.saved_restored = saved[best].saved_restored;
   out.saved_monitor = saved[best].saved_monitor;
@@ -526,7 +527,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
   model.compile(compile_options(c, out.net.get()));
   if (d.test) out.test = model.evaluate(*d.test, c.fit.batch_size);
   if (!r.save_weights.empty()) save_weights(r.save_weights, *out.net, d, c.text);
-  if (!out.run_dir.empty()) save_weights(out.run_dir / "model.safetensors", *out.net, d, c.text);
+  if (!out.log_dir.empty()) save_weights(out.log_dir / "model.safetensors", *out.net, d, c.text);
   return out;
 }
 

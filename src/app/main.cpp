@@ -187,7 +187,7 @@ int cmd_train(int argc, char** argv) {
                 << (static_cast<int>(i) == r.best_restart ? "  <- kept" : "") << "\n";
   }
   if (!r.test.empty()) std::cout << "test: " << logs_line(r.test) << "\n";
-  if (!r.run_dir.empty()) std::cout << "run directory: " << r.run_dir.string() << "\n";
+  if (!r.log_dir.empty()) std::cout << "run directory: " << r.log_dir.string() << "\n";
   if (!req.save_weights.empty()) std::cout << "weights: " << req.save_weights.string() << "\n";
   return 0;
 }

@@ -5,8 +5,8 @@
 
 namespace neurona::io {
 
-TensorBoardLogger::TensorBoardLogger(const std::filesystem::path& logdir, double flush_secs)
-    : logdir_(logdir), writer_(logdir, flush_secs) {}
+TensorBoardLogger::TensorBoardLogger(const std::filesystem::path& log_dir, double flush_secs)
+    : log_dir_(log_dir), writer_(log_dir, flush_secs) {}
 
 void TensorBoardLogger::log_metrics(const Metrics& metrics, int64_t step) {
   for (const auto& [tag, value] : metrics) {

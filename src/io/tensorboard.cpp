@@ -153,7 +153,7 @@ std::atomic<int> file_counter{0};
 }  // namespace
 
 struct SummaryWriter::State {
-  std::filesystem::path logdir, path;
+  std::filesystem::path log_dir, path;
   int fd = -1;
   std::chrono::duration<double> interval;
   double start_time = 0;
@@ -231,19 +231,19 @@ struct SummaryWriter::State {
   }
 };
 
-SummaryWriter::SummaryWriter(const std::filesystem::path& logdir, double flush_secs)
+SummaryWriter::SummaryWriter(const std::filesystem::path& log_dir, double flush_secs)
     : s_(std::make_unique<State>()) {
-  check(flush_secs > 0, "SummaryWriter '", logdir.string(), "': flush_secs must be positive, got ",
+  check(flush_secs > 0, "SummaryWriter '", log_dir.string(), "': flush_secs must be positive, got ",
         flush_secs);
-  make_directories(logdir);
-  s_->logdir = logdir;
+  make_directories(log_dir);
+  s_->log_dir = log_dir;
   s_->interval = std::chrono::duration<double>(flush_secs);
   s_->start_time = now_secs();
   char name[512];
   std::snprintf(name, sizeof name, "events.out.tfevents.%010lld.%s.%d.%d",
                 static_cast<long long>(s_->start_time), hostname().c_str(), static_cast<int>(::getpid()),
                 file_counter++);
-  s_->path = logdir / name;
+  s_->path = log_dir / name;
   s_->fd = ::open(s_->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (s_->fd < 0) fail("cannot create event file '", s_->path.string(), "': ", std::strerror(errno));
 
@@ -337,7 +337,7 @@ void SummaryWriter::add_hparams(const std::map<std::string, HParamValue>& hparam
     entry.message(tb::map_entry::kValue, pb_value(v));
     start.message(tb::session_start::kHparams, entry);
   }
-  start.bytes(tb::session_start::kGroupName, s_->logdir.string());
+  start.bytes(tb::session_start::kGroupName, s_->log_dir.string());
   start.float64(tb::session_start::kStartTimeSecs, s_->start_time);
   write_record("_hparams_/session_start_info", hparams_content(tb::hp_data::kSessionStart, start));
 

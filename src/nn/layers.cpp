@@ -12,20 +12,21 @@ namespace neurona::nn {
 
 // --- Linear -----------------------------------------------------------------------------------
 
-Linear::Linear(int64_t in, int64_t out, bool bias, Activation act, Generator* gen)
-    : in_features(in), out_features(out), has_bias(bias), activation(act), gen_(gen) {
-  check(in >= 0 && out >= 0, "Linear: feature counts must be non-negative, got in=", in, " out=", out);
+Linear::Linear(LinearOptions o, Generator* gen) : options_(o), gen_(gen) {
+  check(o.in_features >= 0 && o.out_features >= 0,
+        "Linear: feature counts must be non-negative, got in=", o.in_features, " out=", o.out_features);
   reset();
 }
 
 void Linear::reset() {
   // PyTorch: kaiming_uniform(a=√5) on the weight gives U(±1/√in); the bias uses the same bound.
-  const float bound = in_features > 0 ? 1.f / std::sqrt(static_cast<float>(in_features)) : 0.f;
-  Tensor w = Tensor::empty({out_features, in_features});
+  const int64_t in = options_.in_features, out = options_.out_features;
+  const float bound = in > 0 ? 1.f / std::sqrt(static_cast<float>(in)) : 0.f;
+  Tensor w = Tensor::empty({out, in});
   init::uniform_(w, -bound, bound, gen_);
   weight = register_parameter("weight", w);
-  if (has_bias) {
-    Tensor b = Tensor::empty({out_features});
+  if (options_.bias) {
+    Tensor b = Tensor::empty({out});
     init::uniform_(b, -bound, bound, gen_);
     bias = register_parameter("bias", b);
   } else {
@@ -34,16 +35,18 @@ void Linear::reset() {
 }
 
 Tensor Linear::forward(const Tensor& x) {
-  check(x.dim() >= 1 && x.size(-1) == in_features, "Linear(", in_features, " -> ", out_features, "): input ",
-        x.shape(), " has ", x.dim() >= 1 ? x.size(-1) : 0, " features, expected ", in_features);
-  return F::linear(x, weight, bias, activation);
+  const int64_t in = options_.in_features;
+  check(x.dim() >= 1 && x.size(-1) == in, "Linear(", in, " -> ", options_.out_features, "): input ",
+        x.shape(), " has ", x.dim() >= 1 ? x.size(-1) : 0, " features, expected ", in);
+  return F::linear(x, weight, bias, options_.activation);
 }
 
 std::string Linear::extra_repr() const {
   std::ostringstream os;
-  os << "in_features=" << in_features << ", out_features=" << out_features
-     << ", bias=" << (has_bias ? "true" : "false");
-  if (activation != Activation::Identity) os << ", activation=" << activation_name(activation);
+  os << "in_features=" << options_.in_features << ", out_features=" << options_.out_features
+     << ", bias=" << (options_.bias ? "true" : "false");
+  if (options_.activation != Activation::Identity)
+    os << ", activation=" << activation_name(options_.activation);
   return os.str();
 }
 
@@ -66,14 +69,14 @@ std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::strin
 DenseActivation::DenseActivation(int64_t in, int64_t out, bool bias, std::string activation)
     : Linear(in, out, bias), activation_name(std::move(activation)), act_(make_activation(activation_name)) {}
 
-std::map<std::string, std::string> Linear::options() const {
-  return {{"units", std::to_string(out_features)},
-          {"activation", activation_name(activation)},
-          {"use_bias", has_bias ? "true" : "false"}};
+std::map<std::string, std::string> Linear::option_values() const {
+  return {{"units", std::to_string(options_.out_features)},
+          {"activation", activation_name(options_.activation)},
+          {"use_bias", options_.bias ? "true" : "false"}};
 }
 
-std::map<std::string, std::string> DenseActivation::options() const {
-  auto o = Linear::options();
+std::map<std::string, std::string> DenseActivation::option_values() const {
+  auto o = Linear::option_values();
   o["activation"] = activation_name;
   return o;
 }
@@ -88,116 +91,113 @@ std::shared_ptr<Module> DenseActivation::clone() const {
 
 // --- PReLU, Dropout ---------------------------------------------------------------------------
 
-PReLU::PReLU(int64_t n, float init_value) : num_parameters_(n), init(init_value) {
-  check(n >= 1, "PReLU: num_parameters must be at least 1, got ", n);
+PReLU::PReLU(PReLUOptions o) : options_(o) {
+  check(o.num_parameters >= 1, "PReLU: num_parameters must be at least 1, got ", o.num_parameters);
   reset();
 }
 
-void PReLU::reset() { weight = register_parameter("weight", Tensor::full({num_parameters_}, init)); }
-
-Dropout::Dropout(float p, Generator* gen) : p(p), gen_(gen) {
-  check(p >= 0.f && p <= 1.f, "Dropout: probability ", p, " is not in [0, 1]");
+void PReLU::reset() {
+  weight = register_parameter("weight", Tensor::full({options_.num_parameters}, options_.init));
 }
 
-std::string Dropout::extra_repr() const {
-  std::ostringstream os;
-  os << "p=" << p;
-  return os.str();
+Dropout::Dropout(DropoutOptions o, Generator* gen) : options_(o), gen_(gen) {
+  check(o.p >= 0.f && o.p <= 1.f, "Dropout: probability ", o.p, " is not in [0, 1]");
 }
 
 // --- GaussianNoise ---------------------------------------------------------------------------
 
-GaussianNoise::GaussianNoise(float stddev, Generator* gen) : stddev(stddev), gen_(gen) {
-  check(stddev >= 0.f, "GaussianNoise: stddev must be >= 0, got ", stddev);
+GaussianNoise::GaussianNoise(GaussianNoiseOptions o, Generator* gen) : options_(o), gen_(gen) {
+  check(o.stddev >= 0.f, "GaussianNoise: stddev must be >= 0, got ", o.stddev);
 }
 
 Tensor GaussianNoise::forward(const Tensor& x) {
-  if (!is_training() || stddev == 0.f) return x;
-  return x + Tensor::normal(x.shape(), 0.f, stddev, gen_);
+  if (!is_training() || options_.stddev == 0.f) return x;
+  return x + Tensor::normal(x.shape(), 0.f, options_.stddev, gen_);
 }
 
 // --- BatchNorm1d ------------------------------------------------------------------------------
 
-BatchNorm1d::BatchNorm1d(int64_t n, BatchNormConfig c) : num_features(n), config(c) {
+BatchNorm1d::BatchNorm1d(int64_t n, BatchNormOptions o) : num_features_(n), options_(o) {
   check(n >= 1, "BatchNorm1d: num_features must be at least 1, got ", n);
-  check(c.momentum >= 0.f && c.momentum <= 1.f, "BatchNorm1d: momentum ", c.momentum, " is not in [0, 1]");
+  check(o.momentum >= 0.f && o.momentum <= 1.f, "BatchNorm1d: momentum ", o.momentum, " is not in [0, 1]");
   reset();
 }
 
 void BatchNorm1d::reset() {
-  if (config.affine) {
-    weight = register_parameter("weight", Tensor::ones({num_features}));
-    bias = register_parameter("bias", Tensor::zeros({num_features}));
+  const int64_t n = num_features_;
+  if (options_.affine) {
+    weight = register_parameter("weight", Tensor::ones({n}));
+    bias = register_parameter("bias", Tensor::zeros({n}));
   }
-  running_mean = register_buffer("running_mean", Tensor::zeros({num_features}));
-  running_var = register_buffer("running_var", Tensor::ones({num_features}));
+  running_mean = register_buffer("running_mean", Tensor::zeros({n}));
+  running_var = register_buffer("running_var", Tensor::ones({n}));
   num_batches_tracked = register_buffer("num_batches_tracked", Tensor::scalar(0.f), true);
 }
 
 Tensor BatchNorm1d::forward(const Tensor& x) {
-  check((x.dim() == 2 || x.dim() == 3) && x.size(1) == num_features, "BatchNorm1d(", num_features,
-        "): expected input [N, ", num_features, "] or [N, ", num_features, ", L], got ", x.shape());
+  const int64_t n = num_features_;
+  check((x.dim() == 2 || x.dim() == 3) && x.size(1) == n, "BatchNorm1d(", n, "): expected input [N, ", n,
+        "] or [N, ", n, ", L], got ", x.shape());
   if (is_training()) {
     int64_t per_channel = x.size(0) * (x.dim() == 3 ? x.size(2) : 1);
-    check(per_channel > 1, "BatchNorm1d(", num_features,
+    check(per_channel > 1, "BatchNorm1d(", n,
           "): expected more than 1 value per channel when training, got input ", x.shape(),
           " (use a batch size above 1 or call eval())");
   }
-  F::BatchNormOptions o;
-  o.momentum = config.momentum;
-  o.eps = config.eps;
-  o.unbiased_running_var = !config.keras;
-  o.cumulative = config.cumulative;
-  return F::batch_norm(x, running_mean, running_var, weight, bias, is_training(), o, num_batches_tracked);
+  return F::batch_norm(x, running_mean, running_var, weight, bias, is_training(), options_,
+                       num_batches_tracked);
 }
 
 std::string BatchNorm1d::extra_repr() const {
   std::ostringstream os;
-  os << num_features << ", eps=" << config.eps << ", momentum=" << config.momentum
-     << ", affine=" << (config.affine ? "true" : "false");
+  os << num_features_ << ", eps=" << options_.eps << ", momentum=" << options_.momentum
+     << ", affine=" << (options_.affine ? "true" : "false");
   return os.str();
 }
 
-std::string BatchNorm1d::kind() const { return config.keras ? "batch_normalization" : "batchnorm"; }
+// Keras's convention is the only one that feeds the biased variance to the moving average.
+std::string BatchNorm1d::kind() const {
+  return options_.unbiased_running_var ? "batchnorm" : "batch_normalization";
+}
 
-std::map<std::string, std::string> BatchNorm1d::options() const {
-  if (config.keras)
-    return {{"momentum", format_float(1.f - config.momentum)}, {"epsilon", format_float(config.eps)}};
-  return {{"momentum", format_float(config.momentum)},
-          {"eps", format_float(config.eps)},
-          {"affine", config.affine ? "true" : "false"}};
+std::map<std::string, std::string> BatchNorm1d::option_values() const {
+  if (!options_.unbiased_running_var)
+    return {{"momentum", format_float(1.f - options_.momentum)}, {"epsilon", format_float(options_.eps)}};
+  return {{"momentum", format_float(options_.momentum)},
+          {"eps", format_float(options_.eps)},
+          {"affine", options_.affine ? "true" : "false"}};
 }
 
 std::shared_ptr<BatchNorm1d> BatchNormalization(int64_t num_features, float momentum, float epsilon) {
-  BatchNormConfig c;
-  c.momentum = 1.f - momentum;
-  c.eps = epsilon;
-  c.keras = true;
-  return std::make_shared<BatchNorm1d>(num_features, c);
+  BatchNormOptions o;
+  o.momentum = 1.f - momentum;
+  o.eps = epsilon;
+  o.unbiased_running_var = false;
+  return std::make_shared<BatchNorm1d>(num_features, o);
 }
 
 // --- LayerNorm --------------------------------------------------------------------------------
 
-LayerNorm::LayerNorm(std::vector<int64_t> shape, float eps, bool affine)
-    : normalized_shape(std::move(shape)), eps(eps), elementwise_affine(affine) {
-  check(!normalized_shape.empty(), "LayerNorm: normalized_shape must not be empty");
+LayerNorm::LayerNorm(LayerNormOptions o) : options_(std::move(o)) {
+  check(!options_.normalized_shape.empty(), "LayerNorm: normalized_shape must not be empty");
   reset();
 }
 
 void LayerNorm::reset() {
-  if (elementwise_affine) {
-    weight = register_parameter("weight", Tensor::ones(Shape(normalized_shape)));
-    bias = register_parameter("bias", Tensor::zeros(Shape(normalized_shape)));
+  if (options_.elementwise_affine) {
+    const Shape shape(options_.normalized_shape);
+    weight = register_parameter("weight", Tensor::ones(shape));
+    bias = register_parameter("bias", Tensor::zeros(shape));
   }
 }
 
 Tensor LayerNorm::forward(const Tensor& x) {
-  const int64_t k = static_cast<int64_t>(normalized_shape.size());
+  const Shape shape(options_.normalized_shape);
+  const int64_t k = static_cast<int64_t>(options_.normalized_shape.size());
   bool ok = x.dim() >= k;
-  for (int64_t i = 0; ok && i < k; ++i) ok = x.size(x.dim() - k + i) == normalized_shape[i];
-  check(ok, "LayerNorm(", Shape(normalized_shape), "): input ", x.shape(), " does not end with ",
-        Shape(normalized_shape));
-  return F::layer_norm(x, k, weight, bias, eps);
+  for (int64_t i = 0; ok && i < k; ++i) ok = x.size(x.dim() - k + i) == options_.normalized_shape[i];
+  check(ok, "LayerNorm(", shape, "): input ", x.shape(), " does not end with ", shape);
+  return F::layer_norm(x, k, weight, bias, options_.eps);
 }
 
 // --- Sequential -------------------------------------------------------------------------------

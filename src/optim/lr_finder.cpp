@@ -21,7 +21,7 @@ LRFinderResult lr_find(Optimizer& opt, const std::function<Tensor()>& loss_of_ne
   const std::vector<Tensor> params = opt.all_params();
   std::vector<std::vector<float>> saved;
   for (const auto& p : params) saved.push_back(p.to_vector());
-  const StateDict saved_state = opt.state_dict();
+  const SavedState saved_state = opt.state_dict();
   auto restore = [&] {
     for (size_t i = 0; i < params.size(); ++i) {
       Tensor p = params[i];

@@ -9,25 +9,25 @@
 
 namespace neurona::optim {
 
-double StateDict::scalar(const std::string& name, const char* owner) const {
+double SavedState::scalar(const std::string& name, const char* owner) const {
   auto it = scalars.find(name);
   check(it != scalars.end(), owner, ": state dict has no scalar '", name, "'");
   return it->second;
 }
 
-const Tensor& StateDict::tensor(const std::string& name, const char* owner) const {
+const Tensor& SavedState::tensor(const std::string& name, const char* owner) const {
   auto it = tensors.find(name);
   check(it != tensors.end(), owner, ": state dict has no tensor '", name, "'");
   return it->second;
 }
 
 void Optimizer::add_group(std::vector<Tensor> params, bool frozen) {
-  check(!params.empty(), name(), ": parameter group ", groups_.size(), " is empty");
+  check(!params.empty(), type_name(), ": parameter group ", groups_.size(), " is empty");
   for (size_t i = 0; i < params.size(); ++i) {
-    check(params[i].defined(), name(), ": parameter ", i, " of group ", groups_.size(), " is undefined");
+    check(params[i].defined(), type_name(), ": parameter ", i, " of group ", groups_.size(), " is undefined");
     for (const auto& g : groups_)
       for (const auto& p : g.params)
-        check(!p.same(params[i]), name(), ": a parameter appears in more than one group");
+        check(!p.same(params[i]), type_name(), ": a parameter appears in more than one group");
   }
   Group g;
   g.state.resize(params.size());
@@ -47,7 +47,7 @@ void Optimizer::step() {
       TensorImpl* impl = p.impl();
       if (!impl->grad) continue;  // no gradient reached this parameter: leave it and its state
       const Tensor grad(impl->grad);
-      check(grad.numel() == p.numel(), name(), ": gradient of parameter ", pi, " in group ", gi,
+      check(grad.numel() == p.numel(), type_name(), ": gradient of parameter ", pi, " in group ", gi,
             " has shape ", grad.shape(), " but the parameter has ", p.shape());
       ParamState& s = group.state[pi];
       if (!s.initialized()) init_state(gi, s, p);
@@ -63,7 +63,8 @@ void Optimizer::zero_grad() {
 }
 
 const std::vector<Tensor>& Optimizer::params(size_t group) const {
-  check(group < groups_.size(), name(), ": no parameter group ", group, " (it has ", groups_.size(), ")");
+  check(group < groups_.size(), type_name(), ": no parameter group ", group, " (it has ", groups_.size(),
+        ")");
   return groups_[group].params;
 }
 
@@ -83,17 +84,17 @@ void Optimizer::set_frozen(size_t group, bool frozen) {
   groups_[group].frozen = frozen;
 }
 
-double Optimizer::get(size_t group, std::string_view hyper_name) const {
+double Optimizer::get(size_t group, std::string_view hparam_name) const {
   params(group);
-  double* v = const_cast<Optimizer*>(this)->hyper(group, hyper_name);
-  check(v != nullptr, name(), " has no hyper-parameter '", hyper_name, "'");
+  double* v = const_cast<Optimizer*>(this)->hparam(group, hparam_name);
+  check(v != nullptr, type_name(), " has no hyper-parameter '", hparam_name, "'");
   return *v;
 }
 
-void Optimizer::set(size_t group, std::string_view hyper_name, double value) {
+void Optimizer::set(size_t group, std::string_view hparam_name, double value) {
   params(group);
-  double* v = hyper(group, hyper_name);
-  check(v != nullptr, name(), " has no hyper-parameter '", hyper_name, "'");
+  double* v = hparam(group, hparam_name);
+  check(v != nullptr, type_name(), " has no hyper-parameter '", hparam_name, "'");
   double old = *v;
   *v = value;
   try {
@@ -120,7 +121,7 @@ void Optimizer::set_initial_lr(size_t group, double lr) {
 }
 
 const ParamState& Optimizer::state(size_t group, size_t index) const {
-  check(index < params(group).size(), name(), ": group ", group, " has no parameter ", index);
+  check(index < params(group).size(), type_name(), ": group ", group, " has no parameter ", index);
   return groups_[group].state[index];
 }
 
@@ -131,15 +132,15 @@ void Optimizer::init_state(size_t group, ParamState& s, const Tensor& param) con
 
 namespace {
 // Collects a group's hyper-parameters as scalars, or writes them back from a state dict.
-struct HyperExport : HyperVisitor {
+struct HparamExport : HparamVisitor {
   std::string prefix;
   std::map<std::string, double>* out;
   void operator()(const char* n, double& v) override { (*out)[prefix + n] = v; }
   void operator()(const char* n, bool& v) override { (*out)[prefix + n] = v ? 1.0 : 0.0; }
 };
-struct HyperImport : HyperVisitor {
+struct HparamImport : HparamVisitor {
   std::string prefix;
-  const StateDict* sd;
+  const SavedState* sd;
   const char* owner;
   std::set<std::string>* used;
   void operator()(const char* n, double& v) override { v = take(n); }
@@ -151,17 +152,17 @@ struct HyperImport : HyperVisitor {
 };
 }  // namespace
 
-StateDict Optimizer::state_dict() const {
-  StateDict sd;
+SavedState Optimizer::state_dict() const {
+  SavedState sd;
   auto* self = const_cast<Optimizer*>(this);
   size_t index = 0;
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     const Group& g = groups_[gi];
     std::string prefix = "param_groups." + std::to_string(gi) + ".";
-    HyperExport ex;
+    HparamExport ex;
     ex.prefix = prefix;
     ex.out = &sd.scalars;
-    self->visit_hypers(gi, ex);
+    self->visit_hparams(gi, ex);
     sd.scalars[prefix + "frozen"] = g.frozen ? 1.0 : 0.0;
     sd.scalars[prefix + "num_params"] = static_cast<double>(g.params.size());
     if (!std::isnan(g.initial_lr)) sd.scalars[prefix + "initial_lr"] = g.initial_lr;
@@ -181,8 +182,8 @@ StateDict Optimizer::state_dict() const {
   return sd;
 }
 
-void Optimizer::load_state_dict(const StateDict& sd) {
-  const char* owner = name();
+void Optimizer::load_state_dict(const SavedState& sd) {
+  const char* owner = type_name();
   const double count = sd.scalar("param_groups.count", owner);
   check(count == static_cast<double>(groups_.size()), owner, ": state dict has ", count,
         " parameter groups but the optimizer has ", groups_.size());
@@ -193,12 +194,12 @@ void Optimizer::load_state_dict(const StateDict& sd) {
   }
   // Hyper-parameters go first (they decide which buffers exist); on any error they are put back
   // and nothing else changes.
-  StateDict saved_hypers;
+  SavedState saved_hparams;
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    HyperExport ex;
+    HparamExport ex;
     ex.prefix = "param_groups." + std::to_string(gi) + ".";
-    ex.out = &saved_hypers.scalars;
-    visit_hypers(gi, ex);
+    ex.out = &saved_hparams.scalars;
+    visit_hparams(gi, ex);
   }
   std::set<std::string> used{"param_groups.count"};
   std::vector<Group> next = groups_;
@@ -206,12 +207,12 @@ void Optimizer::load_state_dict(const StateDict& sd) {
     size_t index = 0;
     for (size_t gi = 0; gi < groups_.size(); ++gi) {
       const std::string prefix = "param_groups." + std::to_string(gi) + ".";
-      HyperImport im;
+      HparamImport im;
       im.prefix = prefix;
       im.sd = &sd;
       im.owner = owner;
       im.used = &used;
-      visit_hypers(gi, im);
+      visit_hparams(gi, im);
       validate(gi);
 
       Group& g = next[gi];
@@ -248,13 +249,13 @@ void Optimizer::load_state_dict(const StateDict& sd) {
       check(used.count(k) > 0, owner, ": unexpected state dict tensor '", k, "'");
   } catch (...) {
     for (size_t gi = 0; gi < groups_.size(); ++gi) {
-      HyperImport im;
+      HparamImport im;
       im.prefix = "param_groups." + std::to_string(gi) + ".";
-      im.sd = &saved_hypers;
+      im.sd = &saved_hparams;
       im.owner = owner;
       std::set<std::string> ignore;
       im.used = &ignore;
-      visit_hypers(gi, im);
+      visit_hparams(gi, im);
     }
     throw;
   }

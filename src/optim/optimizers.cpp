@@ -28,7 +28,7 @@ inline float grad_at(const float* g, const float* w, int64_t i, float sign, floa
 
 // ---- SGD ------------------------------------------------------------------------------------
 
-const char* SGD::name() const { return "SGD"; }
+const char* SGD::type_name() const { return "SGD"; }
 void SGD::validate(size_t group) const {
   const auto& o = options_[group];
   check_min("SGD", "lr", o.lr, 0), check_min("SGD", "momentum", o.momentum, 0);
@@ -66,7 +66,7 @@ void SGD::update(size_t group, float* w, const float* g, int64_t n, ParamState& 
 
 // ---- Adagrad --------------------------------------------------------------------------------
 
-const char* Adagrad::name() const { return "Adagrad"; }
+const char* Adagrad::type_name() const { return "Adagrad"; }
 void Adagrad::validate(size_t group) const {
   const auto& o = options_[group];
   check_min("Adagrad", "lr", o.lr, 0), check_min("Adagrad", "lr_decay", o.lr_decay, 0);
@@ -94,7 +94,7 @@ void Adagrad::update(size_t group, float* w, const float* g, int64_t n, ParamSta
 
 // ---- RMSprop --------------------------------------------------------------------------------
 
-const char* RMSprop::name() const { return "RMSprop"; }
+const char* RMSprop::type_name() const { return "RMSprop"; }
 void RMSprop::validate(size_t group) const {
   const auto& o = options_[group];
   check_min("RMSprop", "lr", o.lr, 0), check_min("RMSprop", "alpha", o.alpha, 0);
@@ -143,7 +143,7 @@ void RMSprop::update(size_t group, float* w, const float* g, int64_t n, ParamSta
 
 // ---- Adadelta -------------------------------------------------------------------------------
 
-const char* Adadelta::name() const { return "Adadelta"; }
+const char* Adadelta::type_name() const { return "Adadelta"; }
 void Adadelta::validate(size_t group) const {
   const auto& o = options_[group];
   check_min("Adadelta", "lr", o.lr, 0), check_min("Adadelta", "eps", o.eps, 0);
@@ -232,7 +232,7 @@ std::vector<std::string> adam_buffers(bool amsgrad) {
 }
 }  // namespace
 
-const char* Adam::name() const { return "Adam"; }
+const char* Adam::type_name() const { return "Adam"; }
 void Adam::validate(size_t group) const { validate_adam("Adam", options_[group]); }
 std::vector<std::string> Adam::buffer_names(size_t group) const {
   return adam_buffers(options_[group].amsgrad);
@@ -246,7 +246,7 @@ void Adam::update(size_t group, float* w, const float* g, int64_t n, ParamState&
   adam_update(options_[group], w, g, n, s);
 }
 
-const char* AdamW::name() const { return "AdamW"; }
+const char* AdamW::type_name() const { return "AdamW"; }
 void AdamW::validate(size_t group) const { validate_adam("AdamW", options_[group]); }
 std::vector<std::string> AdamW::buffer_names(size_t group) const {
   return adam_buffers(options_[group].amsgrad);
@@ -262,7 +262,7 @@ void AdamW::update(size_t group, float* w, const float* g, int64_t n, ParamState
 
 // ---- NAdam (PyTorch 2.x rule: the next-step product is mu_product · mu_next) ------------------
 
-const char* NAdam::name() const { return "NAdam"; }
+const char* NAdam::type_name() const { return "NAdam"; }
 void NAdam::validate(size_t group) const {
   const auto& o = options_[group];
   check_min("NAdam", "lr", o.lr, 0), check_min("NAdam", "eps", o.eps, 0);
@@ -304,7 +304,7 @@ void NAdam::update(size_t group, float* w, const float* g, int64_t n, ParamState
 
 // ---- RAdam ----------------------------------------------------------------------------------
 
-const char* RAdam::name() const { return "RAdam"; }
+const char* RAdam::type_name() const { return "RAdam"; }
 void RAdam::validate(size_t group) const {
   const auto& o = options_[group];
   check_min("RAdam", "lr", o.lr, 0), check_min("RAdam", "eps", o.eps, 0);

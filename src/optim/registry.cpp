@@ -8,43 +8,10 @@
 #include <cstdlib>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/optim/optimizers.hpp"
 
 namespace neurona::optim {
-
-std::string default_text(double v) {
-  char buf[40];
-  if (v == std::floor(v) && std::abs(v) < 1e15) {  // 25, 10000: not 3e+01, 1e+04
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-    return buf;
-  }
-  int precision = 1;
-  for (; precision < 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  if (precision == 17) std::snprintf(buf, sizeof buf, "%.17g", v);
-  // A fraction no short decimal writes (LinearLR's 1/3) reads better as one; Options reads "1/3".
-  if (precision > 6) {
-    for (int d = 2; d <= 12; ++d) {
-      const double n = std::round(v * d);
-      if (std::abs(n) < 1000 && n / d == v)
-        return std::to_string(static_cast<int64_t>(n)) + "/" + std::to_string(d);
-    }
-  }
-  // "1e-08" -> "1e-8", "1e+20" -> "1e20".
-  std::string s = buf;
-  const size_t e = s.find('e');
-  if (e == std::string::npos) return s;
-  std::string mantissa = s.substr(0, e), exponent = s.substr(e + 1);
-  const bool negative = !exponent.empty() && exponent[0] == '-';
-  if (!exponent.empty() && (exponent[0] == '-' || exponent[0] == '+')) exponent.erase(0, 1);
-  exponent.erase(0, std::min(exponent.find_first_not_of('0'), exponent.size() - 1));
-  std::string out = mantissa;
-  out += negative ? "e-" : "e";
-  out += exponent;
-  return out;
-}
 
 namespace {
 
@@ -56,7 +23,7 @@ using T = OptionType;
 // default; beta1 and beta2 become PyTorch's one `betas` list.
 struct SpecCollector {
   std::vector<OptionSpec> specs;
-  void operator()(const char* name, double& v) { specs.push_back({name, T::Number, default_text(v)}); }
+  void operator()(const char* name, double& v) { specs.push_back({name, T::Number, format_default(v)}); }
   void operator()(const char* name, bool& v) { specs.push_back({name, T::Bool, v ? "true" : "false"}); }
   std::vector<OptionSpec> with_betas() const {
     std::vector<OptionSpec> out;
@@ -154,13 +121,13 @@ std::vector<ScheduleEntry> schedule_rows() {
   return {
       schedule_row(
           "step", {"steplr"}, "",
-          {{"step_size", T::Int, int_text(step.step_size)}, {"gamma", T::Number, default_text(step.gamma)}},
+          {{"step_size", T::Int, int_text(step.step_size)}, {"gamma", T::Number, format_default(step.gamma)}},
           "PyTorch's StepLR: lr · gamma^⌊epoch / step_size⌋",
           [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
             return make<StepLR>(opt, StepLROptions{o.integer("step_size"), o.number("gamma")});
           }),
       schedule_row("multistep", {"multisteplr", "multi_step"}, "",
-                   {{"milestones", T::List}, {"gamma", T::Number, default_text(multistep.gamma)}},
+                   {{"milestones", T::List}, {"gamma", T::Number, format_default(multistep.gamma)}},
                    "PyTorch's MultiStepLR: lr · gamma at each milestone",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
                      return make<MultiStepLR>(
@@ -173,7 +140,7 @@ std::vector<ScheduleEntry> schedule_rows() {
                      return make<ExponentialLR>(opt, o.number("gamma"));
                    }),
       schedule_row("cosine", {"cosineannealinglr", "cosine_annealing"}, "",
-                   {{"t_max", T::Int}, {"eta_min", T::Number, default_text(cosine.eta_min)}},
+                   {{"t_max", T::Int}, {"eta_min", T::Number, format_default(cosine.eta_min)}},
                    "PyTorch's CosineAnnealingLR; t_max defaults to the run's epochs",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext& ctx) {
                      return make<CosineAnnealingLR>(
@@ -183,7 +150,7 @@ std::vector<ScheduleEntry> schedule_rows() {
       schedule_row("cosine_warm_restarts", {"cosineannealingwarmrestarts", "sgdr"}, "",
                    {{"t_0", T::Int, int_text(sgdr.T_0)},
                     {"t_mult", T::Int, int_text(sgdr.T_mult)},
-                    {"eta_min", T::Number, default_text(sgdr.eta_min)}},
+                    {"eta_min", T::Number, format_default(sgdr.eta_min)}},
                    "PyTorch's CosineAnnealingWarmRestarts (SGDR)",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
                      return make<CosineAnnealingWarmRestarts>(
@@ -191,8 +158,8 @@ std::vector<ScheduleEntry> schedule_rows() {
                                                                  o.number("eta_min")});
                    }),
       schedule_row("linear", {"linearlr", "warmup"}, "",
-                   {{"start_factor", T::Number, default_text(linear.start_factor)},
-                    {"end_factor", T::Number, default_text(linear.end_factor)},
+                   {{"start_factor", T::Number, format_default(linear.start_factor)},
+                    {"end_factor", T::Number, format_default(linear.end_factor)},
                     {"total_iters", T::Int, int_text(linear.total_iters)}},
                    "PyTorch's LinearLR: a linear warmup of the factor",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
@@ -204,7 +171,7 @@ std::vector<ScheduleEntry> schedule_rows() {
                    }),
       schedule_row("polynomial", {"polynomiallr"}, "",
                    {{"total_iters", T::Int, int_text(poly.total_iters)},
-                    {"power", T::Number, default_text(poly.power)}},
+                    {"power", T::Number, format_default(poly.power)}},
                    "PyTorch's PolynomialLR: decays to 0 at total_iters",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
                      PolynomialLROptions po;
@@ -213,7 +180,7 @@ std::vector<ScheduleEntry> schedule_rows() {
                      return make<PolynomialLR>(opt, po);
                    }),
       schedule_row("constant", {"constantlr"}, "factor",
-                   {{"factor", T::Number, default_text(constant.factor)},
+                   {{"factor", T::Number, format_default(constant.factor)},
                     {"total_iters", T::Int, int_text(constant.total_iters)}},
                    "PyTorch's ConstantLR: lr · factor for the first total_iters epochs",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
@@ -234,13 +201,13 @@ std::vector<ScheduleEntry> schedule_rows() {
       schedule_row("onecycle", {"onecyclelr", "one_cycle"}, "",
                    {{"max_lr", T::Number},
                     {"total_steps", T::Int},
-                    {"pct_start", T::Number, default_text(one.pct_start)},
+                    {"pct_start", T::Number, format_default(one.pct_start)},
                     {"anneal_strategy", T::Text, one.anneal_strategy, {"cos", "linear"}},
                     {"cycle_momentum", T::Bool, one.cycle_momentum ? "true" : "false"},
-                    {"base_momentum", T::Number, default_text(one.base_momentum)},
-                    {"max_momentum", T::Number, default_text(one.max_momentum)},
-                    {"div_factor", T::Number, default_text(one.div_factor)},
-                    {"final_div_factor", T::Number, default_text(one.final_div_factor)},
+                    {"base_momentum", T::Number, format_default(one.base_momentum)},
+                    {"max_momentum", T::Number, format_default(one.max_momentum)},
+                    {"div_factor", T::Number, format_default(one.div_factor)},
+                    {"final_div_factor", T::Number, format_default(one.final_div_factor)},
                     {"three_phase", T::Bool, one.three_phase ? "true" : "false"}},
                    "PyTorch's OneCycleLR; max_lr defaults to the optimizer's lr, total_steps to epochs × "
                    "steps per epoch",
@@ -262,13 +229,13 @@ std::vector<ScheduleEntry> schedule_rows() {
                    }),
       schedule_row("reduce_on_plateau", {"reducelronplateau", "plateau"}, "",
                    {{"mode", T::Text, plateau.mode, {"min", "max"}},
-                    {"factor", T::Number, default_text(plateau.factor)},
+                    {"factor", T::Number, format_default(plateau.factor)},
                     {"patience", T::Int, int_text(plateau.patience)},
-                    {"threshold", T::Number, default_text(plateau.threshold)},
+                    {"threshold", T::Number, format_default(plateau.threshold)},
                     {"threshold_mode", T::Text, plateau.threshold_mode, {"rel", "abs"}},
                     {"cooldown", T::Int, int_text(plateau.cooldown)},
-                    {"min_lr", T::Number, default_text(plateau.min_lr)},
-                    {"eps", T::Number, default_text(plateau.eps)}},
+                    {"min_lr", T::Number, format_default(plateau.min_lr)},
+                    {"eps", T::Number, format_default(plateau.eps)}},
                    "PyTorch's ReduceLROnPlateau: lowers the lr when the monitored metric stalls",
                    [](const neurona::Options& o, Optimizer& opt, const ScheduleContext&) {
                      ReduceLROnPlateauOptions ro;

@@ -47,8 +47,8 @@ std::vector<double> LRScheduler::current_lrs() const {
   return lrs;
 }
 
-StateDict LRScheduler::state_dict() const {
-  StateDict sd;
+SavedState LRScheduler::state_dict() const {
+  SavedState sd;
   sd.scalars["last_epoch"] = double(last_epoch_);
   for (size_t g = 0; g < base_lrs_.size(); ++g) {
     sd.scalars["base_lrs." + std::to_string(g)] = base_lrs_[g];
@@ -57,15 +57,15 @@ StateDict LRScheduler::state_dict() const {
   return sd;
 }
 
-void LRScheduler::load_state_dict(const StateDict& sd) {
+void LRScheduler::load_state_dict(const SavedState& sd) {
   std::vector<double> base, last;
   for (size_t g = 0; g < base_lrs_.size(); ++g) {
-    base.push_back(sd.scalar("base_lrs." + std::to_string(g), name()));
-    last.push_back(sd.scalar("last_lrs." + std::to_string(g), name()));
+    base.push_back(sd.scalar("base_lrs." + std::to_string(g), type_name()));
+    last.push_back(sd.scalar("last_lrs." + std::to_string(g), type_name()));
   }
-  check(!sd.scalars.count("base_lrs." + std::to_string(base_lrs_.size())), name(),
+  check(!sd.scalars.count("base_lrs." + std::to_string(base_lrs_.size())), type_name(),
         ": state dict has more parameter groups than the optimizer (", base_lrs_.size(), ")");
-  last_epoch_ = int64_t(sd.scalar("last_epoch", name()));
+  last_epoch_ = int64_t(sd.scalar("last_epoch", type_name()));
   base_lrs_ = base;
   last_lrs_ = last;
 }
@@ -189,15 +189,15 @@ std::vector<double> CosineAnnealingWarmRestarts::compute_lr() {
   return lrs;
 }
 
-StateDict CosineAnnealingWarmRestarts::state_dict() const {
-  StateDict sd = LRScheduler::state_dict();
+SavedState CosineAnnealingWarmRestarts::state_dict() const {
+  SavedState sd = LRScheduler::state_dict();
   sd.scalars["T_cur"] = T_cur_;
   sd.scalars["T_i"] = double(T_i_);
   return sd;
 }
 
-void CosineAnnealingWarmRestarts::load_state_dict(const StateDict& sd) {
-  const double T_cur = sd.scalar("T_cur", name()), T_i = sd.scalar("T_i", name());
+void CosineAnnealingWarmRestarts::load_state_dict(const SavedState& sd) {
+  const double T_cur = sd.scalar("T_cur", type_name()), T_i = sd.scalar("T_i", type_name());
   LRScheduler::load_state_dict(sd);
   T_cur_ = T_cur;
   T_i_ = int64_t(T_i);
@@ -302,12 +302,12 @@ OneCycleLR::OneCycleLR(Optimizer& opt, OneCycleLROptions o) : LRScheduler(opt), 
     base_lrs_[g] = initial;
   }
   if (o_.cycle_momentum) {
-    if (opt.hyper(0, "beta1"))
+    if (opt.hparam(0, "beta1"))
       momentum_name_ = "beta1";
-    else if (opt.hyper(0, "momentum"))
+    else if (opt.hparam(0, "momentum"))
       momentum_name_ = "momentum";
     else
-      fail("OneCycleLR: cycle_momentum needs an optimizer with momentum or betas (", opt.name(),
+      fail("OneCycleLR: cycle_momentum needs an optimizer with momentum or betas (", opt.type_name(),
            " has neither); set cycle_momentum = false");
     for (size_t g = 0; g < opt.num_groups(); ++g) opt.set(g, momentum_name_, o_.max_momentum);
   }
@@ -415,17 +415,17 @@ void ReduceLROnPlateau::step(double metric) {
   last_lrs_ = current_lrs();
 }
 
-StateDict ReduceLROnPlateau::state_dict() const {
-  StateDict sd = LRScheduler::state_dict();
+SavedState ReduceLROnPlateau::state_dict() const {
+  SavedState sd = LRScheduler::state_dict();
   sd.scalars["best"] = best_;
   sd.scalars["num_bad_epochs"] = double(num_bad_);
   sd.scalars["cooldown_counter"] = double(cooldown_counter_);
   return sd;
 }
 
-void ReduceLROnPlateau::load_state_dict(const StateDict& sd) {
-  const double best = sd.scalar("best", name()), bad = sd.scalar("num_bad_epochs", name());
-  const double cool = sd.scalar("cooldown_counter", name());
+void ReduceLROnPlateau::load_state_dict(const SavedState& sd) {
+  const double best = sd.scalar("best", type_name()), bad = sd.scalar("num_bad_epochs", type_name());
+  const double cool = sd.scalar("cooldown_counter", type_name());
   LRScheduler::load_state_dict(sd);
   best_ = best;
   num_bad_ = int64_t(bad);
@@ -444,7 +444,7 @@ SequentialLR::SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRSchedul
         "SequentialLR: milestones must be increasing");
   for (size_t i = 0; i < schedulers_.size(); ++i) {
     check(schedulers_[i] != nullptr, "SequentialLR: scheduler ", i, " is null");
-    check(&schedulers_[i]->opt_ == &opt, "SequentialLR: scheduler ", i, " (", schedulers_[i]->name(),
+    check(&schedulers_[i]->opt_ == &opt, "SequentialLR: scheduler ", i, " (", schedulers_[i]->type_name(),
           ") belongs to another optimizer");
     check(dynamic_cast<ReduceLROnPlateau*>(schedulers_[i].get()) == nullptr,
           "SequentialLR: ReduceLROnPlateau cannot be sequenced");
@@ -474,8 +474,8 @@ void SequentialLR::step() {
   last_lrs_ = s.get_last_lr();
 }
 
-StateDict SequentialLR::state_dict() const {
-  StateDict sd = LRScheduler::state_dict();
+SavedState SequentialLR::state_dict() const {
+  SavedState sd = LRScheduler::state_dict();
   for (size_t i = 0; i < schedulers_.size(); ++i) {
     const std::string prefix = "schedulers." + std::to_string(i) + ".";
     for (const auto& [k, v] : schedulers_[i]->state_dict().scalars) sd.scalars[prefix + k] = v;
@@ -483,8 +483,8 @@ StateDict SequentialLR::state_dict() const {
   return sd;
 }
 
-void SequentialLR::load_state_dict(const StateDict& sd) {
-  std::vector<StateDict> subs(schedulers_.size());
+void SequentialLR::load_state_dict(const SavedState& sd) {
+  std::vector<SavedState> subs(schedulers_.size());
   for (const auto& [k, v] : sd.scalars) {
     if (k.rfind("schedulers.", 0) != 0) continue;
     const size_t dot = k.find('.', 11);

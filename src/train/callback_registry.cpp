@@ -81,7 +81,7 @@ std::vector<CallbackEntry> rows() {
             m.save_last = o.flag("save_last");
             m.every_n_epochs = o.integer("every_n_epochs");
             m.verbose = o.flag("verbose");
-            check(!m.dirpath.empty() || ctx.run_dir,
+            check(!m.dirpath.empty() || ctx.has_log_dir,
                   "model_checkpoint needs dirpath, or logging.dir for <run>/checkpoints");
             return std::make_shared<ModelCheckpoint>(m);
           }),

@@ -285,7 +285,7 @@ void ReduceLROnPlateau::save_state(CallbackState& s) const {
 
 void ReduceLROnPlateau::load_state(const CallbackState& s) {
   if (!schedule_) return;
-  optim::StateDict sd;
+  optim::SavedState sd;
   sd.scalars = s.numbers;
   schedule_->load_state_dict(sd);
 }
@@ -301,7 +301,7 @@ LearningRateMonitor::LearningRateMonitor(std::string logging_interval)
 Logs LearningRateMonitor::rates(Trainer& t) const {
   Logs out;
   auto& opt = t.optimizer();
-  const std::string base = std::string("lr-") + opt.name();
+  const std::string base = std::string("lr-") + opt.type_name();
   for (size_t g = 0; g < opt.num_groups(); ++g)
     out[g == 0 ? base : base + "/pg" + std::to_string(g)] = opt.lr(g);
   return out;

@@ -108,8 +108,8 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   for (const auto& nt : weights.tensors) sd.insert(nt.name, nt.tensor);
   module_->load_state_dict(sd, true);
 
-  optim::StateDict opt;
-  optim::StateDict sched;
+  optim::SavedState opt;
+  optim::SavedState sched;
   for (const auto& nt : state.tensors) {
     if (nt.name.rfind("optimizer/", 0) == 0) opt.tensors[nt.name.substr(10)] = nt.tensor;
     if (nt.name.rfind("scheduler/", 0) == 0) sched.tensors[nt.name.substr(10)] = nt.tensor;
@@ -118,7 +118,7 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   config_.optimizer->load_state_dict(opt);
   if (config_.scheduler) {
     check(meta.contains("scheduler"), "resume: ", state_path.string(),
-          " holds no schedule state, but the module configures ", config_.scheduler->name());
+          " holds no schedule state, but the module configures ", config_.scheduler->type_name());
     sched.scalars = meta.at("scheduler").get<std::map<std::string, double>>();
     config_.scheduler->load_state_dict(sched);
   }

@@ -19,7 +19,7 @@ class Model::Adapter : public LightningModule {
     for (const auto& [name, p] : net_->named_parameters(false)) params_.push_back({name, p});
     for (const auto& [name, b] : net_->named_buffers(false)) buffers_.push_back({name, b});
     loss_ = c_.loss_object ? c_.loss_object : make_loss(c_.loss);
-    loss_name_ = c_.loss_object ? c_.loss_object->name() : canonical_loss_name(c_.loss);
+    loss_name_ = c_.loss_object ? c_.loss_object->type_name() : canonical_loss_name(c_.loss);
     const LossTask task = loss_task(loss_name_);
     binary_logits_ = task.task == "binary" && task.logits;
     for (const auto& m : c_.metrics) {
@@ -124,9 +124,9 @@ void Model::compile(CompileOptions options) {
 
 void Model::compile(const std::string& optimizer, const std::string& loss,
                     const std::vector<std::string>& metrics,
-                    const std::map<std::string, double>& optimizer_hyper) {
+                    const std::map<std::string, double>& optimizer_hparams) {
   CompileOptions c;
-  c.optimizer = optimizer_factory(optimizer, optimizer_hyper);
+  c.optimizer = optimizer_factory(optimizer, optimizer_hparams);
   c.loss = loss;
   c.metrics = metrics;
   compile(std::move(c));

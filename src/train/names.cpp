@@ -56,13 +56,13 @@ std::shared_ptr<nn::metrics::Metric> make_metric(const std::string& name, const 
 
 std::vector<std::string> optimizer_names() { return optim::optimizers().names(); }
 
-// The optimizer with its defaults from optim::optimizers(), then `hyper` set by name (beta1,
+// The optimizer with its defaults from optim::optimizers(), then `hparams` set by name (beta1,
 // beta2, …; Optimizer::set checks each).
-OptimizerFactory optimizer_factory(const std::string& name, const std::map<std::string, double>& hyper) {
+OptimizerFactory optimizer_factory(const std::string& name, const std::map<std::string, double>& hparams) {
   const optim::OptimizerEntry* entry = &optim::optimizers().get(name);
-  return [entry, hyper](std::vector<Tensor> params) {
+  return [entry, hparams](std::vector<Tensor> params) {
     std::shared_ptr<optim::Optimizer> opt = entry->make(entry->options_from({}), std::move(params));
-    for (const auto& [key, value] : hyper) opt->set(0, key, value);
+    for (const auto& [key, value] : hparams) opt->set(0, key, value);
     return opt;
   };
 }

@@ -134,7 +134,7 @@ std::filesystem::path Trainer::checkpoint_dir() const {
   return log_dir_.empty() ? std::filesystem::path("checkpoints") : log_dir_ / "checkpoints";
 }
 
-void Trainer::setup_run_dir() {
+void Trainer::setup_log_dir() {
   log_dir_.clear();
   // A logger created with its own run directory decides the trainer's, as in Lightning.
   for (const auto& lg : options_.loggers)
@@ -224,7 +224,7 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   stop_reason_.clear();
   metrics_.clear();
   accum_.clear();
-  setup_run_dir();
+  setup_log_dir();
 
   train_batches_ = train.num_batches();
   if (options_.limit_train_batches >= 0)

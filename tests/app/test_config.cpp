@@ -64,7 +64,7 @@ TEST(Config, BuildsTheObjectsItDescribes) {
   EXPECT_EQ(sd.keys(),
             (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias",
                                       "2.running_mean", "2.running_var", "2.num_batches_tracked"}));
-  EXPECT_EQ(net->at<nn::BatchNorm1d>(2)->config.momentum, 0.2f);
+  EXPECT_EQ(net->at<nn::BatchNorm1d>(2)->options().momentum, 0.2f);
   train::Model model(net);
   model.compile(app::compile_options(c));
   train::FitOptions f = app::fit_options(c, d, *net);
@@ -133,7 +133,7 @@ TEST(Config, SequentialScheduleParsesAndBuilds) {
 
   optim::SGD opt({Tensor::zeros(Shape({1})).requires_grad_()}, optim::SGDOptions{.lr = 0.1});
   const auto sched = app::compile_options(c).schedule(opt, 1);
-  EXPECT_STREQ(sched->name(), "SequentialLR");
+  EXPECT_STREQ(sched->type_name(), "SequentialLR");
   const std::vector<double> torch = {
       0.010000000000000002, 0.028000000000000004, 0.046000000000000006, 0.064, 0.082, 0.1,
       0.0993844170297569,   0.09755282581475769,  0.0945503262094184};
@@ -226,7 +226,7 @@ TEST(Config, LossWeightsParseAndReachTheLoss) {
   const auto bce_loss = app::compile_options(bce).loss_object;
   ASSERT_TRUE(bce_loss);
   EXPECT_NEAR((*bce_loss)(z, t).item(), 25.4883530177, 1e-4);
-  EXPECT_EQ(bce_loss->name(), "bce_with_logits");  // metrics still see sigmoid(logits)
+  EXPECT_EQ(bce_loss->type_name(), "bce_with_logits");  // metrics still see sigmoid(logits)
   // A list: one value per output column.
   const app::Config cols =
       app::parse_config(kTiny, "t", {"compile.loss={bce_with_logits: {pos_weight: [2, 0.5]}}"});
@@ -398,7 +398,7 @@ TEST(Config, ConfusionMatrixCountsPredictsClasses) {
   for (const std::string loss : {"cross_entropy", "{cross_entropy: {weight: [1, 2, 0.5]}}"}) {
     const app::Config soft = app::parse_config(
         kTiny, "t", {"model.layers[3]={dense: 3, activation: softmax}", "compile.loss=" + loss});
-    const auto name = app::compile_options(soft).loss_object->name();
+    const auto name = app::compile_options(soft).loss_object->type_name();
     EXPECT_EQ(name, "cross_entropy_on_probabilities") << loss;
     EXPECT_EQ(train::loss_task(name).task, "multiclass");
     EXPECT_FALSE(train::loss_task(name).logits);

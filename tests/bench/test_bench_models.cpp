@@ -41,7 +41,7 @@ Losses run(const std::string& name) {
   manual_seed(0);
   bench::Workload w = bench::make_model(name);
   for (size_t i = 0; i < w.model->size(); ++i)
-    if (auto d = std::dynamic_pointer_cast<nn::Dropout>((*w.model)[i])) d->p = 0.f;
+    if (auto d = std::dynamic_pointer_cast<nn::Dropout>((*w.model)[i])) d->options().p = 0.f;
   fill(*w.model);
   auto opt = bench::make_optimizer(w);
   const int64_t rows = name == "W4" ? 10 : 16, cols = w.widths.front();

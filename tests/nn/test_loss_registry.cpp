@@ -124,7 +124,7 @@ TEST(LossRegistry, FactoriesBuildTheLossWithItsOptions) {
 
   // Every row builds a loss that train::make_loss gives by the same name.
   for (const auto& e : nn::losses().entries())
-    EXPECT_EQ(e.make(e.options_from({}))->name(), train::make_loss(e.name)->name()) << e.name;
+    EXPECT_EQ(e.make(e.options_from({}))->type_name(), train::make_loss(e.name)->type_name()) << e.name;
 }
 
 // What each loss trains for, by its names and by the name() of the loss it builds.
@@ -145,7 +145,7 @@ TEST(LossRegistry, EachLossSaysWhatItTrainsFor) {
     ASSERT_TRUE(tasks.count(e.name));
     EXPECT_EQ(e.task, tasks.at(e.name).first);
     EXPECT_EQ(e.logits, tasks.at(e.name).second);
-    const std::string built = e.make(e.options_from({}))->name();  // "MSELoss", "CrossEntropyLoss", …
+    const std::string built = e.make(e.options_from({}))->type_name();  // "MSELoss", "CrossEntropyLoss", …
     EXPECT_EQ(train::loss_task(built).task, e.task) << built;
     EXPECT_EQ(train::loss_task(built).logits, e.logits) << built;
     for (const auto& a : e.aliases) EXPECT_EQ(train::loss_task(a).task, e.task) << a;

@@ -76,7 +76,7 @@ TEST(Module, SequentialNamesIndexAndStr) {
   seq.add(std::make_shared<nn::Linear>(4, 2));
   EXPECT_EQ(seq.size(), 3u);
   EXPECT_EQ(seq.state_dict().keys(), (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"}));
-  EXPECT_EQ(seq.at<nn::Linear>(2)->out_features, 2);
+  EXPECT_EQ(seq.at<nn::Linear>(2)->options().out_features, 2);
   EXPECT_ERROR_CONTAINS(seq.at<nn::Linear>(1), "layer 1 is a ReLU");
   EXPECT_ERROR_CONTAINS(seq[7], "index 7 is out of range for 3 layers");
   EXPECT_NE(seq.str().find("(2): Linear(in_features=4, out_features=2, bias=true)"), std::string::npos)

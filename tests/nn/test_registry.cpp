@@ -31,8 +31,8 @@ TEST(LayerRegistry, OptionsNotWrittenTakeTheirDefaults) {
   EXPECT_TRUE(o.flag("affine"));
   auto m = std::dynamic_pointer_cast<nn::BatchNorm1d>(bn.make(o, nn::LayerInput{{6}}));
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->num_features, 6);
-  EXPECT_FLOAT_EQ(m->config.eps, 0.001f);
+  EXPECT_EQ(m->num_features(), 6);
+  EXPECT_FLOAT_EQ(m->options().eps, 0.001f);
   // A required option without a value is an error naming the layer and the key.
   const auto& dense = nn::layers().get("dense");
   EXPECT_THROW(
@@ -76,12 +76,12 @@ TEST(LayerRegistry, EveryLayerNamesItsRowAndOptionsThatRebuildIt) {
     auto m = e.make(e.options_from(values), in);
     EXPECT_EQ(m->kind(), e.name == "activation" ? "softplus" : e.name);
     if (e.name != "activation") {
-      for (const auto& [key, value] : values) EXPECT_EQ(m->options().at(key), value) << key;
+      for (const auto& [key, value] : values) EXPECT_EQ(m->option_values().at(key), value) << key;
     }
     const auto& again = nn::layers().get(m->kind());
-    auto rebuilt = again.make(again.options_from(m->options()), in);
+    auto rebuilt = again.make(again.options_from(m->option_values()), in);
     EXPECT_EQ(rebuilt->kind(), m->kind());
-    EXPECT_EQ(rebuilt->options(), m->options());
+    EXPECT_EQ(rebuilt->option_values(), m->option_values());
     EXPECT_EQ(rebuilt->state_dict().keys(), m->state_dict().keys());
   }
   // The walk over a model: every module with its path and kind ("" for the container).
@@ -89,8 +89,8 @@ TEST(LayerRegistry, EveryLayerNamesItsRowAndOptionsThatRebuildIt) {
   std::vector<std::string> walked;
   for (const auto& [path, m] : net.named_modules()) walked.push_back(path + ":" + m->kind());
   EXPECT_EQ(walked, (std::vector<std::string>{":", "0:dense", "1:dropout", "2:dense"}));
-  EXPECT_EQ(net[1]->options().at("p"), "0.25");
-  EXPECT_EQ(net[0]->options().at("activation"), "relu");
+  EXPECT_EQ(net[1]->option_values().at("p"), "0.25");
+  EXPECT_EQ(net[0]->option_values().at("activation"), "relu");
 }
 
 // Keras's Dense(units, activation="gelu") in C++ as in a config: one layer, gelu(x·Wᵀ + b).

@@ -251,7 +251,7 @@ TEST(Optimizer, StateDictResumesExactly) {
     first.loss().backward();
     b.step();
   }
-  StateDict sd = b.state_dict();
+  SavedState sd = b.state_dict();
   EXPECT_EQ(sd.scalars.at("state.0.step"), 10.0);
   EXPECT_EQ(sd.tensors.at("state.2.exp_avg").shape(), Shape({kFixH, kFixO}));
   EXPECT_TRUE(sd.tensors.count("state.3.max_exp_avg_sq"));
@@ -281,22 +281,22 @@ TEST(Optimizer, LoadStateDictValidates) {
   Adam a({p});
   p.set_grad(Tensor::from({1.f, 1.f}));
   a.step();
-  StateDict sd = a.state_dict();
+  SavedState sd = a.state_dict();
 
   Tensor q = Tensor::from({1.f, 2.f, 3.f}).requires_grad_();
   Adam wrong_shape({q});
   EXPECT_ERROR_CONTAINS(wrong_shape.load_state_dict(sd), "state 'state.0.exp_avg' has shape");
 
-  StateDict missing = sd;
+  SavedState missing = sd;
   missing.tensors.erase("state.0.exp_avg_sq");
   Adam b({p});
   EXPECT_ERROR_CONTAINS(b.load_state_dict(missing), "Adam: state dict has no tensor 'state.0.exp_avg_sq'");
 
-  StateDict extra = sd;
+  SavedState extra = sd;
   extra.scalars["param_groups.0.momentum"] = 0.9;
   EXPECT_ERROR_CONTAINS(b.load_state_dict(extra), "unexpected state dict scalar 'param_groups.0.momentum'");
 
-  StateDict bad_lr = sd;
+  SavedState bad_lr = sd;
   bad_lr.scalars["param_groups.0.lr"] = -1;
   EXPECT_ERROR_CONTAINS(b.load_state_dict(bad_lr), "Adam: invalid lr -1");
   EXPECT_DOUBLE_EQ(b.lr(), 1e-3);  // untouched after a failed load

@@ -216,18 +216,18 @@ TEST(ScheduleRegistry, DefaultsArePyTorchs) {
 }
 
 TEST(OptimizerRegistry, DefaultTextIsShortAndReadsBack) {
-  EXPECT_EQ(optim::default_text(0.001), "0.001");
-  EXPECT_EQ(optim::default_text(1e-8), "1e-8");
-  EXPECT_EQ(optim::default_text(1e-10), "1e-10");
-  EXPECT_EQ(optim::default_text(0.0001), "0.0001");
-  EXPECT_EQ(optim::default_text(0.004), "0.004");
-  EXPECT_EQ(optim::default_text(1.0 / 3.0), "1/3");
-  EXPECT_EQ(optim::default_text(10000), "10000");
-  EXPECT_EQ(optim::default_text(25), "25");
-  EXPECT_EQ(optim::default_text(0), "0");
-  EXPECT_EQ(optim::default_text(0.999), "0.999");
-  EXPECT_EQ(optim::default_text(1e20), "1e20");
-  EXPECT_EQ(optim::default_text(1e-20), "1e-20");
+  EXPECT_EQ(format_default(0.001), "0.001");
+  EXPECT_EQ(format_default(1e-8), "1e-8");
+  EXPECT_EQ(format_default(1e-10), "1e-10");
+  EXPECT_EQ(format_default(0.0001), "0.0001");
+  EXPECT_EQ(format_default(0.004), "0.004");
+  EXPECT_EQ(format_default(1.0 / 3.0), "1/3");
+  EXPECT_EQ(format_default(10000), "10000");
+  EXPECT_EQ(format_default(25), "25");
+  EXPECT_EQ(format_default(0), "0");
+  EXPECT_EQ(format_default(0.999), "0.999");
+  EXPECT_EQ(format_default(1e20), "1e20");
+  EXPECT_EQ(format_default(1e-20), "1e-20");
 }
 
 TEST(OptimizerRegistry, FactoriesBuildTheClassWithTheWrittenOptions) {
@@ -257,7 +257,7 @@ TEST(OptimizerRegistry, FactoriesBuildTheClassWithTheWrittenOptions) {
       {"adam", "Adam"}, {"adamw", "AdamW"},     {"nadam", "NAdam"},     {"radam", "RAdam"}};
   for (const auto& e : optim::optimizers().entries()) {
     auto o = e.make(e.options_from({}), one_param());
-    EXPECT_EQ(std::string(o->name()), classes.at(e.name));
+    EXPECT_EQ(std::string(o->type_name()), classes.at(e.name));
     EXPECT_EQ(o->lr(0), e.options_from({}).number("lr")) << e.name;
   }
 
@@ -346,7 +346,7 @@ TEST(ScheduleRegistry, FactoriesBuildTheClassWithTheWrittenOptionsAndTheRun) {
       values["milestones"] = "2";
     }
     auto s = e.make(e.options_from(values), o, c);
-    EXPECT_EQ(std::string(s->name()), classes.at(e.name));
+    EXPECT_EQ(std::string(s->type_name()), classes.at(e.name));
   }
 }
 

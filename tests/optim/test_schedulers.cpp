@@ -250,8 +250,8 @@ TEST(Schedules, StateDictResumes) {
       *opt, CosineAnnealingWarmRestartsOptions{.T_0 = 3, .T_mult = 2});
   SequentialLR s(*opt, {a, b}, {4});
   for (int i = 0; i < 9; ++i) s.step();
-  StateDict sd = s.state_dict();
-  StateDict osd = opt->state_dict();
+  SavedState sd = s.state_dict();
+  SavedState osd = opt->state_dict();
   const auto expected = sequence(s, 10);
 
   auto opt2 = sgd();

@@ -24,9 +24,9 @@ train::CallbackContext quiet() {
   c.verbose = false;
   return c;
 }
-train::CallbackContext with_run_dir() {
+train::CallbackContext with_log_dir() {
   train::CallbackContext c;
-  c.run_dir = true;
+  c.has_log_dir = true;
   return c;
 }
 
@@ -127,7 +127,7 @@ TEST(CallbackRegistry, FactoriesBuildTheCallbackWithItsOptions) {
   EXPECT_TRUE(es->options().verbose);
 
   EXPECT_TRUE(
-      std::dynamic_pointer_cast<train::ModelCheckpoint>(make("model_checkpoint", {}, with_run_dir())));
+      std::dynamic_pointer_cast<train::ModelCheckpoint>(make("model_checkpoint", {}, with_log_dir())));
   EXPECT_TRUE(std::dynamic_pointer_cast<train::ModelCheckpoint>(
       make("model_checkpoint", {{"dirpath", "/tmp/ckpt"}})));
   EXPECT_ERROR_CONTAINS(make("model_checkpoint"),

@@ -259,7 +259,7 @@ TEST(Trainer, GradientAccumulationMatchesOneLargeBatch) {
   auto data = regression_data(16, 9);
   auto one_step = [&](int64_t batch, int64_t accumulate) {
     auto net = small_net(3);
-    net->at<nn::Dropout>(2)->p = 0.f;
+    net->at<nn::Dropout>(2)->options().p = 0.f;
     Model model(net);
     model.compile("sgd", "mse", {}, {{"lr", 0.1}});
     FitOptions fo;

@@ -156,7 +156,7 @@ struct TrainRequest {
 struct TrainResult {
   train::History history;
   train::Logs test;                    // loss and metrics on the test split, when there is one
-  std::filesystem::path run_dir;       // empty without `logging:`
+  std::filesystem::path log_dir;       // empty without `logging:`
   std::vector<double> restart_scores;  // one per restart (random restarts only)
   int best_restart = -1;
   // Whose weights `net` holds (and the files saved from it): the best epoch, when

@@ -9,6 +9,9 @@ namespace neurona {
 std::string format_number(double v);
 // The same for a float32 value: "0.1" for 0.1f (not the double 0.10000000149011612).
 std::string format_float(float v);
+// A default as users write it in a config and docs show it: "25", "0.001", "1e-8", "1/3" (a
+// fraction no short decimal writes). Registries give their options' defaults with it.
+std::string format_default(double v);
 // printf's %.<significant>g ("0.123457" for 6): tables and messages meant for reading.
 std::string format_number(double v, int significant);
 

@@ -42,12 +42,12 @@ class Logger {
   virtual std::filesystem::path log_dir() const { return {}; }
 };
 
-// Event files in `logdir` (one run directory). finalize writes the HParams session with the
+// Event files in `log_dir` (one run directory). finalize writes the HParams session with the
 // hyper-parameters and the last value of every metric.
 class TensorBoardLogger : public Logger {
  public:
-  explicit TensorBoardLogger(const std::filesystem::path& logdir, double flush_secs = 2.0);
-  std::filesystem::path log_dir() const override { return logdir_; }
+  explicit TensorBoardLogger(const std::filesystem::path& log_dir, double flush_secs = 2.0);
+  std::filesystem::path log_dir() const override { return log_dir_; }
   void log_metrics(const Metrics& metrics, int64_t step) override;
   void log_hyperparams(const HParams& params) override;
   void log_histogram(const std::string& tag, const Tensor& values, int64_t step) override;
@@ -56,7 +56,7 @@ class TensorBoardLogger : public Logger {
   SummaryWriter& writer() { return writer_; }
 
  private:
-  std::filesystem::path logdir_;
+  std::filesystem::path log_dir_;
   SummaryWriter writer_;
   HParams hparams_;
   Metrics last_;

@@ -14,10 +14,10 @@ namespace neurona::io {
 
 class SummaryWriter {
  public:
-  // Creates `logdir` and `events.out.tfevents.<seconds>.<host>.<pid>.<counter>` in it, whose first
+  // Creates `log_dir` and `events.out.tfevents.<seconds>.<host>.<pid>.<counter>` in it, whose first
   // record holds file_version "brain.Event:2". Pending records are written to the file at least
   // every `flush_secs` seconds by a background thread, on flush() and on destruction.
-  explicit SummaryWriter(const std::filesystem::path& logdir, double flush_secs = 2.0);
+  explicit SummaryWriter(const std::filesystem::path& log_dir, double flush_secs = 2.0);
   ~SummaryWriter();
   SummaryWriter(const SummaryWriter&) = delete;
   SummaryWriter& operator=(const SummaryWriter&) = delete;

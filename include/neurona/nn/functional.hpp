@@ -19,6 +19,17 @@ const char* activation_name(Activation a);
 enum class Reduction { Mean, Sum, None };
 Reduction reduction_from_name(const std::string& name);  // "mean", "sum", "none"
 
+// The options of batch normalisation, for F::batch_norm and the BatchNorm layers (nn::BatchNormOptions).
+// PyTorch's defaults; Keras's BatchNormalization is unbiased_running_var = false with its own momentum and
+// epsilon (nn::BatchNormalization).
+struct BatchNormOptions {
+  float momentum = 0.1f;  // PyTorch meaning: weight of the new batch statistic
+  float eps = 1e-5f;
+  bool affine = true;                // learnable weight (γ) and bias (β); the layers read it
+  bool unbiased_running_var = true;  // PyTorch true; Keras feeds the biased variance
+  bool cumulative = false;           // momentum=None in PyTorch: weight 1/num_batches_tracked
+};
+
 namespace functional {
 
 // --- linear (linear.cpp) -------------------------------------------------------------------------
@@ -47,12 +58,6 @@ Tensor activation(const Tensor& x, Activation a);
 // Zeroes each element with probability p and scales survivors by 1/(1-p); identity unless training.
 Tensor dropout(const Tensor& x, float p = 0.5f, bool training = true, Generator* gen = nullptr);
 
-struct BatchNormOptions {
-  float momentum = 0.1f;  // PyTorch meaning: weight of the new batch statistic
-  float eps = 1e-5f;
-  bool unbiased_running_var = true;  // PyTorch true; Keras feeds the biased variance
-  bool cumulative = false;           // momentum=None in PyTorch: weight 1/num_batches_tracked
-};
 // x [N, C] or [N, C, L]; statistics per channel C. In training, normalises with batch statistics
 // and (when running_mean is defined) updates running_mean/var and num_batches_tracked in place.
 // Otherwise normalises with the running statistics.

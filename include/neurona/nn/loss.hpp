@@ -14,7 +14,7 @@ class Loss {
   virtual ~Loss() = default;
   virtual Tensor forward(const Tensor& input, const Tensor& target) const = 0;
   Tensor operator()(const Tensor& input, const Tensor& target) const { return forward(input, target); }
-  virtual std::string name() const = 0;
+  virtual std::string type_name() const = 0;
   Reduction reduction;
 };
 
@@ -22,13 +22,13 @@ class MSELoss : public Loss {
  public:
   using Loss::Loss;
   Tensor forward(const Tensor& x, const Tensor& y) const override { return F::mse_loss(x, y, reduction); }
-  std::string name() const override { return "MSELoss"; }
+  std::string type_name() const override { return "MSELoss"; }
 };
 class L1Loss : public Loss {
  public:
   using Loss::Loss;
   Tensor forward(const Tensor& x, const Tensor& y) const override { return F::l1_loss(x, y, reduction); }
-  std::string name() const override { return "L1Loss"; }
+  std::string type_name() const override { return "L1Loss"; }
 };
 class HuberLoss : public Loss {
  public:
@@ -36,7 +36,7 @@ class HuberLoss : public Loss {
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     return F::huber_loss(x, y, reduction, delta);
   }
-  std::string name() const override { return "HuberLoss"; }
+  std::string type_name() const override { return "HuberLoss"; }
   float delta;
 };
 class SmoothL1Loss : public Loss {
@@ -45,7 +45,7 @@ class SmoothL1Loss : public Loss {
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     return F::smooth_l1_loss(x, y, reduction, beta);
   }
-  std::string name() const override { return "SmoothL1Loss"; }
+  std::string type_name() const override { return "SmoothL1Loss"; }
   float beta;
 };
 class BCELoss : public Loss {
@@ -54,7 +54,7 @@ class BCELoss : public Loss {
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     return F::binary_cross_entropy(x, y, reduction, weight);
   }
-  std::string name() const override { return "BCELoss"; }
+  std::string type_name() const override { return "BCELoss"; }
   Tensor weight;
 };
 class BCEWithLogitsLoss : public Loss {
@@ -64,7 +64,7 @@ class BCEWithLogitsLoss : public Loss {
   Tensor forward(const Tensor& x, const Tensor& y) const override {
     return F::binary_cross_entropy_with_logits(x, y, reduction, weight, pos_weight);
   }
-  std::string name() const override { return "BCEWithLogitsLoss"; }
+  std::string type_name() const override { return "BCEWithLogitsLoss"; }
   Tensor weight, pos_weight;
 };
 class CrossEntropyLoss : public Loss {
@@ -75,7 +75,7 @@ class CrossEntropyLoss : public Loss {
     o.reduction = reduction;
     return F::cross_entropy(x, y, o);
   }
-  std::string name() const override { return "CrossEntropyLoss"; }
+  std::string type_name() const override { return "CrossEntropyLoss"; }
   F::CrossEntropyOptions options;
 };
 class NLLLoss : public Loss {
@@ -86,7 +86,7 @@ class NLLLoss : public Loss {
     o.reduction = reduction;
     return F::nll_loss(x, y, o);
   }
-  std::string name() const override { return "NLLLoss"; }
+  std::string type_name() const override { return "NLLLoss"; }
   F::CrossEntropyOptions options;
 };
 
@@ -99,7 +99,7 @@ class ProbabilityCrossEntropyLoss : public Loss {
   Tensor forward(const Tensor& p, const Tensor& y) const override {
     return F::nll_loss(log(clamp(p, 1e-7f, 1.f)), y, {.weight = weight, .reduction = reduction});
   }
-  std::string name() const override { return "cross_entropy_on_probabilities"; }
+  std::string type_name() const override { return "cross_entropy_on_probabilities"; }
   Tensor weight;
 };
 

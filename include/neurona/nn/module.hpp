@@ -51,11 +51,12 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // The row of nn::layers() that builds this module ("dense", "batchnorm", "relu", …; "" for
   // containers and user modules) and its options in that row's words, so that
-  // nn::layers().get(kind()) with options() builds the same layer again. With named_modules()
+  // nn::layers().get(kind()) with option_values() builds the same layer again (the layers'
+  // options() return their typed options struct). With named_modules()
   // and named_parameters(false) / named_buffers(false) this is the whole tree for export (ONNX),
   // summaries and freezing, with nothing hidden in lambdas.
   virtual std::string kind() const { return ""; }
-  virtual std::map<std::string, std::string> options() const { return {}; }
+  virtual std::map<std::string, std::string> option_values() const { return {}; }
 
   // --- registration (call from the constructor) -----------------------------------------------
   // Stores `value` as a leaf requiring a gradient and returns the stored handle.

@@ -13,7 +13,7 @@
 namespace neurona::optim {
 
 // Named tensors and scalars: the checkpoint form of optimizer and schedule state.
-struct StateDict {
+struct SavedState {
   std::map<std::string, Tensor> tensors;
   std::map<std::string, double> scalars;
 
@@ -31,8 +31,8 @@ struct ParamState {
 };
 
 // Receives every hyper-parameter of a group by name; options structs call it from visit().
-struct HyperVisitor {
-  virtual ~HyperVisitor() = default;
+struct HparamVisitor {
+  virtual ~HparamVisitor() = default;
   virtual void operator()(const char* name, double& value) = 0;
   virtual void operator()(const char* name, bool& value) = 0;
 };
@@ -40,7 +40,7 @@ struct HyperVisitor {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  virtual const char* name() const = 0;
+  virtual const char* type_name() const = 0;
 
   // Applies one update to every parameter of every non-frozen group that has a gradient.
   void step();
@@ -57,7 +57,7 @@ class Optimizer {
   void set_lr(double lr);  // every group
   // A named hyper-parameter of a group ("lr", "momentum", "beta1", "weight_decay", …), or
   // nullptr when this optimizer has none of that name.
-  virtual double* hyper(size_t group, std::string_view name) = 0;
+  virtual double* hparam(size_t group, std::string_view name) = 0;
   double get(size_t group, std::string_view name) const;
   void set(size_t group, std::string_view name, double value);
 
@@ -67,8 +67,8 @@ class Optimizer {
 
   // Names: "param_groups.<g>.<hyper>" (scalars), "state.<i>.step", "state.<i>.<buffer>" with i
   // the parameter's index counted across groups, as in PyTorch's optimizer state_dict.
-  StateDict state_dict() const;               // buffers are copies
-  void load_state_dict(const StateDict& sd);  // validates names, counts and shapes
+  SavedState state_dict() const;               // buffers are copies
+  void load_state_dict(const SavedState& sd);  // validates names, counts and shapes
 
   const ParamState& state(size_t group, size_t index) const;
 
@@ -87,7 +87,7 @@ class Optimizer {
   virtual void init_state(size_t group, ParamState& s, const Tensor& param) const;
   // Updates n floats of one parameter in place given its gradient; s.step is already incremented.
   virtual void update(size_t group, float* w, const float* g, int64_t n, ParamState& s) = 0;
-  virtual void visit_hypers(size_t group, HyperVisitor& v) = 0;
+  virtual void visit_hparams(size_t group, HparamVisitor& v) = 0;
 
   std::vector<Group> groups_;
 };
@@ -107,8 +107,8 @@ class OptimizerWith : public Optimizer {
   Options& options(size_t group) { return options_.at(group); }
   const Options& options(size_t group) const { return options_.at(group); }
 
-  double* hyper(size_t group, std::string_view name) override {
-    struct Find : HyperVisitor {
+  double* hparam(size_t group, std::string_view name) override {
+    struct Find : HparamVisitor {
       std::string_view name;
       double* found = nullptr;
       void operator()(const char* n, double& v) override {
@@ -117,7 +117,7 @@ class OptimizerWith : public Optimizer {
       void operator()(const char*, bool&) override {}
     } find;
     find.name = name;
-    visit_hypers(group, find);
+    visit_hparams(group, find);
     return find.found;
   }
 
@@ -129,7 +129,7 @@ class OptimizerWith : public Optimizer {
       validate(options_.size() - 1);
     }
   }
-  void visit_hypers(size_t group, HyperVisitor& v) override { options_.at(group).visit(v); }
+  void visit_hparams(size_t group, HparamVisitor& v) override { options_.at(group).visit(v); }
   std::vector<Options> options_;
 };
 

@@ -120,7 +120,7 @@ struct RAdamOptions {
     explicit Class(std::vector<Tensor> params, Options options = {})                        \
         : Class(std::vector<Group>{Group{std::move(params), options}}) {}                   \
     explicit Class(std::vector<Group> groups) { init_groups(std::move(groups)); }           \
-    const char* name() const override;                                                      \
+    const char* type_name() const override;                                                 \
                                                                                             \
    protected:                                                                               \
     void validate(size_t group) const override;                                             \

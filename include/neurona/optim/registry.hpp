@@ -33,7 +33,4 @@ struct ScheduleContext {
 using ScheduleEntry = Entry<std::shared_ptr<LRScheduler>, Optimizer&, const ScheduleContext&>;
 const Registry<ScheduleEntry>& schedules();
 
-// A default as the registry writes it: "0.001", "1e-8", "0.9", "1/3", "10000".
-std::string default_text(double v);
-
 }  // namespace neurona::optim

@@ -17,7 +17,7 @@ namespace neurona::optim {
 class LRScheduler {
  public:
   virtual ~LRScheduler() = default;
-  virtual const char* name() const = 0;
+  virtual const char* type_name() const = 0;
   virtual void step();
   // Metric-driven schedules (ReduceLROnPlateau) use the metric; the others ignore it.
   virtual void step(double metric);
@@ -26,8 +26,8 @@ class LRScheduler {
   Optimizer& optimizer() { return opt_; }
 
   // Scalars "last_epoch", "base_lrs.<g>", "last_lrs.<g>" plus each schedule's own counters.
-  virtual StateDict state_dict() const;
-  virtual void load_state_dict(const StateDict& sd);
+  virtual SavedState state_dict() const;
+  virtual void load_state_dict(const SavedState& sd);
 
  protected:
   explicit LRScheduler(Optimizer& opt);
@@ -50,7 +50,7 @@ class LRScheduler {
 class LambdaLR : public LRScheduler {
  public:
   LambdaLR(Optimizer& opt, std::function<double(int64_t)> lr_lambda);
-  const char* name() const override { return "LambdaLR"; }
+  const char* type_name() const override { return "LambdaLR"; }
 
  protected:
   std::vector<double> compute_lr() override;
@@ -65,7 +65,7 @@ struct StepLROptions {
 class StepLR : public LRScheduler {
  public:
   StepLR(Optimizer& opt, StepLROptions o);
-  const char* name() const override { return "StepLR"; }
+  const char* type_name() const override { return "StepLR"; }
 
  protected:
   std::vector<double> compute_lr() override;
@@ -81,7 +81,7 @@ struct MultiStepLROptions {
 class MultiStepLR : public LRScheduler {
  public:
   MultiStepLR(Optimizer& opt, MultiStepLROptions o);
-  const char* name() const override { return "MultiStepLR"; }
+  const char* type_name() const override { return "MultiStepLR"; }
 
  protected:
   std::vector<double> compute_lr() override;
@@ -93,7 +93,7 @@ class MultiStepLR : public LRScheduler {
 class ExponentialLR : public LRScheduler {
  public:
   ExponentialLR(Optimizer& opt, double gamma);
-  const char* name() const override { return "ExponentialLR"; }
+  const char* type_name() const override { return "ExponentialLR"; }
 
  protected:
   std::vector<double> compute_lr() override;
@@ -109,7 +109,7 @@ struct CosineAnnealingLROptions {
 class CosineAnnealingLR : public LRScheduler {
  public:
   CosineAnnealingLR(Optimizer& opt, CosineAnnealingLROptions o);
-  const char* name() const override { return "CosineAnnealingLR"; }
+  const char* type_name() const override { return "CosineAnnealingLR"; }
 
  protected:
   std::vector<double> compute_lr() override;
@@ -126,11 +126,11 @@ struct CosineAnnealingWarmRestartsOptions {
 class CosineAnnealingWarmRestarts : public LRScheduler {
  public:
   CosineAnnealingWarmRestarts(Optimizer& opt, CosineAnnealingWarmRestartsOptions o);
-  const char* name() const override { return "CosineAnnealingWarmRestarts"; }
+  const char* type_name() const override { return "CosineAnnealingWarmRestarts"; }
   void step() override;
   void step_to(double epoch);  // fractional epochs, e.g. epoch + batch / batches_per_epoch
-  StateDict state_dict() const override;
-  void load_state_dict(const StateDict& sd) override;
+  SavedState state_dict() const override;
+  void load_state_dict(const SavedState& sd) override;
 
  protected:
   std::vector<double> compute_lr() override;
@@ -148,7 +148,7 @@ struct LinearLROptions {
 class LinearLR : public LRScheduler {
  public:
   LinearLR(Optimizer& opt, LinearLROptions o = {});
-  const char* name() const override { return "LinearLR"; }
+  const char* type_name() const override { return "LinearLR"; }
 
  protected:
   std::vector<double> compute_lr() override;
@@ -164,7 +164,7 @@ struct PolynomialLROptions {
 class PolynomialLR : public LRScheduler {
  public:
   PolynomialLR(Optimizer& opt, PolynomialLROptions o = {});
-  const char* name() const override { return "PolynomialLR"; }
+  const char* type_name() const override { return "PolynomialLR"; }
 
  protected:
   std::vector<double> compute_lr() override;
@@ -180,7 +180,7 @@ struct ConstantLROptions {
 class ConstantLR : public LRScheduler {
  public:
   ConstantLR(Optimizer& opt, ConstantLROptions o = {});
-  const char* name() const override { return "ConstantLR"; }
+  const char* type_name() const override { return "ConstantLR"; }
 
  protected:
   std::vector<double> compute_lr() override;
@@ -207,7 +207,7 @@ struct OneCycleLROptions {
 class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& opt, OneCycleLROptions o);
-  const char* name() const override { return "OneCycleLR"; }
+  const char* type_name() const override { return "OneCycleLR"; }
   std::vector<double> get_last_momentum() const;
 
  protected:
@@ -239,11 +239,11 @@ struct ReduceLROnPlateauOptions {
 class ReduceLROnPlateau : public LRScheduler {
  public:
   ReduceLROnPlateau(Optimizer& opt, ReduceLROnPlateauOptions o = {});
-  const char* name() const override { return "ReduceLROnPlateau"; }
+  const char* type_name() const override { return "ReduceLROnPlateau"; }
   void step() override;  // throws: the metric is needed
   void step(double metric) override;
-  StateDict state_dict() const override;
-  void load_state_dict(const StateDict& sd) override;
+  SavedState state_dict() const override;
+  void load_state_dict(const SavedState& sd) override;
   int64_t num_bad_epochs() const { return num_bad_; }
 
  protected:
@@ -261,10 +261,10 @@ class SequentialLR : public LRScheduler {
  public:
   SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRScheduler>> schedulers,
                std::vector<int64_t> milestones);
-  const char* name() const override { return "SequentialLR"; }
+  const char* type_name() const override { return "SequentialLR"; }
   void step() override;
-  StateDict state_dict() const override;  // sub-schedules under "schedulers.<i>."
-  void load_state_dict(const StateDict& sd) override;
+  SavedState state_dict() const override;  // sub-schedules under "schedulers.<i>."
+  void load_state_dict(const SavedState& sd) override;
 
  protected:
   std::vector<double> compute_lr() override { return current_lrs(); }

@@ -11,10 +11,10 @@ namespace neurona::train {
 
 // What a callback is built with besides its options: the fit it joins.
 struct CallbackContext {
-  bool verbose = true;   // the fit prints (a config's fit.verbose != 0): the default of `verbose`
-                         // for early_stopping and reduce_lr_on_plateau
-  bool run_dir = false;  // the fit writes a run directory (a config's logging.dir), where
-                         // model_checkpoint saves when it has no dirpath
+  bool verbose = true;       // the fit prints (a config's fit.verbose != 0): the default of `verbose`
+                             // for early_stopping and reduce_lr_on_plateau
+  bool has_log_dir = false;  // the fit writes a run directory (a config's logging.dir), where
+                             // model_checkpoint saves when it has no dirpath
 };
 
 using CallbackEntry = Entry<std::shared_ptr<Callback>, const CallbackContext&>;

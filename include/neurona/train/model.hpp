@@ -56,7 +56,7 @@ class Model {
   // By names, with each optimizer's default hyper-parameters except those given.
   void compile(const std::string& optimizer, const std::string& loss,
                const std::vector<std::string>& metrics = {},
-               const std::map<std::string, double>& optimizer_hyper = {});
+               const std::map<std::string, double>& optimizer_hparams = {});
 
   History fit(const data::TensorDataset& train, FitOptions options = {});
   // Loss and metrics over `data` in eval mode (keys "loss" and the metric names).

@@ -43,7 +43,8 @@ std::vector<std::string> metric_names();  // every name and alias
 // sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam with PyTorch's argument names
 // (lr, momentum, betas → beta1/beta2, weight_decay, nesterov, amsgrad, …).
 using OptimizerFactory = std::function<std::shared_ptr<optim::Optimizer>(std::vector<Tensor> params)>;
-OptimizerFactory optimizer_factory(const std::string& name, const std::map<std::string, double>& hyper = {});
+OptimizerFactory optimizer_factory(const std::string& name,
+                                   const std::map<std::string, double>& hparams = {});
 std::vector<std::string> optimizer_names();
 
 }  // namespace neurona::train

@@ -146,7 +146,7 @@ class Trainer {
   // The one place gradients become final: synchronize_gradients, clipping, the step, zero_grad,
   // the step count and a per-step schedule.
   void optimizer_step();
-  void setup_run_dir();
+  void setup_log_dir();
   Logs take_epoch_logs();  // the weighted means recorded since the last call
   bool histogram_epoch() const;
   void log_histograms(const std::string& prefix, bool gradients);

@@ -41,6 +41,8 @@ struct OptimizerChoice {
   std::vector<std::pair<std::string, std::string>> options;  // the preset's options, as a config writes them
 };
 OptimizerChoice optimizer_choice(const std::string& word);
+// Every word optimizer_choice takes: the registry's names, then the two presets.
+std::vector<std::string> web_optimizer_words();
 // The optimizer a word names, with learning rate `lr`, from optim::optimizers().
 std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, double lr,
                                                      std::vector<Tensor> params);

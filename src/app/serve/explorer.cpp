@@ -156,6 +156,13 @@ OptimizerChoice optimizer_choice(const std::string& word) {
   return {word, {}};
 }
 
+std::vector<std::string> web_optimizer_words() {
+  std::vector<std::string> words = optim::optimizers().names();
+  words.push_back("momentum");
+  words.push_back("nesterov");
+  return words;
+}
+
 std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, double lr,
                                                      std::vector<Tensor> params) {
   const OptimizerChoice choice = optimizer_choice(word);

@@ -30,20 +30,20 @@ constexpr double kDomain = 6.0;
 constexpr size_t kMaxHistory = 4000;  // loss-chart points kept; older ones are thinned
 constexpr int64_t kMaxCsvRows = 2000;
 
-bool one_of(const std::string& v, std::initializer_list<const char*> choices) {
-  for (const char* c : choices)
-    if (v == c) return true;
-  return false;
+using Choices = std::vector<std::string>;
+
+bool one_of(const std::string& v, const Choices& choices) {
+  return std::find(choices.begin(), choices.end(), v) != choices.end();
 }
 
-std::string choices_text(std::initializer_list<const char*> choices) {
+std::string choices_text(const Choices& choices) {
   std::string s;
-  for (const char* c : choices) s += (s.empty() ? "" : ", ") + std::string(c);
+  for (const auto& c : choices) s += (s.empty() ? "" : ", ") + c;
   return s;
 }
 
 // Readers that name the field and the accepted range in their errors.
-std::string get_string(const json& v, const char* key, std::initializer_list<const char*> choices) {
+std::string get_string(const json& v, const char* key, const Choices& choices) {
   check(v.is_string(), "'", key, "' must be a string (one of ", choices_text(choices), ")");
   const std::string s = v.get<std::string>();
   check(one_of(s, choices), "'", key, "' is '", s, "'; expected one of ", choices_text(choices));
@@ -118,9 +118,7 @@ Config Config::from_json(const json& j) {
     else if (k == "regularizationRate")
       c.regularizationRate = get_number(v, "regularizationRate", 0, 10);
     else if (k == "optimizer")
-      c.optimizer = get_string(v, "optimizer",
-                               {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad",
-                                "adadelta", "nadam", "radam"});
+      c.optimizer = get_string(v, "optimizer", web_optimizer_words());
     else if (k == "seed")
       c.seed = uint32_t(get_number(v, "seed", 0, 4294967295.0));
     else if (k == "stopLoss")
@@ -518,13 +516,13 @@ void Session::set_weight(int layer, int to, int from, double value) {
   check(layer >= 0 && layer < int(layers_.size()), "layer ", layer, " does not exist (0 … ",
         layers_.size() - 1, ")");
   nn::Linear& l = *layers_[layer];
-  check(to >= 0 && to < l.out_features, "neuron ", to, " does not exist in layer ", layer);
-  check(from >= -1 && from < l.in_features, "input ", from, " does not exist for layer ", layer);
+  check(to >= 0 && to < l.options().out_features, "neuron ", to, " does not exist in layer ", layer);
+  check(from >= -1 && from < l.options().in_features, "input ", from, " does not exist for layer ", layer);
   check(std::isfinite(value) && std::abs(value) <= 100, "a weight must be a number in [-100, 100]");
   if (from < 0)
     l.bias.data()[to] = float(value);
   else
-    l.weight.data()[to * l.in_features + from] = float(value);
+    l.weight.data()[to * l.options().in_features + from] = float(value);
   evaluate();
 }
 
@@ -561,8 +559,8 @@ json Session::state(int64_t history_from, bool with_points) {
   for (auto& l : layers_)
     layers.push_back({{"weights", round_floats(l->weight.to_vector())},
                       {"biases", round_floats(l->bias.to_vector())},
-                      {"in", l->in_features},
-                      {"out", l->out_features}});
+                      {"in", l->options().in_features},
+                      {"out", l->options().out_features}});
   s["network"] = {{"inputs", config_.features}, {"layers", layers}};
 
   // Heat maps: the output over a kGrid² grid (row 0 at y = +6) and every hidden neuron over kThumb².
@@ -671,9 +669,9 @@ std::string Session::export_config_yaml() {
     << "  layers:\n";
   for (size_t i = 0; i < layers_.size(); ++i) {
     const bool last = i + 1 == layers_.size();
-    std::string act = nn::activation_name(layers_[i]->activation);
+    std::string act = nn::activation_name(layers_[i]->options().activation);
     if (act == "identity") act = "linear";
-    y << "    - {dense: " << layers_[i]->out_features;
+    y << "    - {dense: " << layers_[i]->options().out_features;
     if (!(last && multi) && act != "linear") y << ", activation: " << act;
     y << "}\n";
   }
