@@ -2,6 +2,8 @@
 // average (PyTorch's divisor rule), adaptive average, and the global mean and maximum of each plane.
 // Every (n, c) plane is independent, so the pool splits the planes and each plane's gradient is
 // written by one thread in a fixed order.
+#include "neurona/core/pool.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -63,36 +65,80 @@ int64_t plane_grain(int64_t per_plane) {
 
 Shape nchw(const Tensor& x, int64_t h, int64_t w) { return {x.size(0), x.size(1), h, w}; }
 
+// The output columns ow whose input column ow·stride + off lies in [0, width): [lo, hi).
+void valid_range(int64_t off, int64_t stride, int64_t width, int64_t out, int64_t& lo, int64_t& hi) {
+  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  hi = width - off <= 0 ? 0 : std::min(out, (width - off + stride - 1) / stride);
+  lo = std::min(lo, hi);
+}
+
 // One plane of max pooling: y and the flat index (ih·W + iw) of each window's first maximum.
+// Each output row is built window element by window element (i, j) — the scan order of a window,
+// so the first maximum wins as in PyTorch — with the loop over the row's outputs innermost, where
+// it vectorises. An output takes a value greater than its current one, a NaN, or its first valid
+// element (a window of −∞ keeps the first, as PyTorch's initial index does).
 void max_pool_plane(const float* x, const PoolGeom& g, float* y, int32_t* idx) {
-  const int64_t kh = g.kernel.h, kw = g.kernel.w, dh = g.dilation.h, dw = g.dilation.w;
+  const int64_t sw = g.stride.w;
   for (int64_t oh = 0; oh < g.oh; ++oh) {
-    int64_t h0 = oh * g.stride.h - g.pad.top;
-    const int64_t h1 = std::min(h0 + (kh - 1) * dh + 1, g.h);
-    while (h0 < 0) h0 += dh;
-    for (int64_t ow = 0; ow < g.ow; ++ow) {
-      int64_t w0 = ow * g.stride.w - g.pad.left;
-      const int64_t w1 = std::min(w0 + (kw - 1) * dw + 1, g.w);
-      while (w0 < 0) w0 += dw;
-      float best = -std::numeric_limits<float>::infinity();
-      int64_t at = h0 * g.w + w0;
-      for (int64_t ih = h0; ih < h1; ih += dh)
-        for (int64_t iw = w0; iw < w1; iw += dw) {
-          const float v = x[ih * g.w + iw];
-          if (v > best || std::isnan(v)) {
-            best = v;
-            at = ih * g.w + iw;
-          }
+    float* yr = y + oh * g.ow;
+    int32_t* ir = idx + oh * g.ow;
+    std::fill(yr, yr + g.ow, -std::numeric_limits<float>::infinity());
+    std::fill(ir, ir + g.ow, -1);
+    for (int64_t i = 0; i < g.kernel.h; ++i) {
+      const int64_t ih = oh * g.stride.h - g.pad.top + i * g.dilation.h;
+      if (ih < 0 || ih >= g.h) continue;
+      const float* xr = x + ih * g.w;
+      for (int64_t j = 0; j < g.kernel.w; ++j) {
+        const int64_t off = j * g.dilation.w - g.pad.left;
+        int64_t lo, hi;
+        valid_range(off, sw, g.w, g.ow, lo, hi);
+        const int32_t base = static_cast<int32_t>(ih * g.w + off);
+        for (int64_t ow = lo; ow < hi; ++ow) {
+          const float v = xr[ow * sw + off];
+          const bool take = v > yr[ow] || v != v || ir[ow] < 0;
+          yr[ow] = take ? v : yr[ow];
+          ir[ow] = take ? base + static_cast<int32_t>(ow * sw) : ir[ow];
         }
-      y[oh * g.ow + ow] = best;
-      idx[oh * g.ow + ow] = static_cast<int32_t>(at);
+      }
     }
   }
 }
 
+// MaxPool2d(2) with every window inside the plane: the four candidates of each window in scan
+// order, without branches so the loop over a row vectorises. Same results as max_pool_plane.
+void max_pool_2x2(const float* x, int64_t w, int64_t oh, int64_t ow, float* y, int32_t* idx) {
+  for (int64_t r = 0; r < oh; ++r) {
+    const float* r0 = x + 2 * r * w;
+    const float* r1 = r0 + w;
+    const int32_t row = static_cast<int32_t>(2 * r * w), next = static_cast<int32_t>(w);
+    for (int64_t q = 0; q < ow; ++q) {
+      const int32_t i0 = row + static_cast<int32_t>(2 * q);
+      float best = r0[2 * q];
+      int32_t at = i0;
+      const float cand[3] = {r0[2 * q + 1], r1[2 * q], r1[2 * q + 1]};
+      const int32_t where[3] = {i0 + 1, i0 + next, i0 + next + 1};
+      for (int k = 0; k < 3; ++k) {
+        const bool take = cand[k] > best || cand[k] != cand[k];
+        best = take ? cand[k] : best;
+        at = take ? where[k] : at;
+      }
+      y[r * ow + q] = best;
+      idx[r * ow + q] = at;
+    }
+  }
+}
+
+// The argmax positions of a max pool, in a buffer from the tensor pool (a repeated step then
+// allocates nothing, and nothing is zeroed first). int32_t and float have the same size.
+struct Indices {
+  std::shared_ptr<float[]> buffer;
+  explicit Indices(int64_t n) : buffer(pool_allocate(std::max<int64_t>(n, 1))) {}
+  int32_t* data() const { return reinterpret_cast<int32_t*>(buffer.get()); }
+};
+static_assert(sizeof(int32_t) == sizeof(float));
+
 // Scatters each plane's output gradient to its recorded input positions.
-Tensor scatter_grad(const Tensor& g, const Shape& in_shape, const std::vector<int32_t>& idx,
-                    int64_t out_plane) {
+Tensor scatter_grad(const Tensor& g, const Shape& in_shape, const Indices& idx, int64_t out_plane) {
   Tensor gx = Tensor::zeros(in_shape);
   const int64_t planes = in_shape[0] * in_shape[1], in_plane = in_shape[2] * in_shape[3];
   const float* gp = g.data();
@@ -116,13 +162,19 @@ Tensor max_pool2d(const Tensor& x, Size2d kernel, std::optional<Size2d> stride, 
         " is too large");
   Tensor y = Tensor::empty(nchw(x, g.oh, g.ow));
   const int64_t in_plane = g.h * g.w, out_plane = g.oh * g.ow;
-  std::vector<int32_t> idx(static_cast<size_t>(g.planes * out_plane));
+  Indices idx(g.planes * out_plane);
+  const bool plain_2x2 = kernel.h == 2 && kernel.w == 2 && g.stride.h == 2 && g.stride.w == 2 &&
+                         dilation.h == 1 && dilation.w == 1 && padding.top == 0 && padding.left == 0 &&
+                         2 * g.oh <= g.h && 2 * g.ow <= g.w;
   const float* xp = x.data();
   float* yp = y.data();
   int32_t* ip = idx.data();
   parallel_for(0, g.planes, plane_grain(in_plane + out_plane), [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p)
-      max_pool_plane(xp + p * in_plane, g, yp + p * out_plane, ip + p * out_plane);
+      if (plain_2x2)
+        max_pool_2x2(xp + p * in_plane, g.w, g.oh, g.ow, yp + p * out_plane, ip + p * out_plane);
+      else
+        max_pool_plane(xp + p * in_plane, g, yp + p * out_plane, ip + p * out_plane);
   });
   return autograd::record(y, "max_pool2d", {x},
                           [idx = std::move(idx), out_plane](const Tensor& grad, autograd::Grads& gr) {
@@ -265,9 +317,10 @@ Tensor global_max_pool2d(const Tensor& x) {
   check(in_plane <= std::numeric_limits<int32_t>::max(), "global_max_pool2d: plane of ", in_plane,
         " values is too large");
   Tensor y = Tensor::empty({x.size(0), x.size(1)});
-  std::vector<int32_t> idx(static_cast<size_t>(planes));
+  Indices idx(planes);
   const float* xp = x.data();
   float* yp = y.data();
+  int32_t* ip = idx.data();
   parallel_for(0, planes, plane_grain(in_plane), [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       const float* xq = xp + p * in_plane;
@@ -279,7 +332,7 @@ Tensor global_max_pool2d(const Tensor& x) {
           at = i;
         }
       yp[p] = best;
-      idx[static_cast<size_t>(p)] = static_cast<int32_t>(at);
+      ip[p] = static_cast<int32_t>(at);
     }
   });
   return autograd::record(y, "global_max_pool2d", {x},
