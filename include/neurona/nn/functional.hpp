@@ -58,7 +58,8 @@ Tensor activation(const Tensor& x, Activation a);
 // Zeroes each element with probability p and scales survivors by 1/(1-p); identity unless training.
 Tensor dropout(const Tensor& x, float p = 0.5f, bool training = true, Generator* gen = nullptr);
 
-// x [N, C] or [N, C, L]; statistics per channel C. In training, normalises with batch statistics
+// x [N, C], [N, C, L] or [N, C, H, W]; statistics per channel C (over N·L or N·H·W values;
+// running_var gets the unbiased variance of those). In training, normalises with batch statistics
 // and (when running_mean is defined) updates running_mean/var and num_batches_tracked in place.
 // Otherwise normalises with the running statistics.
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
@@ -94,6 +95,72 @@ struct CrossEntropyOptions {
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntropyOptions& o = {});
 // Input holds log-probabilities [N, C]; target class indices [N].
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const CrossEntropyOptions& o = {});
+
+// --- images, NCHW (conv.cpp: conv2d, zero_pad2d; pool.cpp; dropout.cpp: dropout2d) -------------
+// Height and width of a 2-D parameter (kernel, stride, dilation).
+struct Size2d {
+  int64_t h = 1, w = 1;
+};
+// Zero padding of the four sides of an image; asymmetric padding is allowed.
+struct Pad2d {
+  int64_t top = 0, bottom = 0, left = 0, right = 0;
+  static Pad2d all(int64_t p) { return {p, p, p, p}; }
+  static Pad2d symmetric(int64_t ph, int64_t pw) { return {ph, ph, pw, pw}; }
+};
+
+// PyTorch's output length of a convolution or floor-mode pooling along one dimension:
+// ⌊(in + pad_total − dilation·(kernel − 1) − 1)/stride⌋ + 1 (may be < 1: the caller checks).
+int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride = 1, int64_t pad_total = 0,
+                         int64_t dilation = 1);
+// The padding before and after one dimension for 'same' output.
+struct SamePad {
+  int64_t before = 0, after = 0;
+};
+// PyTorch's padding='same' (stride 1 only): total dilation·(kernel − 1), before = total/2; the
+// extra row or column of an even kernel goes after.
+SamePad same_padding_torch(int64_t kernel, int64_t dilation = 1);
+// Keras/TF padding="same" (any stride): out = ⌈in/stride⌉, total = max((out − 1)·stride +
+// dilation·(kernel − 1) + 1 − in, 0), before = total/2, the rest after.
+SamePad same_padding_keras(int64_t in, int64_t kernel, int64_t stride = 1, int64_t dilation = 1);
+// Both dimensions at once: Keras needs the input size, PyTorch's rule ignores it (and stride).
+Pad2d same_padding2d_torch(Size2d kernel, Size2d dilation = {});
+Pad2d same_padding2d_keras(Size2d in, Size2d kernel, Size2d stride = {}, Size2d dilation = {});
+
+// Cross-correlation as torch.nn.functional.conv2d: x [N, C, H, W], weight [O, C/groups, kh, kw],
+// bias [O] or undefined; output [N, O, OH, OW]. `activation` is applied in the same pass as the
+// bias (and undone in the backward's first pass), as in linear(). Per sample, im2col and one GEMM
+// per group; the gradients of the input, weight and bias do not depend on the thread count.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Size2d stride = {},
+              Pad2d padding = {}, Size2d dilation = {}, int64_t groups = 1,
+              Activation activation = Activation::Identity);
+
+// torch.nn.functional.max_pool2d on [N, C, H, W]. stride defaults to the kernel; padding counts as
+// −∞ and each side must be at most half the kernel. In ceil mode the last window may run past the
+// padding but must start inside the input or the left padding. The gradient goes to the first
+// maximum of each window (a NaN counts as the maximum); overlapping windows add up.
+Tensor max_pool2d(const Tensor& x, Size2d kernel, std::optional<Size2d> stride = std::nullopt,
+                  Pad2d padding = {}, Size2d dilation = {}, bool ceil_mode = false);
+// torch.nn.functional.avg_pool2d: zero padding (each side at most half the kernel). The divisor
+// is divisor_override when given, else the window clipped to the padded input when
+// count_include_pad, else the window clipped to the input (Keras's 'same' average).
+Tensor avg_pool2d(const Tensor& x, Size2d kernel, std::optional<Size2d> stride = std::nullopt,
+                  Pad2d padding = {}, bool ceil_mode = false, bool count_include_pad = true,
+                  std::optional<int64_t> divisor_override = std::nullopt);
+// torch.nn.functional.adaptive_avg_pool2d: output bin i spans [⌊i·H/OH⌋, ⌈(i+1)·H/OH⌉).
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2d output);
+// Mean and maximum of each (n, c) plane: [N, C, H, W] -> [N, C] (Keras GlobalAveragePooling2D,
+// GlobalMaxPooling2D). The maximum's gradient goes to the plane's first maximum.
+Tensor global_avg_pool2d(const Tensor& x);
+Tensor global_max_pool2d(const Tensor& x);
+
+// torch.nn.functional.dropout2d: zeroes whole channels x[n, c] with probability p and scales the
+// others by 1/(1-p); identity unless training. x is [N, C, H, W], or [N, C, L] (PyTorch's
+// historical reading of 3-D input).
+Tensor dropout2d(const Tensor& x, float p = 0.5f, bool training = true, Generator* gen = nullptr);
+
+// Pads [N, C, H, W] with zeros (torch.nn.ZeroPad2d; its (left, right, top, bottom) are the fields
+// of Pad2d). Negative padding crops, as in PyTorch.
+Tensor zero_pad2d(const Tensor& x, Pad2d padding);
 
 }  // namespace functional
 

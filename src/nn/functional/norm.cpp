@@ -17,12 +17,12 @@ using autograd::record;
 
 namespace {
 
-// batch_norm's kernels. x is [N, C, L] (L = 1 for [N, C]), seen as Around{outer = N, n = C,
-// inner = L}; each kernel handles the channels [c0, c1) and walks the rows in memory order, so
-// the pool splits the work by blocks of channels and every channel adds its values in the same
-// order whatever the split (results do not depend on the thread count). [N, C] has its own loops
-// so they vectorise over channels. The kernels take scalars by value and write through plain
-// pointers, so they vectorise when a pool worker calls them too.
+// batch_norm's kernels. x is [N, C, L] (L = 1 for [N, C], H·W for [N, C, H, W]), seen as
+// Around{outer = N, n = C, inner = L}; each kernel handles the channels [c0, c1) and walks the
+// rows in memory order, so the pool splits the work by blocks of channels and every channel adds
+// its values in the same order whatever the split (results do not depend on the thread count).
+// [N, C] has its own loops so they vectorise over channels. The kernels take scalars by value and
+// write through plain pointers, so they vectorise when a pool worker calls them too.
 
 // s[ch] = mean of the channel, ss[ch] = Σ (x − mean)², both in double.
 void channel_moments(const float* x, Around d, int64_t c0, int64_t c1, double* s, double* ss) {
@@ -147,8 +147,9 @@ int64_t channel_grain(Around d) {
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
                   const Tensor& bias, bool training, const BatchNormOptions& opt,
                   Tensor num_batches_tracked) {
-  check(x.dim() == 2 || x.dim() == 3, "batch_norm: expected input [N, C] or [N, C, L], got ", x.shape());
-  const Around d = x.shape().around(1);          // [N, C, L]: outer = N, n = C, inner = L
+  check(x.dim() >= 2 && x.dim() <= 4, "batch_norm: expected input [N, C], [N, C, L] or [N, C, H, W], got ",
+        x.shape());
+  const Around d = x.shape().around(1);          // [N, C, L]: outer = N, n = C, inner = L (or H·W)
   const int64_t c = d.n, m = d.outer * d.inner;  // values per channel
   auto check_vec = [c](const Tensor& t, const char* what) {
     if (t.defined())
