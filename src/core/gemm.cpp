@@ -14,6 +14,7 @@
 #endif
 
 #include "gemm_bf16.hpp"
+#include "gemm_f32_avx512.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/kernels.hpp"
 #include "neurona/core/precision.hpp"
@@ -145,6 +146,9 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     if (gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
     say_bf16_fallback(M, N, K);
   }
+  if (gemm_f32_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                      work < kSplitLimit ? 1 : num_threads()))
+    return;
   if (work < kSplitLimit || num_threads() == 1) {
     blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
