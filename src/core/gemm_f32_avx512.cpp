@@ -30,6 +30,8 @@
 #include "neurona/core/threads.hpp"
 
 #define NEURONA_AVX512 __attribute__((target("avx512f,fma")))
+// The loops over a tile's rows and vectors are unrolled early (#pragma GCC unroll), so that the
+// accumulator array becomes 24 registers; otherwise it stays in memory, stored on every k.
 
 namespace neurona::kernels {
 namespace {
@@ -61,24 +63,33 @@ template <bool Packed, int MR, int NV>
 NEURONA_AVX512 void micro_kernel(const Tile& t) {
   const bool resume = !t.first && t.alpha == 1.f;
   __m512 acc[MR][NV];
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       const float* c = t.c + r * t.ldc + 16 * v;
       acc[r][v] = !resume       ? _mm512_setzero_ps()
                   : v == NV - 1 ? _mm512_maskz_loadu_ps(t.last, c)
                                 : _mm512_loadu_ps(c);
     }
+  // Locals, not t's fields: the compiler must see that the loop's stores cannot change them, or
+  // it keeps the accumulators in memory.
   const float* a = t.a;
   const float* b = t.b;
-  const int64_t a_k = Packed ? kMR : t.a_k, b_k = t.b_k;
+  const int64_t a_k = Packed ? kMR : t.a_k, b_k = t.b_k, kc = t.kc;
+  const __mmask16 last = t.last;
   int64_t row[MR];
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) row[r] = Packed ? r : r * t.a_row;
-  for (int64_t k = 0; k < t.kc; ++k) {
+  for (int64_t k = 0; k < kc; ++k) {
     __m512 bv[NV];
+#pragma GCC unroll 8
     for (int v = 0; v < NV; ++v)
-      bv[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(t.last, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+      bv[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(last, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const __m512 av = _mm512_set1_ps(a[row[r]]);
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
     a += a_k;
@@ -87,7 +98,9 @@ NEURONA_AVX512 void micro_kernel(const Tile& t) {
   // The same rounding steps as the direct loop's store: alpha·acc + beta·c, each product rounded.
   const bool plain = t.alpha == 1.f && t.beta == 0.f;
   const __m512 va = _mm512_set1_ps(t.alpha), vb = _mm512_set1_ps(t.beta);
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       float* c = t.c + r * t.ldc + 16 * v;
       const __mmask16 m = v == NV - 1 ? t.last : __mmask16(0xffff);
@@ -156,11 +169,13 @@ constexpr TransposeIndex make_transpose_index() {
 }
 constexpr TransposeIndex kTransposeIndex = make_transpose_index();
 
-NEURONA_AVX512 void transpose16(__m512 (&r)[16]) {
+NEURONA_AVX512 inline void transpose16(__m512 (&r)[16]) {
+#pragma GCC unroll 4
   for (int q = 0; q < 4; ++q) {
     const int s = 8 >> q;
     const __m512i lo = _mm512_load_si512(kTransposeIndex.lo[q]),
                   hi = _mm512_load_si512(kTransposeIndex.hi[q]);
+#pragma GCC unroll 16
     for (int i = 0; i < 16; ++i)
       if (!(i & s)) {
         const __m512 x = r[i], y = r[i + s];
@@ -190,11 +205,16 @@ NEURONA_AVX512 void pack_b(bool tb, const float* B, int64_t ldb, int64_t N, int6
       for (int64_t k = 0; k < K; k += 16) {
         const __mmask16 m = first_n(K - k);
         __m512 r[16];
+#pragma GCC unroll 16
         for (int c = 0; c < 16; ++c)
           r[c] = c < cols ? _mm512_maskz_loadu_ps(m, s + c * ldb + k) : _mm512_setzero_ps();
         transpose16(r);
-        for (int64_t kk = 0; kk < std::min<int64_t>(16, K - k); ++kk)
-          _mm512_store_ps(d + (k + kk) * kNR + 16 * v, r[kk]);
+        if (K - k >= 16) {
+#pragma GCC unroll 16
+          for (int kk = 0; kk < 16; ++kk) _mm512_store_ps(d + (k + kk) * kNR + 16 * v, r[kk]);
+        } else {
+          for (int64_t kk = 0; kk < K - k; ++kk) _mm512_store_ps(d + (k + kk) * kNR + 16 * v, r[kk]);
+        }
       }
     }
   }
