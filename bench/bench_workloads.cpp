@@ -3,6 +3,8 @@
 // step, through the public API. Prints one JSON object per line.
 //
 //   bench_workloads --workload W1 --batch 256 --threads 2 [--seconds 0.3] [--repeats 5] [--precision bf16]
+//                   [--fp32-gemm openblas]        fp32 products on OpenBLAS instead of Neurona's AVX-512
+//                   kernel
 //   bench_workloads --gemm --threads 2        fp32 GEMM ceiling, FMA peak, W1's and conv-like GEMMs
 //                                             through Neurona (its AVX-512 kernel and OpenBLAS)
 //   bench_workloads --accuracy [--epochs 100] [--data data/winequality-red.csv]
@@ -66,6 +68,7 @@ struct Args {
   int threads = 1, repeats = 5, epochs = 100;
   double seconds = 0.3;
   bool gemm = false, accuracy = false;
+  bool openblas = false;  // --fp32-gemm openblas: fp32 products go to OpenBLAS, not the AVX-512 kernel
 };
 
 Args parse(int argc, char** argv) {
@@ -94,7 +97,12 @@ Args parse(int argc, char** argv) {
       a.data = next();
     else if (k == "--gemm")
       a.gemm = true;
-    else if (k == "--accuracy")
+    else if (k == "--fp32-gemm") {
+      const std::string v = next();
+      check(v == "openblas" || v == "avx512", "bench_workloads: --fp32-gemm takes openblas or avx512, got '",
+            v, "'");
+      a.openblas = v == "openblas";
+    } else if (k == "--accuracy")
       a.accuracy = true;
     else
       fail("bench_workloads: unknown argument '", k, "'");
@@ -104,6 +112,7 @@ Args parse(int argc, char** argv) {
 
 int run_workload(const Args& a) {
   set_num_threads(a.threads);
+  const bool avx512 = kernels::use_avx512_gemm(!a.openblas);
   set_matmul_precision(a.precision);
   manual_seed(0);
   bench::Workload w = bench::make_model(a.workload);
@@ -135,9 +144,11 @@ int run_workload(const Args& a) {
   std::printf(
       "{\"impl\": \"neurona\", \"workload\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": "
       "\"%s\", "
-      "\"steps\": %lld, \"us_min\": %.3f, \"us_median\": %.3f, \"gflop_per_step\": %.6f}\n",
+      "\"steps\": %lld, \"us_min\": %.3f, \"us_median\": %.3f, \"gflop_per_step\": %.6f, \"fp32_gemm\": "
+      "\"%s\"}\n",
       a.workload.c_str(), (long long)batch, a.threads, matmul_precision().c_str(), (long long)steps,
-      *std::min_element(us.begin(), us.end()), median(us), bench::step_flops(w, batch) * 1e-9);
+      *std::min_element(us.begin(), us.end()), median(us), bench::step_flops(w, batch) * 1e-9,
+      avx512 ? "avx512" : "openblas");
   return 0;
 }
 

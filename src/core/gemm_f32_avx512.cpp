@@ -1,13 +1,15 @@
 // fp32 GEMM on AVX-512F: C = alpha·op(A)·op(B) + beta·C, row-major, any shape.
 //
 // Blocking: op(B) is packed once per call into panels of 64 columns, [panel][k][64] floats with
-// zeros past N (split over the pool by panels). K is cut into blocks of at most kKC; one block of
-// a panel (kc × 64 floats, 32 KiB at kc = 128) stays in L1 while the micro-kernel walks down the
-// rows of A. Each thread takes a block of C's rows (or of its panels, when there are few rows),
-// kMC rows at a time; their kc-wide slice of op(A) is packed into micro-panels of 6 rows
-// ([k][6] floats), which stay in L2 while the panels go by. The micro-kernel holds a 6 × 64 block
-// of C in 24 zmm registers: per k it loads 4 vectors of B, broadcasts 6 values of A and issues 24
-// FMAs; edge blocks (fewer rows, fewer columns) have their own instances with a masked last vector.
+// zeros past N (split over the pool by panels; a B that is not transposed is read in place when
+// at most 12 rows use it). K is cut into blocks of at most kKC; one block of a panel (kc × 64
+// floats, 32 KiB at kc = 128) stays in L1 while the micro-kernel walks down the rows of A. Each
+// thread takes a block of C's rows (or of its panels, when there are few rows), kMC rows at a
+// time. A not transposed is read in place (each tile row streams one row of A); a transposed A
+// has its kc-wide slice packed into micro-panels of 6 rows ([k][6] floats), which stay in L2
+// while the panels go by. The micro-kernel holds a 6 × 64 block of C in 24 zmm registers: per k
+// it loads 4 vectors of B, broadcasts 6 values of A and issues 24 FMAs; edge blocks (fewer rows,
+// fewer columns) have their own instances with a masked last vector.
 //
 // Sum order: acc = fma(A(i,k), B(k,j), acc) for k = 0, 1, …, K-1, starting from 0. Between K
 // blocks the partial sum waits in C and the next block resumes from it (alpha = 1), so with
@@ -129,6 +131,7 @@ constexpr std::array<std::array<Kernel, kNV>, kMR> kernel_table(std::integer_seq
 }
 // [mr - 1][nv - 1]
 constexpr auto kPackedKernels = kernel_table<true>(std::make_integer_sequence<int, kMR>());
+constexpr auto kInPlaceKernels = kernel_table<false>(std::make_integer_sequence<int, kMR>());
 
 // Rows [i0, i0 + mc) × columns [k0, k0 + kc) of op(A) -> micro-panels of kMR rows, [k][kMR] each,
 // panel p at dst + p·kMR·kc. Rows past mc in the last panel are left as they are: the kernel for
@@ -256,13 +259,18 @@ void block(const Problem& P, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
   t.ldc = P.ldc;
   t.alpha = P.alpha;
   t.beta = P.beta;
-  t.a_row = 1;
-  t.a_k = kMR;
+  // A not transposed is read in place: each row of the tile is a row of A, read forward. A
+  // transposed is packed when several panels reuse it: in place, a tile reads one float group per
+  // row of the stored A, rows lda apart, and with a power-of-two lda those all fall in the same
+  // few L1 sets.
+  const bool pack = P.ta && q1 - q0 > 2;
+  t.a_row = P.ta ? 1 : P.lda;
+  t.a_k = P.ta ? P.lda : 1;
   for (int64_t ic = r0; ic < r1; ic += kMC) {
     const int64_t mc = std::min(kMC, r1 - ic);
     for (int64_t pc = 0; pc < P.K; pc += P.kc_max) {
       const int64_t kc = std::min(P.kc_max, P.K - pc);
-      pack_a(P.ta, P.A, P.lda, ic, mc, pc, kc, ap);
+      if (pack) pack_a(P.ta, P.A, P.lda, ic, mc, pc, kc, ap);
       t.kc = kc;
       t.first = pc == 0;
       for (int64_t q = q0; q < q1; ++q) {
@@ -272,9 +280,14 @@ void block(const Problem& P, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
         t.b_k = P.bp ? kNR : P.ldb;
         for (int64_t i = 0; i < mc; i += kMR) {
           const int64_t mr = std::min<int64_t>(kMR, mc - i);
-          t.a = ap + i * kc;
           t.c = P.C + (ic + i) * P.ldc + j0;
-          kPackedKernels[mr - 1][nv - 1](t);
+          if (pack) {
+            t.a = ap + i * kc;
+            kPackedKernels[mr - 1][nv - 1](t);
+          } else {
+            t.a = P.ta ? P.A + pc * P.lda + ic + i : P.A + (ic + i) * P.lda + pc;
+            kInPlaceKernels[mr - 1][nv - 1](t);
+          }
         }
       }
     }
