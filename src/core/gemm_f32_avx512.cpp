@@ -253,8 +253,6 @@ struct Problem {
 
 // C's rows [r0, r1) × panels [q0, q1).
 void block(const Problem& P, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
-  thread_local std::vector<float> abuf;
-  float* ap = aligned(abuf, kMC * P.kc_max);
   Tile t{};
   t.ldc = P.ldc;
   t.alpha = P.alpha;
@@ -264,6 +262,8 @@ void block(const Problem& P, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
   // row of the stored A, rows lda apart, and with a power-of-two lda those all fall in the same
   // few L1 sets.
   const bool pack = P.ta && q1 - q0 > 2;
+  thread_local std::vector<float> abuf;
+  float* ap = pack ? aligned(abuf, kMC * P.kc_max) : nullptr;
   t.a_row = P.ta ? 1 : P.lda;
   t.a_k = P.ta ? P.lda : 1;
   for (int64_t ic = r0; ic < r1; ic += kMC) {
