@@ -3,10 +3,14 @@
 // step, through the public API. Prints one JSON object per line.
 //
 //   bench_workloads --workload W1 --batch 256 --threads 2 [--seconds 0.3] [--repeats 5] [--precision bf16]
-//   bench_workloads --gemm --threads 2        fp32 GEMM ceiling and W1's GEMMs through Neurona
+//                   [--fp32-gemm openblas]        fp32 products on OpenBLAS instead of Neurona's AVX-512
+//                   kernel
+//   bench_workloads --gemm --threads 2        fp32 GEMM ceiling, FMA peak, W1's and conv-like GEMMs
+//                                             through Neurona (its AVX-512 kernel and OpenBLAS)
 //   bench_workloads --accuracy [--epochs 100] [--data data/winequality-red.csv]
 //                                             W1b validation loss on wine, fp32 vs bf16-mixed
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -63,6 +68,7 @@ struct Args {
   int threads = 1, repeats = 5, epochs = 100;
   double seconds = 0.3;
   bool gemm = false, accuracy = false;
+  bool openblas = false;  // --fp32-gemm openblas: fp32 products go to OpenBLAS, not the AVX-512 kernel
 };
 
 Args parse(int argc, char** argv) {
@@ -91,7 +97,12 @@ Args parse(int argc, char** argv) {
       a.data = next();
     else if (k == "--gemm")
       a.gemm = true;
-    else if (k == "--accuracy")
+    else if (k == "--fp32-gemm") {
+      const std::string v = next();
+      check(v == "openblas" || v == "avx512", "bench_workloads: --fp32-gemm takes openblas or avx512, got '",
+            v, "'");
+      a.openblas = v == "openblas";
+    } else if (k == "--accuracy")
       a.accuracy = true;
     else
       fail("bench_workloads: unknown argument '", k, "'");
@@ -101,6 +112,7 @@ Args parse(int argc, char** argv) {
 
 int run_workload(const Args& a) {
   set_num_threads(a.threads);
+  const bool avx512 = kernels::use_avx512_gemm(!a.openblas);
   set_matmul_precision(a.precision);
   manual_seed(0);
   bench::Workload w = bench::make_model(a.workload);
@@ -132,9 +144,11 @@ int run_workload(const Args& a) {
   std::printf(
       "{\"impl\": \"neurona\", \"workload\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": "
       "\"%s\", "
-      "\"steps\": %lld, \"us_min\": %.3f, \"us_median\": %.3f, \"gflop_per_step\": %.6f}\n",
+      "\"steps\": %lld, \"us_min\": %.3f, \"us_median\": %.3f, \"gflop_per_step\": %.6f, \"fp32_gemm\": "
+      "\"%s\"}\n",
       a.workload.c_str(), (long long)batch, a.threads, matmul_precision().c_str(), (long long)steps,
-      *std::min_element(us.begin(), us.end()), median(us), bench::step_flops(w, batch) * 1e-9);
+      *std::min_element(us.begin(), us.end()), median(us), bench::step_flops(w, batch) * 1e-9,
+      avx512 ? "avx512" : "openblas");
   return 0;
 }
 
@@ -151,31 +165,115 @@ double best_time(F fn, int calls) {
   return best;
 }
 
+// One core's fp32 FMA peak: 16 independent chains of 512-bit FMAs (AVX-512 CPUs only; 0 elsewhere),
+// in GFLOP/s for `seconds` of work.
+__attribute__((target("avx512f"))) double fma_peak_avx512(double seconds) {
+  __m512 acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(float(i));
+  const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(0.001f);
+  int64_t iters = 0;
+  const auto t0 = Clock::now();
+  double t = 0;
+  do {
+    for (int n = 0; n < 10000; ++n)
+#pragma GCC unroll 16  // the 16 chains stay in registers
+      for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+    iters += 10000;
+    t = seconds_since(t0);
+  } while (t < seconds);
+  alignas(64) float out[16];
+  for (int i = 1; i < 16; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
+  _mm512_store_ps(out, acc[0]);
+  volatile float keep = out[0];  // the chains must not be optimised away
+  (void)keep;
+  return double(iters) * 16 * 16 * 2 / t * 1e-9;
+}
+
+// The measured peak of `threads` cores running fma_peak_avx512 at once (sum of their rates).
+double fma_peak(int threads) {
+  if (!__builtin_cpu_supports("avx512f")) return 0;
+  std::vector<double> rate(threads);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) pool.emplace_back([&, i] { rate[i] = fma_peak_avx512(0.3); });
+  for (auto& t : pool) t.join();
+  double sum = 0;
+  for (double r : rate) sum += r;
+  return sum;
+}
+
+struct GemmShape {
+  const char* name;
+  bool ta, tb;
+  int64_t M, N, K;
+};
+
+// GFLOP/s of kernels::gemm on one shape (best of several calls).
+double gemm_rate(const GemmShape& s) {
+  const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+  std::vector<float> A(s.M * s.K, 0.5f), B(s.K * s.N, 0.25f), C(s.M * s.N);
+  const double flops = 2.0 * s.M * s.N * s.K;
+  const int calls = int(std::clamp(2e9 / flops, 5.0, 2000.0));
+  const double t = best_time(
+      [&] {
+        kernels::gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 0.f, C.data(), s.N);
+      },
+      calls);
+  return flops / t * 1e-9;
+}
+
 // The three GEMMs of one W1 hidden layer (256x512x512: forward, input gradient, weight gradient)
-// through Neurona's kernels::gemm, the library's real path; then the fp32 ceiling: OpenBLAS on a
-// large square product with its own threads. The ceiling goes last because OpenBLAS's threads
-// keep spinning for a while after a threaded call and would take a core from Neurona's pool.
+// through Neurona's kernels::gemm, the library's real path, with Neurona's AVX-512 kernel and
+// with OpenBLAS (split over the same pool); each W1 GEMM and some convolution-like shapes alone;
+// the measured FMA peak; then the fp32 ceiling: OpenBLAS on a large square product with its own
+// threads. The ceiling goes last because OpenBLAS's threads keep spinning for a while after a
+// threaded call and would take a core from Neurona's pool.
 int run_gemm(const Args& a) {
   set_num_threads(a.threads);
   const int64_t M = 256, N = 512, K = 512;
   std::vector<float> x(M * K, 0.5f), wt(N * K, 0.25f), y(M * N), gx(M * K), gw(N * K);
-  std::vector<std::pair<std::string, double>> layer;  // precision, GFLOP/s
+  std::vector<std::pair<std::string, double>> layer;  // precision (and library), GFLOP/s
   // OpenBLAS starts its own threads when the library loads, and they spin for ≈ 0.1 s before
   // sleeping: let them settle before timing Neurona's path.
   for (const auto t0 = Clock::now(); seconds_since(t0) < 0.3;)
     kernels::gemm(false, true, M, N, K, 1.f, x.data(), K, wt.data(), K, 0.f, y.data(), N);
+  auto w1_layer = [&] {
+    return 3 * 2.0 * M * N * K /
+           best_time(
+               [&] {
+                 kernels::gemm(false, true, M, N, K, 1.f, x.data(), K, wt.data(), K, 0.f, y.data(), N);
+                 kernels::gemm(false, false, M, K, N, 1.f, y.data(), N, wt.data(), K, 0.f, gx.data(), K);
+                 kernels::gemm(true, false, N, K, M, 1.f, y.data(), N, x.data(), K, 0.f, gw.data(), K);
+               },
+               20) *
+           1e-9;
+  };
   for (const char* prec : {"fp32", "bf16"}) {
     if (std::string(prec) == "bf16" && !set_matmul_precision("bf16")) continue;
-    const double t_layer = best_time(
-        [&] {
-          kernels::gemm(false, true, M, N, K, 1.f, x.data(), K, wt.data(), K, 0.f, y.data(), N);
-          kernels::gemm(false, false, M, K, N, 1.f, y.data(), N, wt.data(), K, 0.f, gx.data(), K);
-          kernels::gemm(true, false, N, K, M, 1.f, y.data(), N, x.data(), K, 0.f, gw.data(), K);
-        },
-        20);
-    layer.emplace_back(prec, 3 * 2.0 * M * N * K / t_layer * 1e-9);
+    layer.emplace_back(prec, w1_layer());
     set_matmul_precision("fp32");
   }
+  const GemmShape shapes[] = {
+      {"W1 hidden forward", false, true, 256, 512, 512},
+      {"W1 hidden input gradient", false, false, 256, 512, 512},
+      {"W1 hidden weight gradient", true, false, 512, 512, 256},
+      {"conv-like", false, false, 64, 196, 288},
+      {"conv-like", false, false, 32, 784, 9},
+      {"conv-like", false, false, 12544, 64, 288},
+  };
+  std::vector<std::pair<double, double>> rates;  // (Neurona, OpenBLAS) per shape
+  double w1_openblas = 0;
+  for (bool own : {true, false}) {
+    kernels::use_avx512_gemm(own);
+    if (!own) w1_openblas = w1_layer();
+    for (size_t i = 0; i < std::size(shapes); ++i) {
+      if (own)
+        rates.emplace_back(gemm_rate(shapes[i]), 0.0);
+      else
+        rates[i].second = gemm_rate(shapes[i]);
+    }
+  }
+  const bool own = kernels::use_avx512_gemm(true);
+  const double peak = fma_peak(a.threads);
   const int n = 1024;
   std::vector<float> A(n * n, 0.5f), B(n * n, 0.25f), C(n * n);
   openblas_set_num_threads(a.threads);
@@ -189,8 +287,19 @@ int run_gemm(const Args& a) {
   for (const auto& [prec, gflops] : layer)
     std::printf(
         "{\"impl\": \"gemm\", \"threads\": %d, \"precision\": \"%s\", \"ceiling_gflops\": %.2f, "
-        "\"w1_layer_gflops\": %.2f}\n",
-        a.threads, prec.c_str(), 2.0 * n * n * n / t_ceiling * 1e-9, gflops);
+        "\"w1_layer_gflops\": %.2f, \"w1_layer_openblas_gflops\": %.2f, \"fma_peak_gflops\": %.2f, "
+        "\"kernel\": \"%s\"}\n",
+        a.threads, prec.c_str(), 2.0 * n * n * n / t_ceiling * 1e-9, gflops, w1_openblas, peak,
+        prec == "bf16" ? "bf16"
+        : own          ? "avx512"
+                       : "openblas");
+  for (size_t i = 0; i < std::size(shapes); ++i)
+    std::printf(
+        "{\"impl\": \"gemm_shape\", \"threads\": %d, \"shape\": \"%s\", \"ta\": %d, \"tb\": %d, "
+        "\"M\": %lld, \"N\": %lld, \"K\": %lld, \"neurona_gflops\": %.2f, \"openblas_gflops\": %.2f, "
+        "\"fma_peak_gflops\": %.2f}\n",
+        a.threads, shapes[i].name, shapes[i].ta, shapes[i].tb, (long long)shapes[i].M, (long long)shapes[i].N,
+        (long long)shapes[i].K, rates[i].first, rates[i].second, peak);
   return 0;
 }
 

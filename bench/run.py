@@ -114,12 +114,18 @@ def main():
         print(msg, file=sys.stderr, flush=True)
 
     gemm = {}  # (threads, precision) -> the best ceiling and the best W1-layer rate over the rounds
+    gemm_shapes = {}  # (threads, shape, M, N, K) -> the best rates over the rounds
     for _ in range(a.rounds):
         for t in threads:
             for r in run_json([exe, "--gemm", "--threads", str(t)]):
+                if r["impl"] == "gemm_shape":
+                    g = gemm_shapes.setdefault((t, r["shape"], r["M"], r["N"], r["K"]), dict(r))
+                    for k in ("neurona_gflops", "openblas_gflops", "fma_peak_gflops"):
+                        g[k] = max(g[k], r[k])
+                    continue
                 g = gemm.setdefault((t, r["precision"]), dict(r))
-                g["ceiling_gflops"] = max(g["ceiling_gflops"], r["ceiling_gflops"])
-                g["w1_layer_gflops"] = max(g["w1_layer_gflops"], r["w1_layer_gflops"])
+                for k in ("ceiling_gflops", "w1_layer_gflops", "w1_layer_openblas_gflops", "fma_peak_gflops"):
+                    g[k] = max(g[k], r[k])
     def fastest(records):
         return min(records, key=lambda r: r["us_min"])
 
@@ -220,7 +226,14 @@ def main():
         gemm_lines.append(
             f"- {t} thread(s): fp32 GEMM ceiling (OpenBLAS sgemm 1024³) **{g['ceiling_gflops']:.1f} GFLOP/s**; "
             f"W1 hidden layer's three GEMMs (256×512×512) through Neurona in {prec}: {g['w1_layer_gflops']:.1f} GFLOP/s "
-            f"({100 * g['w1_layer_gflops'] / g['ceiling_gflops']:.0f} % of the fp32 ceiling)")
+            f"({100 * g['w1_layer_gflops'] / g['ceiling_gflops']:.0f} % of the fp32 ceiling"
+            + (f"; OpenBLAS split over the pool: {g['w1_layer_openblas_gflops']:.1f}; measured FMA peak "
+               f"{g['fma_peak_gflops']:.1f})" if prec == "fp32" else ")"))
+    for (t, name, m, n, k), g in sorted(gemm_shapes.items()):
+        gemm_lines.append(
+            f"  - {t} thread(s), {name} {m}×{n}×{k}{' (Aᵀ)' if g['ta'] else ''}{' (Bᵀ)' if g['tb'] else ''}: "
+            f"Neurona {g['neurona_gflops']:.1f}, OpenBLAS {g['openblas_gflops']:.1f} GFLOP/s "
+            f"({100 * g['neurona_gflops'] / g['fma_peak_gflops']:.0f} % of the measured peak)")
     acc_line = (f"- bf16-mixed accuracy (W1b on the red wine data, {accuracy['epochs']} epochs, batch 256, Adam; "
                 f"mean validation MAE of the last 10 epochs): fp32 {accuracy['val_loss_fp32']:.5f}, bf16-mixed {accuracy['val_loss_bf16']:.5f}, "
                 f"relative difference {100 * accuracy['relative_difference']:.2f} % (target ≤ 1 %)")

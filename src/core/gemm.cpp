@@ -1,6 +1,7 @@
 // GEMM dispatch: tiny products run a direct loop, bf16 mode goes to the AVX-512 BF16 kernel
-// (gemm_bf16.cpp), the rest to single-threaded OpenBLAS calls that Neurona's own thread pool
-// splits by blocks of C. One pool for everything: OpenBLAS's threads spin after each call and
+// (gemm_bf16.cpp), fp32 to Neurona's AVX-512 kernel (gemm_f32_avx512.cpp) on CPUs with AVX-512F
+// and otherwise to single-threaded OpenBLAS calls; both are split by blocks of C over Neurona's
+// own thread pool. One pool for everything: OpenBLAS's threads spin after each call and
 // fought the pool for the two cores (see docs/ARCHITECTURE.md, "Performance").
 #include <cblas.h>
 
@@ -14,6 +15,7 @@
 #endif
 
 #include "gemm_bf16.hpp"
+#include "gemm_f32_avx512.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/kernels.hpp"
 #include "neurona/core/precision.hpp"
@@ -30,6 +32,7 @@ constexpr int64_t kDirectLimit = 4096;
 constexpr int64_t kSplitLimit = int64_t(1) << 20;
 
 std::atomic<bool> g_bf16{false};
+std::atomic<bool> g_avx512{true};  // products above the direct loop may use the AVX-512 kernel
 // Set when bf16 mode first sends a product to fp32 (too small for the bf16 kernel), so the user
 // hears once that part of the model runs in fp32; cleared when bf16 is switched on.
 std::atomic<bool> g_bf16_fallback_said{false};
@@ -145,6 +148,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     if (gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
     say_bf16_fallback(M, N, K);
   }
+  if (g_avx512.load(std::memory_order_relaxed) &&
+      gemm_f32_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                      work < kSplitLimit ? 1 : num_threads()))
+    return;
   if (work < kSplitLimit || num_threads() == 1) {
     blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
@@ -166,7 +173,16 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   });
 }
 
-const char* gemm_library() { return "OpenBLAS (one thread per call, split over Neurona's pool)"; }
+const char* gemm_library() {
+  return g_avx512.load() && f32_avx512_supported()
+             ? "Neurona AVX-512 fp32 kernel, split over Neurona's pool (OpenBLAS on CPUs without AVX-512F)"
+             : "OpenBLAS (one thread per call, split over Neurona's pool)";
+}
+
+bool use_avx512_gemm(bool on) {
+  g_avx512 = on;
+  return on && f32_avx512_supported();
+}
 
 // OpenBLAS's own thread server (absent from its serial build, hence the weak reference): the
 // threads it starts when the library loads keep calling sched_yield for a while.
