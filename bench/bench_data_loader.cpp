@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   Tensor images, labels;
   const char* source;
   if (!dir.empty()) {
-    auto set = data::load_fashion_mnist(dir, {.flatten = true, .scale = true});
+    auto set = data::load_fashion_mnist(dir, {.flatten = true});
     images = set.train.images;
     labels = set.train.labels;
     source = "Fashion-MNIST";

@@ -7,6 +7,7 @@ packages=(
   clang-format                   # the formatting gate in scripts/test.sh
   libopenblas-dev                # the GEMM library
   zlib1g-dev                     # gzip-compressed data files
+  libpng-dev libturbojpeg0-dev   # PNG and JPEG images (data.images)
   nlohmann-json3-dev             # JSON headers of safetensors files
   libyaml-cpp-dev                # config files of the neurona command
   libgtest-dev                   # the test suite

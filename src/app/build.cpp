@@ -15,7 +15,9 @@
 #include "neurona/core/format.hpp"
 #include "neurona/core/precision.hpp"
 #include "neurona/core/random.hpp"
+#include "neurona/data/augment.hpp"
 #include "neurona/data/idx.hpp"
+#include "neurona/data/image_folder.hpp"
 #include "neurona/data/npy.hpp"
 #include "neurona/data/split.hpp"
 #include "neurona/data/synthetic.hpp"
@@ -110,6 +112,32 @@ std::vector<int64_t> first_rows(int64_t n, int64_t limit) {
   return v;
 }
 
+// x times `scale` (Keras's Rescaling), computed in double so 1/255 gives ToTensor's x / 255.
+Tensor rescaled(const Tensor& x, double scale) {
+  Tensor out = Tensor::empty(x.shape());
+  for (int64_t i = 0; i < x.numel(); ++i) out.data()[i] = static_cast<float>(x.data()[i] * scale);
+  return out;
+}
+
+// data.augment as a pipeline of data::augmentations()'s steps, for samples of `sample` shape.
+std::shared_ptr<const data::ImagePipeline> make_augment(const std::vector<Named>& steps,
+                                                        const Shape& sample) {
+  if (steps.empty()) return nullptr;
+  check(sample.dims().size() == 2 || sample.dims().size() == 3,
+        "data.augment: needs images [N, C, H, W] (or [N, H, W]), got samples ", sample);
+  std::vector<data::ImageStep> made;
+  for (const Named& s : steps) {
+    try {
+      const data::AugmentEntry& entry = data::augmentations().get(s.kind);
+      made.push_back(entry.make(entry.options_from(s.options)));
+      made.back()->output_shape(sample);  // a crop that does not fit is named here
+    } catch (const Error& e) {
+      fail(s.path, ": ", e.what());
+    }
+  }
+  return std::make_shared<data::ImagePipeline>(std::move(made));
+}
+
 data::TensorDataset limited(const Tensor& x, const Tensor& y, int64_t limit) {
   if (limit <= 0 || x.size(0) <= limit) return data::TensorDataset(x, y);
   const auto rows = first_rows(x.size(0), limit);
@@ -161,7 +189,7 @@ std::shared_ptr<optim::LRScheduler> make_schedule(const Named& s, optim::Optimiz
 
 std::string task_of(const Config& c) {
   if (!c.data.task.empty()) return c.data.task;
-  if (c.data.source == "idx") return "multiclass";
+  if (c.data.source == "idx" || c.data.source == "images") return "multiclass";
   const std::string task = train::loss_task(c.compile.loss.kind).task;
   return task.empty() ? "regression" : task;
 }
@@ -186,11 +214,24 @@ PreparedData load_data(const Config& c) {
       test = data::TensorDataset(t.x, t.y);
     }
   } else if (d.source == "idx") {
-    data::MnistData m = data::load_fashion_mnist(d.idx == "fashion-mnist" ? "" : d.idx);
+    data::ImageOptions io;
+    io.rescale = d.rescale.value_or(io.rescale);
+    data::MnistData m = data::load_fashion_mnist(d.idx == "fashion-mnist" ? "" : d.idx, io);
     x = m.train.images, y = m.train.labels;
     test = limited(m.test.images, m.test.labels, d.limit);
+  } else if (d.source == "images") {
+    data::ImageFolderOptions io;
+    io.height = d.image_height;
+    io.width = d.image_width;
+    io.color = d.image_color == "grayscale" ? data::ColorMode::Grayscale : data::ColorMode::RGB;
+    io.rescale = d.rescale.value_or(io.rescale);
+    data::ImageFolderData f = data::read_image_folder(d.images, io);
+    x = f.images, y = f.labels;
+    out.class_names = f.classes;
   } else if (d.source == "npy") {
-    x = data::read_npy(d.npy_x);
+    const data::NpyArray a = data::read_npy_array(d.npy_x);
+    // Bytes are pixels: into [0, 1] as ToTensor does, unless data.rescale says otherwise.
+    x = d.rescale ? rescaled(a.data, *d.rescale) : a.dtype == "uint8" ? rescaled(a.data, 1.0 / 255) : a.data;
     if (!d.npy_y.empty()) y = data::read_npy(d.npy_y);
     check(y.defined(), "data.npy: needs y: path/to/targets.npy to train");
     check(x.size(0) == y.size(0), "data.npy: x has ", x.size(0), " rows but y has ", y.size(0));
@@ -258,13 +299,16 @@ PreparedData load_data(const Config& c) {
   out.train = data::TensorDataset(x_train, y_train);
   out.val = val;
   out.test = test;
-  out.input_shape = Shape(std::vector<int64_t>(x.shape().dims().begin() + 1, x.shape().dims().end()));
+  const Shape sample(std::vector<int64_t>(x.shape().dims().begin() + 1, x.shape().dims().end()));
+  out.augment = make_augment(d.augment, sample);
+  out.input_shape = out.augment ? out.augment->output_shape(sample) : sample;
   if (out.task == "multiclass") {
     float top = 0;
     for (int64_t i = 0; i < y.numel(); ++i) top = std::max(top, y.data()[i]);
     out.num_classes = static_cast<int64_t>(top) + 1;
     if (out.schema && !out.schema->targets.empty() && out.schema->targets[0].categorical)
       out.num_classes = static_cast<int64_t>(out.schema->targets[0].categories.size());
+    if (!out.class_names.empty()) out.num_classes = static_cast<int64_t>(out.class_names.size());
   }
   if (out.target_names.empty()) out.target_names = {"y"};
   return out;
@@ -406,6 +450,8 @@ train::FitOptions fit_options(const Config& c, const PreparedData& d, nn::Module
   f.seed = c.seed;
   f.callbacks = make_callbacks(c);
   f.validation_data = d.val;
+  f.transform = d.augment;
+  f.eval_transform = d.eval_transform();
   auto& t = f.trainer;
   t.gradient_clip_val = c.fit.gradient_clip_val;
   t.gradient_clip_algorithm = c.fit.gradient_clip_algorithm;
@@ -525,7 +571,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
 
   train::Model model(out.net);
   model.compile(compile_options(c, out.net.get()));
-  if (d.test) out.test = model.evaluate(*d.test, c.fit.batch_size);
+  if (d.test) out.test = model.evaluate(*d.test, c.fit.batch_size, d.eval_transform());
   if (!r.save_weights.empty()) save_weights(r.save_weights, *out.net, d, c.text);
   if (!out.log_dir.empty()) save_weights(out.log_dir / "model.safetensors", *out.net, d, c.text);
   return out;
@@ -541,6 +587,7 @@ optim::LRFinderResult run_lr_find(const Config& c) {
   lo.batch_size = c.fit.batch_size;
   lo.shuffle = true;
   lo.seed = c.seed;
+  lo.transform = d.augment;
   data::DataLoader loader(std::make_shared<data::TensorDataset>(d.train), lo);
   std::vector<data::Batch> batches;
   int64_t epoch = 0;

@@ -14,6 +14,7 @@
 
 #include "neurona/core/error.hpp"
 #include "neurona/core/format.hpp"
+#include "neurona/data/augment.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/nn/registry.hpp"
 #include "neurona/optim/registry.hpp"
@@ -75,6 +76,10 @@ const std::vector<KindSpec>& schedule_specs() {
 }
 const std::vector<KindSpec>& callback_specs() {
   static const std::vector<KindSpec> s = specs_of(train::callbacks());
+  return s;
+}
+const std::vector<KindSpec>& augment_specs() {
+  static const std::vector<KindSpec> s = specs_of(data::augmentations());
   return s;
 }
 
@@ -404,11 +409,11 @@ void flatten(const YAML::Node& n, const std::string& path, std::map<std::string,
 
 void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
   const std::string p = "data";
-  check(n && !n.IsNull(), "data: missing (where the samples come from: csv, idx, npy or synthetic)");
+  check(n && !n.IsNull(), "data: missing (where the samples come from: csv, idx, npy, images or synthetic)");
   for (const auto& [key, v] :
        entries(n, p,
-               {"csv", "val_csv", "test_csv", "idx", "npy", "synthetic", "target", "features", "categorical",
-                "missing", "task", "split", "scale", "limit"})) {
+               {"csv", "val_csv", "test_csv", "idx", "npy", "images", "synthetic", "target", "features",
+                "categorical", "missing", "task", "split", "scale", "limit", "rescale", "augment"})) {
     const std::string path = join(p, key);
     if (key == "csv")
       d.csv = scalar_text(v, path);
@@ -422,6 +427,45 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
       for (const auto& [k, f] : entries(v, path, {"x", "y"}))
         (k == "x" ? d.npy_x : d.npy_y) = scalar_text(f, join(path, k));
       check(!d.npy_x.empty(), path, ": needs x: path/to/features.npy");
+    } else if (key == "images") {
+      if (v.IsScalar()) {  // `images: DIR`
+        d.images = scalar_text(v, path);
+        continue;
+      }
+      for (const auto& [k, f] : entries(v, path, {"dir", "size", "color"})) {
+        const std::string kp = join(path, k);
+        if (k == "dir") {
+          d.images = scalar_text(f, kp);
+        } else if (k == "color") {
+          d.image_color = option_value({"", T::Text, "", {"rgb", "grayscale"}}, f, kp);
+        } else {
+          std::vector<int64_t> hw;
+          for (size_t i = 0; i < (f.IsSequence() ? f.size() : 1); ++i)
+            hw.push_back(f.IsSequence() ? as_int(f[i], kp + "[" + std::to_string(i) + "]") : as_int(f, kp));
+          check(hw.size() == 1 || hw.size() == 2, kp, ": expected [height, width] or one number, got ",
+                hw.size(), " numbers", line_of(f));
+          for (int64_t x : hw) check(x >= 1, kp, ": sizes must be >= 1, got ", x, line_of(f));
+          d.image_height = hw.front();
+          d.image_width = hw.back();
+        }
+      }
+      check(!d.images.empty(), path, ": needs dir: path/to/folder (one subfolder of images per class)");
+    } else if (key == "rescale") {
+      d.rescale = as_number(v, path);
+    } else if (key == "augment") {
+      check(v.IsSequence(), path,
+            ": expected a list of steps, e.g. [{random_flip: horizontal}, {random_crop: ",
+            "{size: 28, padding: 2}}]", line_of(v));
+      for (size_t i = 0; i < v.size(); ++i) {
+        Named step = parse_named(v[i], path + "[" + std::to_string(i) + "]", augment_specs(), "augmentation");
+        try {  // its values are checked now, before any data is read
+          const data::AugmentEntry& entry = data::augmentations().get(step.kind);
+          entry.make(entry.options_from(step.options));
+        } catch (const Error& e) {
+          fail(step.path, ": ", e.what());
+        }
+        d.augment.push_back(std::move(step));
+      }
     } else if (key == "synthetic") {
       d.synthetic = parse_named(v.IsMap() && v["kind"] ? [&] {
         // {kind: spiral, n: 500} reads as {spiral: {n: 500}}
@@ -476,9 +520,18 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
         (k == "features" ? d.scale_features : d.scale_target) = option_value(how, x, join(path, k));
     }
   }
-  const int sources = !d.csv.empty() + !d.idx.empty() + !d.npy_x.empty() + !d.synthetic.kind.empty();
-  check(sources == 1, "data: give exactly one of csv, idx, npy, synthetic (found ", sources, ")");
-  d.source = !d.csv.empty() ? "csv" : !d.idx.empty() ? "idx" : !d.npy_x.empty() ? "npy" : "synthetic";
+  const int sources =
+      !d.csv.empty() + !d.idx.empty() + !d.npy_x.empty() + !d.images.empty() + !d.synthetic.kind.empty();
+  check(sources == 1, "data: give exactly one of csv, idx, npy, images, synthetic (found ", sources, ")");
+  d.source = !d.csv.empty()      ? "csv"
+             : !d.idx.empty()    ? "idx"
+             : !d.npy_x.empty()  ? "npy"
+             : !d.images.empty() ? "images"
+                                 : "synthetic";
+  check(!d.rescale || d.source == "idx" || d.source == "npy" || d.source == "images",
+        "data.rescale: goes with image data (idx, npy or images), not ", d.source);
+  check(d.augment.empty() || d.source == "idx" || d.source == "npy" || d.source == "images",
+        "data.augment: goes with image data (idx, npy or images), not ", d.source);
   if (d.source == "csv") check(!d.target.empty(), "data.target: missing (the column(s) to predict)");
   check(d.source == "csv" || (d.val_csv.empty() && d.test_csv.empty()),
         "data: val_csv and test_csv go with csv");

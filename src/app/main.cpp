@@ -226,11 +226,14 @@ int cmd_evaluate(int argc, char** argv) {
   model.compile(app::compile_options(l.config, l.net.get()));
   const int64_t bs = l.config.fit.batch_size;
   // One split: its metrics line and, when asked, its confusion matrix.
+  // Image data are seen as in validation: data.augment's evaluation form (normalize, centre crop).
+  const auto eval = l.data ? l.data->eval_transform() : nullptr;
   auto report = [&](const std::string& split, const data::TensorDataset& d) {
-    std::cout << split << ": " << logs_line(model.evaluate(d, bs)) << "\n";
+    std::cout << split << ": " << logs_line(model.evaluate(d, bs, eval)) << "\n";
     if (!a.has("confusion-matrix")) return;
+    const Tensor x = eval ? eval->evaluate(d.features()) : d.features();
     const nn::metrics::ConfusionMatrix cm =
-        app::confusion_matrix(model.predict(d.features(), 1024), d.targets(), l.config, l.meta);
+        app::confusion_matrix(model.predict(x, 1024), d.targets(), l.config, l.meta);
     std::cout << split << " confusion matrix (rows: true class, columns: predicted):\n"
               << cm.table(app::class_names(l.meta, cm.num_classes));
   };

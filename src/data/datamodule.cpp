@@ -61,12 +61,14 @@ DataLoader DataModule::train_loader() {
   setup();
   LoaderOptions o = options_.train_loader;
   o.seed = options_.seed;
+  o.transform = options_.augment;
   return DataLoader(train_, o);
 }
 
 DataLoader DataModule::eval_loader(std::shared_ptr<const TensorDataset> set) const {
   LoaderOptions o;
   o.batch_size = options_.eval_batch_size > 0 ? options_.eval_batch_size : options_.train_loader.batch_size;
+  if (options_.augment) o.transform = options_.augment->evaluation();
   return DataLoader(std::move(set), o);
 }
 

@@ -37,7 +37,13 @@ void copy_rows(const Tensor& src, const int64_t* indices, int64_t count, float* 
   }
 }
 
-void assemble_batch(const Dataset& ds, std::vector<int64_t> indices, Batch& out) {
+// What a batch needs besides its rows: the transform and the seed of its generator.
+struct BatchJob {
+  const BatchTransform* transform = nullptr;
+  uint64_t seed = 0;
+};
+
+void assemble_batch(const Dataset& ds, std::vector<int64_t> indices, const BatchJob& job, Batch& out) {
   const auto count = static_cast<int64_t>(indices.size());
   out.x = Tensor::empty(batch_shape(count, ds.feature_shape()));
   out.y = ds.has_targets() ? Tensor::empty(batch_shape(count, ds.target_shape())) : Tensor();
@@ -45,6 +51,10 @@ void assemble_batch(const Dataset& ds, std::vector<int64_t> indices, Batch& out)
   ds.gather(indices.data(), count, out.x.data(), out.y.defined() ? out.y.data() : nullptr,
             out.w.defined() ? out.w.data() : nullptr);
   out.indices = std::move(indices);
+  if (job.transform) {
+    Generator gen(job.seed);
+    job.transform->apply(out, gen);
+  }
 }
 
 }  // namespace
@@ -102,6 +112,7 @@ struct DataLoader::Worker {
   bool stop = false, has_job = false, in_flight = false;
   std::shared_ptr<const Dataset> dataset;
   std::vector<int64_t> job;
+  BatchJob job_info;
   int64_t job_batch = -1;
   Batch result;
   std::exception_ptr error;
@@ -125,12 +136,13 @@ struct DataLoader::Worker {
       cv.wait(lock, [&] { return stop || has_job; });
       if (stop) return;
       std::vector<int64_t> indices = std::move(job);
+      const BatchJob info = job_info;
       has_job = false;
       lock.unlock();
       Batch b;
       std::exception_ptr e;
       try {
-        assemble_batch(*dataset, std::move(indices), b);
+        assemble_batch(*dataset, std::move(indices), info, b);
       } catch (...) {
         e = std::current_exception();
       }
@@ -142,10 +154,11 @@ struct DataLoader::Worker {
     }
   }
 
-  void submit(int64_t batch, std::vector<int64_t> indices) {
+  void submit(int64_t batch, std::vector<int64_t> indices, const BatchJob& info) {
     {
       std::lock_guard<std::mutex> lock(mu);
       job = std::move(indices);
+      job_info = info;
       job_batch = batch;
       has_job = in_flight = true;
     }
@@ -218,7 +231,15 @@ void DataLoader::reset() {
     order_ = std::move(mine);
   }
   cursor_ = 0;
-  if (worker_ && num_batches() > 0) worker_->submit(0, batch_indices(0));
+  if (worker_ && num_batches() > 0)
+    worker_->submit(0, batch_indices(0), BatchJob{options_.transform.get(), batch_seed(0)});
+}
+
+uint64_t DataLoader::batch_seed(int64_t b) const {
+  // Salted so the transform's draws are not the shuffle's; each rank draws its own.
+  const uint64_t epoch_key =
+      splitmix64_at(options_.seed ^ 0xa5a57e57da7a0001ULL, static_cast<uint64_t>(epoch_));
+  return splitmix64_at(epoch_key, (static_cast<uint64_t>(options_.rank) << 40) ^ static_cast<uint64_t>(b));
 }
 
 std::vector<int64_t> DataLoader::batch_indices(int64_t b) const {
@@ -237,16 +258,17 @@ bool DataLoader::next(Batch& batch) {
     // The fastest of the first few builds decides: one build can be slow because the thread was
     // preempted or the buffers were cold, which would start the worker for nothing.
     const auto t0 = std::chrono::steady_clock::now();
-    assemble_batch(*dataset_, batch_indices(b), batch);
+    assemble_batch(*dataset_, batch_indices(b), BatchJob{options_.transform.get(), batch_seed(b)}, batch);
     const double took =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     fastest_micros_ = probed_++ == 0 ? took : std::min(fastest_micros_, took);
     if (probed_ == kPrefetchProbeBatches && fastest_micros_ > kPrefetchMinMicros)
       worker_ = std::make_unique<Worker>(dataset_);
   } else {
-    assemble_batch(*dataset_, batch_indices(b), batch);
+    assemble_batch(*dataset_, batch_indices(b), BatchJob{options_.transform.get(), batch_seed(b)}, batch);
   }
-  if (worker_ && cursor_ < num_batches()) worker_->submit(cursor_, batch_indices(cursor_));
+  if (worker_ && cursor_ < num_batches())
+    worker_->submit(cursor_, batch_indices(cursor_), BatchJob{options_.transform.get(), batch_seed(cursor_)});
   return true;
 }
 

@@ -103,7 +103,7 @@ IdxRaw read_raw(const std::string& path) {
   return raw;
 }
 
-Tensor to_float(const IdxRaw& raw, float scale) {
+Tensor to_float(const IdxRaw& raw, double scale) {
   Tensor t = Tensor::empty(Shape(raw.dims));
   float* out = t.data();
   const uint8_t* p = raw.bytes.data() + raw.data_offset;
@@ -168,9 +168,9 @@ ImageSet read_idx_images(const std::string& images_path, const std::string& labe
   check(images.dims[0] == labels.dims[0], images_path, " holds ", images.dims[0], " images but ", labels_path,
         " holds ", labels.dims[0], " labels");
   ImageSet set;
-  set.images = to_float(images, options.scale ? 1.f / 255.f : 1.f);
-  if (options.flatten)
-    set.images = set.images.reshape(Shape{images.dims[0], images.dims[1] * images.dims[2]});
+  set.images = to_float(images, options.rescale);
+  const int64_t n = images.dims[0], h = images.dims[1], w = images.dims[2];
+  set.images = options.flatten ? set.images.reshape(Shape{n, h * w}) : set.images.reshape(Shape{n, 1, h, w});
   set.labels = to_float(labels, 1.f);
   return set;
 }

@@ -65,7 +65,9 @@ void convert(const char* src, float* dst, int64_t n) {
 
 }  // namespace
 
-Tensor read_npy(const std::string& path) {
+Tensor read_npy(const std::string& path) { return read_npy_array(path).data; }
+
+NpyArray read_npy_array(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   check(in.good(), path, ": cannot open file");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -108,15 +110,21 @@ Tensor read_npy(const std::string& path) {
   check(bytes.size() - data_start >= need, path, ": truncated .npy data: shape ", Shape(dims), " needs ",
         need, " bytes, found ", bytes.size() - data_start);
   const char* src = bytes.data() + data_start;
-  if (descr == "'<f4'")
+  std::string dtype;
+  if (descr == "'<f4'") {
     convert<float>(src, t.data(), n);
-  else if (descr == "'<f8'")
+    dtype = "float32";
+  } else if (descr == "'<f8'") {
     convert<double>(src, t.data(), n);
-  else if (size == 1)
+    dtype = "float64";
+  } else if (size == 1) {
     convert<uint8_t>(src, t.data(), n);
-  else
+    dtype = "uint8";
+  } else {
     convert<int64_t>(src, t.data(), n);
-  return t;
+    dtype = "int64";
+  }
+  return {t, dtype};
 }
 
 void write_npy(const std::string& path, const Tensor& t) {

@@ -210,46 +210,4 @@ Tensor normalize_images(const Tensor& images, const std::vector<float>& mean, co
   return out;
 }
 
-Tensor augment_images(const Tensor& images, const AugmentOptions& opt, Generator& gen) {
-  check(images.defined() && (images.dim() == 3 || images.dim() == 4),
-        "augment_images: expects [N,H,W] or [N,C,H,W], got ",
-        images.defined() ? images.shape().str() : "undefined");
-  check(opt.max_shift >= 0 && opt.max_rotation_degrees >= 0.f && opt.flip_prob >= 0.f && opt.flip_prob <= 1.f,
-        "augment_images: flip_prob must be in [0,1] and max_shift, max_rotation_degrees >= 0");
-  const int64_t n = images.size(0), channels = images.dim() == 4 ? images.size(1) : 1;
-  const int64_t h = images.size(-2), w = images.size(-1);
-  const double cy = (h - 1) / 2.0, cx = (w - 1) / 2.0;
-  Tensor out = Tensor::empty(images.shape());
-  for (int64_t i = 0; i < n; ++i) {
-    const bool flip = gen.uniform() < opt.flip_prob;
-    const int64_t dy = gen.randint(2 * opt.max_shift + 1) - opt.max_shift;
-    const int64_t dx = gen.randint(2 * opt.max_shift + 1) - opt.max_shift;
-    const double angle = gen.uniform(-opt.max_rotation_degrees, opt.max_rotation_degrees) * M_PI / 180.0;
-    const double cs = std::cos(angle), sn = std::sin(angle);
-    for (int64_t c = 0; c < channels; ++c) {
-      const float* src = images.data() + (i * channels + c) * h * w;
-      float* dst = out.data() + (i * channels + c) * h * w;
-      for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < w; ++x) {
-          // Output pixel -> source position: undo the shift, then the rotation, then the flip.
-          const double py = y - dy - cy, px = x - dx - cx;
-          const double sy = cs * py - sn * px + cy;
-          double sx = sn * py + cs * px + cx;
-          if (flip) sx = (w - 1) - sx;
-          const auto y0 = static_cast<int64_t>(std::floor(sy)), x0 = static_cast<int64_t>(std::floor(sx));
-          const double fy = sy - y0, fx = sx - x0;
-          auto pixel = [&](int64_t yy, int64_t xx) {
-            return yy >= 0 && yy < h && xx >= 0 && xx < w ? src[yy * w + xx] : 0.f;
-          };
-          double v = (1 - fy) * (1 - fx) * pixel(y0, x0);
-          if (fx > 0) v += (1 - fy) * fx * pixel(y0, x0 + 1);
-          if (fy > 0) v += fy * (1 - fx) * pixel(y0 + 1, x0);
-          if (fx > 0 && fy > 0) v += fy * fx * pixel(y0 + 1, x0 + 1);
-          dst[y * w + x] = static_cast<float>(v);
-        }
-    }
-  }
-  return out;
-}
-
 }  // namespace neurona::data

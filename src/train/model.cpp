@@ -156,8 +156,10 @@ History Model::fit(const data::TensorDataset& train_in, FitOptions o) {
   lo.batch_size = o.batch_size;
   lo.shuffle = o.shuffle;
   lo.seed = o.seed;
+  lo.transform = o.transform;
   data::DataLoader train_loader(train, lo);
   lo.shuffle = false;
+  lo.transform = o.eval_transform;
   std::optional<data::DataLoader> val_loader;
   if (val) val_loader.emplace(val, lo);
 
@@ -176,11 +178,13 @@ History Model::fit(const data::TensorDataset& train_in, FitOptions o) {
   return trainer_->fit(*adapter_, train_loader, val_loader ? &*val_loader : nullptr, o.resume_from);
 }
 
-Logs Model::evaluate(const data::TensorDataset& d, int64_t batch_size) {
+Logs Model::evaluate(const data::TensorDataset& d, int64_t batch_size,
+                     std::shared_ptr<const data::BatchTransform> transform) {
   compiled();
   check(d.has_targets(), "evaluate: the data has no targets");
   data::LoaderOptions lo;
   lo.batch_size = batch_size;
+  lo.transform = std::move(transform);
   data::DataLoader loader(std::make_shared<data::TensorDataset>(d), lo);
   Adapter adapter(net_, *compile_);
   Trainer t(TrainerOptions{});

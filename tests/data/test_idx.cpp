@@ -42,13 +42,26 @@ TEST(Idx, ReadsImagesAndLabelsPlainAndGzip) {
   const auto images = write_file("img-idx3-ubyte", idx_bytes({3, 2, 2}, pixels(12)));
   const auto labels = scratch_path("lbl-idx1-ubyte.gz");
   write_gzip(labels, idx_bytes({3}, std::string{7, 0, 9}));
-  auto set = read_idx_images(images, labels, {.flatten = false, .scale = false});
-  EXPECT_EQ(set.images.shape(), (Shape{3, 2, 2}));
+  auto set = read_idx_images(images, labels, {.flatten = false, .rescale = 1});
+  // [N, C, H, W] with one channel, as a convolution takes them.
+  EXPECT_EQ(set.images.shape(), (Shape{3, 1, 2, 2}));
   expect_values(set.images.slice(1, 2), {148, 185, 222, 3});  // bytes 4..7 of i*37 % 256
   expect_values(set.labels, {7, 0, 9});
-  auto flat = read_idx_images(images, labels, {.flatten = true, .scale = true});
+  auto flat = read_idx_images(images, labels, {.flatten = true});
   EXPECT_EQ(flat.images.shape(), (Shape{3, 4}));
-  EXPECT_NEAR(flat.images.at({1, 0}), 148.f / 255.f, 1e-7f);
+  EXPECT_EQ(flat.images.at({1, 0}), 148.f / 255.f);                 // ToTensor's division, to the last bit
+  auto halves = read_idx_images(images, labels, {.rescale = 0.5});  // Keras's Rescaling: x * scale
+  EXPECT_EQ(halves.images.at({1, 0, 0, 1}), 92.5f);
+}
+
+TEST(Idx, DefaultRescaleIsExactlyToTensorsDivisionBy255) {
+  std::string all;
+  for (int v = 0; v < 256; ++v) all += char(v);
+  const auto images = write_file("all-bytes-idx3-ubyte", idx_bytes({1, 16, 16}, all));
+  const auto labels = write_file("one-label-idx1-ubyte", idx_bytes({1}, std::string{3}));
+  const auto set = read_idx_images(images, labels);
+  ASSERT_EQ(set.images.shape(), (Shape{1, 1, 16, 16}));
+  for (int v = 0; v < 256; ++v) EXPECT_EQ(set.images.data()[v], static_cast<float>(v) / 255.f) << v;
 }
 
 TEST(Idx, ReadsOtherElementTypes) {
@@ -116,8 +129,8 @@ TEST(FashionMnist, LoadsTheDebianPackage) {
   ASSERT_TRUE(std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
       << "dataset-fashion-mnist is not installed (bash scripts/install-deps.sh installs it)";
   auto d = load_fashion_mnist("/usr/share/datasets/fashion-mnist");
-  EXPECT_EQ(d.train.images.shape(), (Shape{60000, 28, 28}));
-  EXPECT_EQ(d.test.images.shape(), (Shape{10000, 28, 28}));
+  EXPECT_EQ(d.train.images.shape(), (Shape{60000, 1, 28, 28}));
+  EXPECT_EQ(d.test.images.shape(), (Shape{10000, 1, 28, 28}));
   EXPECT_EQ(d.train.labels.numel(), 60000);
   EXPECT_EQ(d.test.labels.numel(), 10000);
   std::vector<int> per_class(10);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "neurona/data/augment.hpp"
 #include "neurona/data/csv.hpp"
 #include "neurona/data/dataset.hpp"
 #include "neurona/data/transforms.hpp"
@@ -47,15 +48,20 @@ struct Named {
 };
 
 struct DataConfig {
-  std::string source;  // "csv", "idx", "npy" or "synthetic"
+  std::string source;  // "csv", "idx", "npy", "images" or "synthetic"
   std::string csv, val_csv, test_csv;
   std::vector<std::string> target, features, categorical;
   std::string missing = "error";  // error | drop | mean
   std::string idx;                // a directory of IDX files, or "fashion-mnist"
   std::string npy_x, npy_y;
-  Named synthetic;    // kind: circle, xor, gauss, spiral, reg-plane, reg-gauss, pass_the_class
-  std::string task;   // regression | binary | multiclass (inferred from the loss when empty)
-  bool split = true;  // false: `split: none`, every row trains
+  std::string images;                         // a folder with one subfolder of images per class
+  int64_t image_height = 0, image_width = 0;  // images.size; 0: the files' own size
+  std::string image_color = "rgb";            // images.color: rgb | grayscale
+  std::optional<double> rescale;  // pixels times this; unset: 1/255 for bytes (idx, images, uint8 npy)
+  std::vector<Named> augment;     // image steps of data::augmentations(), in order
+  Named synthetic;                // kind: circle, xor, gauss, spiral, reg-plane, reg-gauss, pass_the_class
+  std::string task;               // regression | binary | multiclass (inferred from the loss when empty)
+  bool split = true;              // false: `split: none`, every row trains
   double val = 0.2, test = 0.0;
   bool stratify = false, shuffle = true;
   std::string scale_features = "none", scale_target = "none";  // none | standard | minmax
@@ -119,12 +125,19 @@ Config parse_config(const std::string& text, const std::string& file_name,
 struct PreparedData {
   data::TensorDataset train{Tensor::zeros({1, 1})};  // a placeholder until load_data fills it
   std::optional<data::TensorDataset> val, test;
-  Shape input_shape;  // per sample
+  Shape input_shape;  // per sample, as the model sees it (after data.augment's crops)
   std::string task;   // regression | binary | multiclass
   int64_t num_classes = 0;
   std::shared_ptr<data::Scaler> x_scaler, y_scaler;  // null when not scaling
   std::optional<data::CsvSchema> schema;             // for CSV sources
   std::vector<std::string> target_names;
+  std::vector<std::string> class_names;  // an image folder's classes, by label
+  // data.augment: training batches go through all its steps, validation, test and evaluated
+  // data through its evaluation form (eval_transform()). Null without data.augment.
+  std::shared_ptr<const data::ImagePipeline> augment;
+  std::shared_ptr<const data::ImagePipeline> eval_transform() const {
+    return augment ? augment->evaluation() : nullptr;
+  }
 };
 PreparedData load_data(const Config& config);
 

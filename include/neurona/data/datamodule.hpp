@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "neurona/data/augment.hpp"
 #include "neurona/data/csv.hpp"
 #include "neurona/data/dataset.hpp"
 #include "neurona/data/split.hpp"
@@ -21,6 +22,9 @@ struct DataModuleOptions {
   std::string scaler = "none";  // "none", "standard" or "minmax"; fitted on train only
   LoaderOptions train_loader{32, true, false, 0, true};  // its seed is replaced by `seed`
   int64_t eval_batch_size = 0;  // validation/test batch size; 0 = train_loader.batch_size
+  // Image steps: training batches go through all of them, validation and test batches through
+  // their evaluation form (normalize; random_crop's centre crop).
+  std::shared_ptr<const ImagePipeline> augment = nullptr;
 };
 
 class DataModule {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "neurona/core/random.hpp"
 #include "neurona/core/tensor.hpp"
 
 namespace neurona::data {
@@ -54,6 +55,18 @@ struct Batch {
   int64_t size() const { return x.defined() ? x.size(0) : 0; }
 };
 
+// A change made to every batch after its samples are gathered: augmentation, normalisation
+// (data::ImagePipeline). It may replace batch.x, with another sample shape (a crop).
+class BatchTransform {
+ public:
+  virtual ~BatchTransform() = default;
+  // One sample's features after the transform, from their shape before.
+  virtual Shape output_shape(const Shape& sample) const { return sample; }
+  // `gen` is seeded from the loader's seed, the epoch and the batch's number (and rank), so the
+  // draws are the same whichever thread builds the batch, and a resumed run repeats them.
+  virtual void apply(Batch& batch, Generator& gen) const = 0;
+};
+
 // A batch that builds faster than this is cheaper to build inline than to hand to the prefetch
 // thread and back: bench/bench_prefetch measured that hand-off at ≈ 7 µs per batch (best of 5,
 // 2026-12-02) on this project's 2-core machine, against 0.25 µs to build a W4 batch inline; 50 µs leaves room
@@ -75,6 +88,8 @@ struct LoaderOptions {
   // the samples at positions r, r + world_size, …, so each rank has ceil(n / world_size).
   int64_t rank = 0;
   int64_t world_size = 1;
+  // Applied to each batch once gathered, on whichever thread builds it (see BatchTransform).
+  std::shared_ptr<const BatchTransform> transform = nullptr;
 };
 
 // Hands out the batches of one epoch at a time. reset() (or a range-for, which calls it) starts
@@ -121,6 +136,7 @@ class DataLoader {
  private:
   struct Worker;
   std::vector<int64_t> batch_indices(int64_t b) const;  // rows of batch b in this epoch
+  uint64_t batch_seed(int64_t b) const;                 // seed of its transform's generator
   int64_t shard_size() const;                           // samples per epoch before drop_last
 
   std::shared_ptr<const Dataset> dataset_;

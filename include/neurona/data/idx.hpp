@@ -13,11 +13,13 @@ namespace neurona::data {
 Tensor read_idx(const std::string& path);
 
 struct ImageOptions {
-  bool flatten = false;  // images as [N, H*W] instead of [N, H, W]
-  bool scale = true;     // pixel / 255, into [0, 1]
+  bool flatten = false;        // images as [N, H*W] instead of [N, 1, H, W]
+  double rescale = 1.0 / 255;  // each pixel byte times this (Keras's Rescaling); 1/255 gives
+                               // torchvision ToTensor's [0, 1], 1 keeps 0 … 255
 };
 
-// Images [N, H, W] (or [N, H*W]) and class ids [N] as floats.
+// Images [N, 1, H, W] (N, C, H, W with one channel, as a convolution takes them; or [N, H*W])
+// and class ids [N] as floats.
 struct ImageSet {
   Tensor images, labels;
 };

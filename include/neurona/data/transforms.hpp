@@ -1,11 +1,10 @@
 #pragma once
-// Feature scalers (fitted on the training split, saved with the model), label one-hot, image
-// normalisation and seeded image augmentation.
+// Feature scalers (fitted on the training split, saved with the model), label one-hot and image
+// normalisation (seeded image augmentation: data/augment.hpp).
 #include <map>
 #include <memory>
 #include <string>
 
-#include "neurona/core/random.hpp"
 #include "neurona/core/tensor.hpp"
 
 namespace neurona::data {
@@ -73,17 +72,8 @@ std::unique_ptr<Scaler> load_scaler(const std::string& type, const std::map<std:
 // Class ids [N] or [N,1] -> one-hot [N, num_classes]; an id outside [0, num_classes) is an error.
 Tensor one_hot(const Tensor& labels, int64_t num_classes);
 
-// (x - mean[c]) / std[c] per channel of images [N,C,H,W], or with one mean/std for [N,H,W].
+// (x - mean[c]) / std[c] per channel of images [N,C,H,W], or with one mean/std for [N,H,W]
+// (torchvision's Normalize; data::Normalize is the pipeline step).
 Tensor normalize_images(const Tensor& images, const std::vector<float>& mean, const std::vector<float>& std);
-
-struct AugmentOptions {
-  float flip_prob = 0.5f;            // chance of a horizontal flip
-  int64_t max_shift = 0;             // shift by up to this many pixels each way, zero-padded
-  float max_rotation_degrees = 0.f;  // rotate by an angle uniform in ±this, bilinear, zero-filled
-};
-
-// Augments a batch of images [N,H,W] or [N,C,H,W]; each image draws its own flip, shift and
-// angle from `gen` (the channels of one image move together). Same generator state, same result.
-Tensor augment_images(const Tensor& images, const AugmentOptions& options, Generator& gen);
 
 }  // namespace neurona::data

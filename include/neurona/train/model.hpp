@@ -46,6 +46,9 @@ struct FitOptions {
   std::filesystem::path run_root;     // non-empty: write runs/<name>/version_<n>/
   std::string name = "model";
   TrainerOptions trainer;  // the rest of the Trainer's options (clipping, accumulation, loggers…)
+  // Applied to each training batch (augmentation) and to each validation batch (its evaluation
+  // form: e.g. data::ImagePipeline::evaluation()); null: the batches as gathered.
+  std::shared_ptr<const data::BatchTransform> transform, eval_transform;
 };
 
 class Model {
@@ -60,7 +63,9 @@ class Model {
 
   History fit(const data::TensorDataset& train, FitOptions options = {});
   // Loss and metrics over `data` in eval mode (keys "loss" and the metric names).
-  Logs evaluate(const data::TensorDataset& data, int64_t batch_size = 32);
+  // `transform` changes each batch first (an image pipeline's evaluation form).
+  Logs evaluate(const data::TensorDataset& data, int64_t batch_size = 32,
+                std::shared_ptr<const data::BatchTransform> transform = nullptr);
   Tensor predict(const Tensor& x, int64_t batch_size = 32);
 
   nn::Module& net() { return *net_; }
