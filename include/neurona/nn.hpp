@@ -2,6 +2,7 @@
 // The nn layer: modules, layers (and their registry), functional ops, losses, initialisers, metrics
 // and summary().
 #include "neurona/nn/functional.hpp"
+#include "neurona/nn/image_layers.hpp"
 #include "neurona/nn/init.hpp"
 #include "neurona/nn/layers.hpp"
 #include "neurona/nn/loss.hpp"

@@ -203,6 +203,12 @@ std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& n, con
   return out;
 }
 
+std::string join_items(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& i : items) s += (s.empty() ? "" : ",") + i;
+  return s;
+}
+
 // Checks one option value against its spec and returns it as text.
 std::string option_value(const KeySpec& spec, const YAML::Node& v, const std::string& path) {
   switch (spec.type) {
@@ -225,6 +231,8 @@ std::string option_value(const KeySpec& spec, const YAML::Node& v, const std::st
     case T::Regularizer:
       return regularizer_text(v, path);
     case T::Text: {
+      // A free text option may be a list ([1, 2] for a padding): its items joined by commas.
+      if (v.IsSequence() && spec.choices.empty()) return join_items(as_strings(v, path));
       const std::string s = scalar_text(v, path);
       if (!spec.choices.empty() &&
           std::find(spec.choices.begin(), spec.choices.end(), lower(s)) == spec.choices.end())

@@ -50,18 +50,15 @@ std::string Linear::extra_repr() const {
   return os.str();
 }
 
-namespace {
-// The activations F::linear applies in its own kernel.
-bool fusable(const std::string& activation) {
+bool is_fused_activation(const std::string& activation) {
   return activation.empty() || activation == "linear" || activation == "identity" || activation == "relu" ||
          activation == "tanh" || activation == "sigmoid";
 }
-}  // namespace
 
 std::shared_ptr<Linear> Dense(int64_t input_dim, int64_t units, const std::string& activation_word,
                               bool use_bias) {
   const std::string activation = lower_case(activation_word);
-  if (fusable(activation))
+  if (is_fused_activation(activation))
     return std::make_shared<Linear>(input_dim, units, use_bias, activation_from_name(activation));
   return std::make_shared<DenseActivation>(input_dim, units, use_bias, activation);
 }
@@ -134,13 +131,35 @@ void BatchNorm1d::reset() {
   num_batches_tracked = register_buffer("num_batches_tracked", Tensor::scalar(0.f), true);
 }
 
-Tensor BatchNorm1d::forward(const Tensor& x) {
+void BatchNorm1d::check_input(const Tensor& x) const {
   const int64_t n = num_features_;
   check((x.dim() == 2 || x.dim() == 3) && x.size(1) == n, "BatchNorm1d(", n, "): expected input [N, ", n,
         "] or [N, ", n, ", L], got ", x.shape());
+}
+
+void BatchNorm2d::check_input(const Tensor& x) const {
+  const int64_t n = num_features();
+  check(x.dim() == 4 && x.size(1) == n, "BatchNorm2d(", n, "): expected images [N, ", n, ", H, W], got ",
+        x.shape());
+}
+
+std::string BatchNorm2d::kind() const {
+  return options().unbiased_running_var ? "batchnorm2d" : "batch_normalization";
+}
+
+std::shared_ptr<Module> BatchNorm2d::clone() const {
+  auto copy = std::make_shared<BatchNorm2d>(*this);
+  copy->clear_registrations();
+  copy->reset();
+  copy->copy_state_from(*this);
+  return copy;
+}
+
+Tensor BatchNorm1d::forward(const Tensor& x) {
+  check_input(x);
   if (is_training()) {
-    int64_t per_channel = x.size(0) * (x.dim() == 3 ? x.size(2) : 1);
-    check(per_channel > 1, "BatchNorm1d(", n,
+    int64_t per_channel = x.numel() / x.size(1);
+    check(per_channel > 1, type_name(), "(", num_features_,
           "): expected more than 1 value per channel when training, got input ", x.shape(),
           " (use a batch size above 1 or call eval())");
   }

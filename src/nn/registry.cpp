@@ -6,6 +6,7 @@
 
 #include "neurona/core/error.hpp"
 #include "neurona/core/format.hpp"
+#include "neurona/nn/image_layers.hpp"
 #include "neurona/nn/layers.hpp"
 
 namespace neurona::nn {
@@ -38,6 +39,54 @@ LayerEntry activation_row(std::string name, std::string summary, std::function<s
              [f](const Options&, const LayerInput&) { return f(); });
 }
 
+// The option of two synonyms (PyTorch's and Keras's word) that was written, or "" when neither; an
+// Error when both are.
+std::string synonym(const Options& o, const std::string& a, const std::string& b) {
+  check(!(o.has(a) && o.has(b)), "'", a, "' and '", b, "' are the same option; write one");
+  return o.has(a) ? a : o.has(b) ? b : "";
+}
+// The same, falling back to the first word's default.
+std::string synonym_or(const Options& o, const std::string& a, const std::string& b) {
+  const std::string k = synonym(o, a, b);
+  return k.empty() ? a : k;
+}
+
+// MaxPool2d and AvgPool2d share their options (dilation is max pooling's only, count_include_pad
+// average pooling's).
+LayerEntry pool_row(std::string name, std::vector<std::string> aliases, std::string summary, bool max) {
+  const Pool2dOptions d;
+  std::vector<OptionSpec> opts = {{"kernel_size", T::List},
+                                  {"pool_size", T::List},
+                                  {"stride", T::List},
+                                  {"strides", T::List},
+                                  {"padding", T::Text, d.padding.text()},
+                                  {"ceil_mode", T::Bool, text(d.ceil_mode)}};
+  if (max)
+    opts.push_back({"dilation", T::List, size2d_text(d.dilation)});
+  else
+    opts.push_back({"count_include_pad", T::Bool, text(d.count_include_pad)});
+  const std::string layer = name;
+  return row(std::move(name), std::move(aliases), "kernel_size", std::move(opts), std::move(summary),
+             [max, layer](const Options& o, const LayerInput& in) -> std::shared_ptr<Module> {
+               check(in.shape.size() == 3, layer, " needs images [C, H, W], got a sample of shape ",
+                     Shape(in.shape));
+               Pool2dOptions p;
+               const std::string k = synonym(o, "kernel_size", "pool_size");
+               check(!k.empty(), layer, " needs kernel_size (Keras: pool_size), e.g. {", layer, ": 2}");
+               p.kernel_size = size2d_from_numbers(o.numbers(k), k);
+               const std::string s = synonym(o, "stride", "strides");
+               if (!s.empty()) p.stride = size2d_from_numbers(o.numbers(s), s);
+               p.padding = padding2d_from_text(o.text("padding"), "padding");
+               p.ceil_mode = o.flag("ceil_mode");
+               if (max) {
+                 p.dilation = size2d_from_numbers(o.numbers("dilation"), "dilation");
+                 return make<MaxPool2d>(p);
+               }
+               p.count_include_pad = o.flag("count_include_pad");
+               return make<AvgPool2d>(p);
+             });
+}
+
 // Every default below is read from a default-made options struct of the layer.
 std::vector<LayerEntry> rows() {
   const std::vector<std::string>& acts = activation_names();
@@ -51,6 +100,7 @@ std::vector<LayerEntry> rows() {
   const ELUOptions elu;
   const SoftplusOptions softplus;
   const SoftmaxOptions softmax;
+  const Conv2dOptions conv;
   return {
       row("dense", {"linear"}, "units",
           {{"units", T::Int},
@@ -92,10 +142,25 @@ std::vector<LayerEntry> rows() {
       row("batch_normalization", {"batchnormalization"}, "",
           {{"momentum", T::Number, "0.99"}, {"epsilon", T::Number, "0.001"}},
           "Keras's BatchNormalization (the same tensors as batchnorm)",
+          [](const Options& o, const LayerInput& in) -> std::shared_ptr<Module> {
+            auto bn = BatchNormalization(in.channels(), static_cast<float>(o.number("momentum")),
+                                         static_cast<float>(o.number("epsilon")));
+            if (in.shape.size() == 3) return make<BatchNorm2d>(in.channels(), bn->options());  // per channel
+            return bn;
+          }),
+      row("batchnorm2d", {"batch_norm2d"}, "",
+          {{"momentum", T::Number, text(batchnorm.momentum)},
+           {"eps", T::Number, text(batchnorm.eps)},
+           {"affine", T::Bool, text(batchnorm.affine)}},
+          "PyTorch's BatchNorm2d: per channel of images [C, H, W]",
           [](const Options& o, const LayerInput& in) {
-            return std::static_pointer_cast<Module>(
-                BatchNormalization(in.channels(), static_cast<float>(o.number("momentum")),
-                                   static_cast<float>(o.number("epsilon"))));
+            check(in.shape.size() == 3, "batchnorm2d needs images [C, H, W], got a sample of shape ",
+                  Shape(in.shape));
+            BatchNormOptions c;
+            c.momentum = static_cast<float>(o.number("momentum"));
+            c.eps = static_cast<float>(o.number("eps"));
+            c.affine = o.flag("affine");
+            return make<BatchNorm2d>(in.channels(), c);
           }),
       row("layernorm", {"layer_norm", "layernormalization"}, "",
           {{"eps", T::Number, text(layernorm.eps)},
@@ -104,6 +169,83 @@ std::vector<LayerEntry> rows() {
           [](const Options& o, const LayerInput& in) {
             return make<LayerNorm>(std::vector<int64_t>{in.features()}, static_cast<float>(o.number("eps")),
                                    o.flag("elementwise_affine"));
+          }),
+      row("conv2d", {"convolution2d"}, "out_channels",
+          {{"out_channels", T::Int},
+           {"filters", T::Int},
+           {"kernel_size", T::List},
+           {"stride", T::List, size2d_text(conv.stride)},
+           {"strides", T::List},
+           {"padding", T::Text, conv.padding.text()},
+           {"dilation", T::List, size2d_text(conv.dilation)},
+           {"dilation_rate", T::List},
+           {"groups", T::Int, text(conv.groups)},
+           {"bias", T::Bool, text(conv.bias)},
+           {"use_bias", T::Bool},
+           {"activation", T::Text, conv.activation, acts}},
+          "PyTorch's Conv2d / Keras's Conv2D on images [C, H, W], activation fused",
+          [](const Options& o, const LayerInput& in) {
+            check(in.shape.size() == 3, "conv2d needs images [C, H, W], got a sample of shape ",
+                  Shape(in.shape),
+                  in.shape.size() == 1 ? " (flattened data: drop the flatten before the image layers)" : "");
+            Conv2dOptions c;
+            c.in_channels = in.channels();
+            const std::string out_key = synonym(o, "out_channels", "filters");
+            check(!out_key.empty(),
+                  "conv2d needs out_channels (Keras: filters), e.g. {conv2d: 32, kernel_size: 3}");
+            c.out_channels = o.integer(out_key);
+            check(c.out_channels >= 1, "conv2d: out_channels must be >= 1, got ", c.out_channels);
+            check(o.has("kernel_size"), "conv2d needs kernel_size, e.g. {conv2d: 32, kernel_size: 3}");
+            c.kernel_size = size2d_from_numbers(o.numbers("kernel_size"), "kernel_size");
+            c.stride = size2d_from_numbers(o.numbers(synonym_or(o, "stride", "strides")), "stride");
+            c.dilation =
+                size2d_from_numbers(o.numbers(synonym_or(o, "dilation", "dilation_rate")), "dilation");
+            c.padding = padding2d_from_text(o.text("padding"), "padding");
+            c.groups = o.integer("groups");
+            c.bias = o.flag(synonym_or(o, "bias", "use_bias"));
+            c.activation = o.text("activation");
+            return make<Conv2d>(c);
+          }),
+      pool_row("max_pool2d", {"maxpool2d", "max_pooling2d", "maxpooling2d"},
+               "PyTorch's MaxPool2d / Keras's MaxPooling2D: the maximum of each window", true),
+      pool_row("avg_pool2d", {"avgpool2d", "average_pooling2d", "averagepooling2d"},
+               "PyTorch's AvgPool2d / Keras's AveragePooling2D: the mean of each window", false),
+      row("adaptive_avg_pool2d", {"adaptiveavgpool2d"}, "output_size",
+          {{"output_size", T::List, size2d_text(AdaptiveAvgPool2dOptions{}.output_size)}},
+          "PyTorch's AdaptiveAvgPool2d: means over output_size bins",
+          [](const Options& o, const LayerInput&) {
+            return make<AdaptiveAvgPool2d>(
+                AdaptiveAvgPool2dOptions{size2d_from_numbers(o.numbers("output_size"), "output_size")});
+          }),
+      row("global_average_pooling2d", {"globalaveragepooling2d", "global_avg_pool2d", "globalavgpool2d"}, "",
+          {}, "Keras's GlobalAveragePooling2D: [C, H, W] -> [C]",
+          [](const Options&, const LayerInput&) { return make<GlobalAvgPool2d>(); }),
+      row("global_max_pooling2d", {"globalmaxpooling2d", "global_max_pool2d", "globalmaxpool2d"}, "", {},
+          "Keras's GlobalMaxPooling2D: [C, H, W] -> [C]",
+          [](const Options&, const LayerInput&) { return make<GlobalMaxPool2d>(); }),
+      row("dropout2d", {"spatial_dropout2d", "spatialdropout2d"}, "p",
+          {{"p", T::Number, text(Dropout2dOptions{}.p)}},
+          "PyTorch's Dropout2d / Keras's SpatialDropout2D: zeroes whole channels while training",
+          [](const Options& o, const LayerInput&) {
+            const double p = o.number("p");
+            check(p >= 0 && p < 1, "dropout2d p must be in [0, 1), got ", p);
+            return make<Dropout2d>(Dropout2dOptions{static_cast<float>(p)});
+          }),
+      row("zero_pad2d", {"zeropad2d", "zero_padding2d", "zeropadding2d"}, "padding", {{"padding", T::List}},
+          "PyTorch's ZeroPad2d / Keras's ZeroPadding2D: one size, (height, width), or (left, right, top, "
+          "bottom)",
+          [](const Options& o, const LayerInput&) {
+            check(o.has("padding"), "zero_pad2d needs padding, e.g. {zero_pad2d: 1}");
+            const std::vector<double> v = o.numbers("padding");
+            check(v.size() == 1 || v.size() == 2 || v.size() == 4,
+                  "zero_pad2d padding: expected 1, 2 (height, width) or 4 (left, right, top, bottom) sizes, "
+                  "got ",
+                  v.size());
+            auto n = [&](size_t i) { return static_cast<int64_t>(v[i]); };
+            Pad2d p = v.size() == 1   ? Pad2d::all(n(0))
+                      : v.size() == 2 ? Pad2d::symmetric(n(0), n(1))
+                                      : Pad2d{n(2), n(3), n(0), n(1)};
+            return make<ZeroPad2d>(ZeroPad2dOptions{p});
           }),
       row("flatten", {}, "start_dim", {{"start_dim", T::Int, text(flatten.start_dim)}},
           "nn::Flatten: merges dimensions start_dim… into one",

@@ -47,6 +47,15 @@ TEST(LayerRegistry, OptionsNotWrittenTakeTheirDefaults) {
       Error);
 }
 
+// The layers that take images [C, H, W] rather than feature vectors.
+bool takes_images(const std::string& name) {
+  for (const char* n :
+       {"conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_average_pooling2d",
+        "global_max_pooling2d", "dropout2d", "zero_pad2d", "batchnorm2d"})
+    if (name == n) return true;
+  return false;
+}
+
 TEST(LayerRegistry, EveryRowBuildsALayerThatRuns) {
   for (const auto& e : nn::layers().entries()) {
     SCOPED_TRACE(e.name);
@@ -54,9 +63,16 @@ TEST(LayerRegistry, EveryRowBuildsALayerThatRuns) {
     if (e.name == "dense") values["units"] = "2";
     if (e.name == "activation") values["activation"] = "tanh";
     if (e.name == "gaussian_noise") values["stddev"] = "0.1";
-    auto m = e.make(e.options_from(values), nn::LayerInput{{4}});
+    if (e.name == "conv2d") values = {{"out_channels", "3"}, {"kernel_size", "3"}};
+    if (e.name == "max_pool2d" || e.name == "avg_pool2d") values["kernel_size"] = "2";
+    if (e.name == "zero_pad2d") values["padding"] = "1";
+    const bool images = takes_images(e.name);
+    auto m = e.make(e.options_from(values),
+                    nn::LayerInput{images ? std::vector<int64_t>{2, 4, 4} : std::vector<int64_t>{4}});
     ASSERT_TRUE(m);
-    const Tensor y = m->forward(Tensor::from({0.5f, -1.f, 2.f, 0.f, 1.f, 1.5f, -0.5f, 3.f}, {2, 4}));
+    Tensor x = images ? Tensor::normal({2, 2, 4, 4})
+                      : Tensor::from({0.5f, -1.f, 2.f, 0.f, 1.f, 1.5f, -0.5f, 3.f}, {2, 4});
+    const Tensor y = m->forward(x);
     EXPECT_EQ(y.size(0), 2);
   }
 }
@@ -72,7 +88,16 @@ TEST(LayerRegistry, EveryLayerNamesItsRowAndOptionsThatRebuildIt) {
     if (e.name == "batch_normalization") values["momentum"] = "0.9";
     if (e.name == "leaky_relu") values["negative_slope"] = "0.2";
     if (e.name == "gaussian_noise") values["stddev"] = "0.3";
-    const nn::LayerInput in{{4}};
+    if (e.name == "conv2d")
+      values = {{"out_channels", "4"}, {"kernel_size", "3,1"}, {"stride", "2"},
+                {"padding", "same"},   {"groups", "2"},        {"activation", "gelu"}};
+    if (e.name == "max_pool2d") values = {{"kernel_size", "3"}, {"stride", "1,2"}, {"ceil_mode", "true"}};
+    if (e.name == "avg_pool2d")
+      values = {{"kernel_size", "3"}, {"padding", "1"}, {"count_include_pad", "false"}};
+    if (e.name == "adaptive_avg_pool2d") values["output_size"] = "2,3";
+    if (e.name == "dropout2d") values["p"] = "0.25";
+    if (e.name == "zero_pad2d") values["padding"] = "1,2,3,4";
+    const nn::LayerInput in{takes_images(e.name) ? std::vector<int64_t>{2, 6, 6} : std::vector<int64_t>{4}};
     auto m = e.make(e.options_from(values), in);
     EXPECT_EQ(m->kind(), e.name == "activation" ? "softplus" : e.name);
     if (e.name != "activation") {

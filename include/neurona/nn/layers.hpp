@@ -214,6 +214,9 @@ class Identity : public Cloneable<Identity> {
 // lists these.
 std::shared_ptr<Module> make_activation(const std::string& name);
 const std::vector<std::string>& activation_names();
+// The activation words the linear and convolution kernels apply in their own pass (linear,
+// identity, relu, tanh, sigmoid; lower case).
+bool is_fused_activation(const std::string& word);
 
 // Keras's Dense(units, activation=…) with an activation the linear kernel cannot fuse (softmax,
 // gelu, …): still one layer, so its tensors keep Linear's names "weight" and "bias". The
@@ -297,9 +300,28 @@ class BatchNorm1d : public Cloneable<BatchNorm1d> {
   int64_t num_features() const { return num_features_; }
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
+ protected:
+  // An Error unless x is this layer's input, [N, C] or [N, C, L], with C = num_features.
+  virtual void check_input(const Tensor& x) const;
+
  private:
   int64_t num_features_;
   BatchNormOptions options_;
+};
+// torch.nn.BatchNorm2d: the same tensors and options on images [N, C, H, W], with statistics
+// per channel over N·H·W values. Keras's BatchNormalization on images is this layer with
+// Keras's options (kind "batch_normalization").
+class BatchNorm2d : public BatchNorm1d {
+ public:
+  explicit BatchNorm2d(int64_t num_features, BatchNormOptions options = {})
+      : BatchNorm1d(num_features, options) {}
+  std::string type_name() const override { return "BatchNorm2d"; }
+  std::string kind() const override;
+  std::string extra_repr() const override { return BatchNorm1d::extra_repr(); }
+  std::shared_ptr<Module> clone() const override;
+
+ protected:
+  void check_input(const Tensor& x) const override;
 };
 // Keras BatchNormalization(momentum=0.99, epsilon=1e-3): momentum is the weight of the OLD
 // moving value and the moving variance uses the biased batch variance.
