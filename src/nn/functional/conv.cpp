@@ -4,7 +4,7 @@
 //   col[K, P] = im2col(x[n, g])        (a 1×1 stride-1 unpadded conv uses x[n, g] itself)
 //   y[n, g]   = W_g[Og, K] · col       then bias and activation in one pass over the sample
 //   dcol      = W_gᵀ · dz[n, g]        dx[n, g] = col2im(dcol)
-//   dW_g     += dz[n, g] · colᵀ        db = Σ dz over (n, oh, ow)
+//   dW_gᵀ    += col · dz[n, g]ᵀ        db = Σ dz over (n, oh, ow)
 // with dz the gradient before the activation. The pool splits the batch. dW is summed over a
 // fixed number of batch chunks (kWeightChunks, not the thread count): each chunk adds its
 // samples in order into its own buffer and the buffers are added in chunk order, so the
