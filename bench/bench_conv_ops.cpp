@@ -1,16 +1,27 @@
 // Neurona's side of the image-op timing (bench/conv_ops.py starts it beside PyTorch): forward and
 // forward + backward (input, weight and bias gradients) of single ops on fixed shapes, min of
 // --repeats runs after one warm-up, as wall time and as the thread's CPU time (on a loaded machine
-// the CPU time is the steadier figure at 1 thread). Prints one JSON object per line, times in ms.
+// the CPU time is the steadier figure at 1 thread). Then whole training steps of the Fashion-MNIST
+// CNN W3 (conv32-relu-maxpool2-conv64-relu-maxpool2-dense128-relu-dense10, 'same' 3×3 convs, batch
+// 64, cross entropy, SGD with momentum 0.9) and W3b (BatchNorm2d after each conv) built from the
+// functional ops: forward, backward and optimizer step. Prints one JSON object per line, times in
+// ms, and the conv GEMM rates beside the core's measured FMA peak.
 //
 //   bench_conv_ops [--threads 1] [--repeats 5] [--only SUBSTRING]
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "neurona/neurona.hpp"
 
@@ -48,8 +59,10 @@ Times min_ms(int repeats, const std::function<void()>& fn) {
 }
 
 // Times op(x, params...) forward alone (no recording) and forward + backward of sum(y · G).
+// `flops` is the forward's floating-point operation count (0: not a GEMM-like op); the backward
+// of a conv does twice as many (input and weight gradients).
 void time_op(const char* name, int repeats, std::vector<Tensor> inputs,
-             const std::function<Tensor(const std::vector<Tensor>&)>& op) {
+             const std::function<Tensor(const std::vector<Tensor>&)>& op, double flops = 0) {
   if (std::string(name).find(g_only) == std::string::npos) return;
   for (auto& t : inputs) t.requires_grad_(true);
   Tensor probe;
@@ -68,9 +81,116 @@ void time_op(const char* name, int repeats, std::vector<Tensor> inputs,
   });
   std::printf(
       "{\"op\": \"%s\", \"threads\": %d, \"forward_ms\": %.3f, \"forward_backward_ms\": %.3f, "
-      "\"forward_cpu_ms\": %.3f, \"forward_backward_cpu_ms\": %.3f}\n",
-      name, num_threads(), fwd.wall_ms, both.wall_ms, fwd.cpu_ms, both.cpu_ms);
+      "\"forward_cpu_ms\": %.3f, \"forward_backward_cpu_ms\": %.3f, \"forward_gflop\": %.4f}\n",
+      name, num_threads(), fwd.wall_ms, both.wall_ms, fwd.cpu_ms, both.cpu_ms, flops * 1e-9);
   std::fflush(stdout);
+}
+
+// One W3 / W3b training step's tensors: the parameters (PyTorch's layer order and default init
+// bounds) and BatchNorm's running statistics.
+struct CnnStep {
+  bool bn;
+  Tensor x, target;
+  std::vector<Tensor> params;  // conv1 w, b, [bn1 γ, β], conv2 w, b, [bn2 γ, β], fc1 w, b, fc2 w, b
+  Tensor rm1, rv1, nt1, rm2, rv2, nt2;
+  std::unique_ptr<optim::SGD> opt;
+
+  explicit CnnStep(bool with_bn) : bn(with_bn) {
+    Generator gen(7);
+    x = Tensor::uniform({64, 1, 28, 28}, 0.f, 1.f, &gen);
+    target = Tensor::empty({64});
+    for (int64_t i = 0; i < 64; ++i) target.data()[i] = float((i * 7) % 10);
+    auto param = [&](const Shape& s, int64_t fan_in) {
+      const float bound = 1.f / std::sqrt(float(fan_in));
+      params.push_back(Tensor::uniform(s, -bound, bound, &gen).requires_grad_(true));
+    };
+    auto bn_params = [&](int64_t c) {
+      params.push_back(Tensor::ones({c}).requires_grad_(true));
+      params.push_back(Tensor::zeros({c}).requires_grad_(true));
+    };
+    param({32, 1, 3, 3}, 9), param({32}, 9);
+    if (bn) bn_params(32);
+    param({64, 32, 3, 3}, 288), param({64}, 288);
+    if (bn) bn_params(64);
+    param({128, 3136}, 3136), param({128}, 3136), param({10, 128}, 128), param({10}, 128);
+    rm1 = Tensor::zeros({32}), rv1 = Tensor::ones({32}), nt1 = Tensor::zeros({1});
+    rm2 = Tensor::zeros({64}), rv2 = Tensor::ones({64}), nt2 = Tensor::zeros({1});
+    opt = std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
+  }
+
+  // conv (+ BatchNorm) + relu; the relu is fused into the conv when there is no BatchNorm.
+  Tensor block(const Tensor& h, size_t& p, Tensor& rm, Tensor& rv, Tensor& nt) {
+    const Tensor &w = params[p], &b = params[p + 1];
+    p += 2;
+    if (!bn) return F::conv2d(h, w, b, {}, F::Pad2d::all(1), {}, 1, nn::Activation::ReLU);
+    Tensor z = F::conv2d(h, w, b, {}, F::Pad2d::all(1));
+    z = F::batch_norm(z, rm, rv, params[p], params[p + 1], true, {}, nt);
+    p += 2;
+    return F::relu(z);
+  }
+
+  void step() {
+    opt->zero_grad();
+    size_t p = 0;
+    Tensor h = F::max_pool2d(block(x, p, rm1, rv1, nt1), {2, 2});
+    h = F::max_pool2d(block(h, p, rm2, rv2, nt2), {2, 2});
+    h = F::linear(h.reshape({64, 3136}), params[p], params[p + 1], nn::Activation::ReLU);
+    Tensor logits = F::linear(h, params[p + 2], params[p + 3]);
+    F::cross_entropy(logits, target).backward();
+    opt->step();
+  }
+};
+
+void time_step(const char* name, bool bn, int repeats) {
+  if (std::string(name).find(g_only) == std::string::npos) return;
+  CnnStep s(bn);
+  s.step();
+  const Times t = min_ms(repeats * 3, [&] { s.step(); });
+  std::printf("{\"op\": \"%s\", \"threads\": %d, \"step_ms\": %.3f, \"step_cpu_ms\": %.3f}\n", name,
+              num_threads(), t.wall_ms, t.cpu_ms);
+  std::fflush(stdout);
+}
+
+// One core's fp32 FMA peak in GFLOP/s: 16 independent chains of 512-bit FMAs for `seconds` (the
+// method of bench_workloads --gemm); 0 on CPUs without AVX-512F.
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) double fma_peak_core(double seconds) {
+  __m512 acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(float(i));
+  const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(0.001f);
+  int64_t iters = 0;
+  const auto t0 = Clock::now();
+  double t = 0;
+  do {
+    for (int n = 0; n < 10000; ++n)
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+    iters += 10000;
+    t = std::chrono::duration<double>(Clock::now() - t0).count();
+  } while (t < seconds);
+  alignas(64) float out[16];
+  for (int i = 1; i < 16; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
+  _mm512_store_ps(out, acc[0]);
+  volatile float keep = out[0];
+  (void)keep;
+  return double(iters) * 16 * 16 * 2 / t * 1e-9;
+}
+#endif
+
+// The summed peak of `threads` cores running the loop at once.
+double fma_peak(int threads) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx512f")) return 0;
+  std::vector<double> rate(threads);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) pool.emplace_back([&, i] { rate[i] = fma_peak_core(0.3); });
+  for (auto& t : pool) t.join();
+  double sum = 0;
+  for (double r : rate) sum += r;
+  return sum;
+#else
+  return 0;
+#endif
 }
 
 }  // namespace
@@ -88,14 +208,18 @@ int main(int argc, char** argv) {
   }
   set_num_threads(threads);
   Generator gen(1);
-  time_op("conv 32->64 3x3 pad1 @14x14 b64", repeats,
-          {Tensor::uniform({64, 32, 14, 14}, -1, 1, &gen), Tensor::uniform({64, 32, 3, 3}, -0.1f, 0.1f, &gen),
-           Tensor::uniform({64}, -0.1f, 0.1f, &gen)},
-          [](const std::vector<Tensor>& in) { return F::conv2d(in[0], in[1], in[2], {}, F::Pad2d::all(1)); });
-  time_op("conv 1->32 3x3 pad1 @28x28 b64", repeats,
-          {Tensor::uniform({64, 1, 28, 28}, -1, 1, &gen), Tensor::uniform({32, 1, 3, 3}, -0.3f, 0.3f, &gen),
-           Tensor::uniform({32}, -0.1f, 0.1f, &gen)},
-          [](const std::vector<Tensor>& in) { return F::conv2d(in[0], in[1], in[2], {}, F::Pad2d::all(1)); });
+  time_op(
+      "conv 32->64 3x3 pad1 @14x14 b64", repeats,
+      {Tensor::uniform({64, 32, 14, 14}, -1, 1, &gen), Tensor::uniform({64, 32, 3, 3}, -0.1f, 0.1f, &gen),
+       Tensor::uniform({64}, -0.1f, 0.1f, &gen)},
+      [](const std::vector<Tensor>& in) { return F::conv2d(in[0], in[1], in[2], {}, F::Pad2d::all(1)); },
+      2.0 * 64 * 64 * 196 * 288);
+  time_op(
+      "conv 1->32 3x3 pad1 @28x28 b64", repeats,
+      {Tensor::uniform({64, 1, 28, 28}, -1, 1, &gen), Tensor::uniform({32, 1, 3, 3}, -0.3f, 0.3f, &gen),
+       Tensor::uniform({32}, -0.1f, 0.1f, &gen)},
+      [](const std::vector<Tensor>& in) { return F::conv2d(in[0], in[1], in[2], {}, F::Pad2d::all(1)); },
+      2.0 * 64 * 32 * 784 * 9);
   time_op("maxpool2 64x32x28x28", repeats, {Tensor::uniform({64, 32, 28, 28}, -1, 1, &gen)},
           [](const std::vector<Tensor>& in) {
             return F::max_pool2d(in[0], {2, 2});
@@ -105,5 +229,9 @@ int main(int argc, char** argv) {
           [](const std::vector<Tensor>& in) {
             return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], true);
           });
+  time_step("step W3", false, repeats);
+  time_step("step W3b", true, repeats);
+  if (g_only.empty())
+    std::printf("{\"op\": \"fma peak\", \"threads\": %d, \"gflops\": %.1f}\n", threads, fma_peak(threads));
   return 0;
 }

@@ -90,6 +90,40 @@ TEST(MaxPool2d, FirstMaximumWinsAndNaNPropagates) {
   expect_values(F::max_pool2d(neg, {2, 2}, F::Size2d{1, 1}, F::Pad2d::all(1)), {-5, -5, -5, -5});
 }
 
+// MaxPool2d(2) runs its own loops, 16 windows at a time: planes wider than 16 windows, with a
+// leftover column and row, ties and NaNs, against the definition (first maximum in scan order).
+TEST(MaxPool2d, TwoByTwoMatchesDefinitionOnWideOddPlanes) {
+  const int64_t n = 2, c = 3, h = 9, w = 37, oh = 4, ow = 18;
+  Tensor x = Tensor::empty({n, c, h, w});
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = i % 23 == 5 ? nan : float((i * i / 7) % 3);
+  x.requires_grad_(true);
+  Tensor y = F::max_pool2d(x, {2, 2});
+  ASSERT_EQ(y.shape(), Shape({n, c, oh, ow}));
+  Tensor gy = pattern(y.shape(), 8);
+  sum(y * gy).backward();
+  std::vector<float> want_gx(static_cast<size_t>(x.numel()), 0.f);
+  for (int64_t p = 0; p < n * c; ++p)
+    for (int64_t r = 0; r < oh; ++r)
+      for (int64_t q = 0; q < ow; ++q) {
+        int64_t at = -1;
+        float best = 0.f;
+        for (int64_t i = 0; i < 2; ++i)
+          for (int64_t j = 0; j < 2; ++j) {
+            const int64_t k = (p * h + 2 * r + i) * w + 2 * q + j;
+            const float v = x.data()[k];
+            if (at < 0 || v > best || std::isnan(v)) best = v, at = k;
+          }
+        const float got = y.data()[(p * oh + r) * ow + q];
+        if (std::isnan(best))
+          EXPECT_TRUE(std::isnan(got)) << p << " " << r << " " << q;
+        else
+          EXPECT_EQ(got, best) << p << " " << r << " " << q;
+        want_gx[static_cast<size_t>(at)] += gy.data()[(p * oh + r) * ow + q];
+      }
+  for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ(x.grad().data()[i], want_gx[static_cast<size_t>(i)]) << i;
+}
+
 TEST(MaxPool2d, Gradcheck) {
   expect_gradcheck(
       [](const std::vector<Tensor>& in) {

@@ -4,7 +4,7 @@
 //   col[K, P] = im2col(x[n, g])        (a 1×1 stride-1 unpadded conv uses x[n, g] itself)
 //   y[n, g]   = W_g[Og, K] · col       then bias and activation in one pass over the sample
 //   dcol      = W_gᵀ · dz[n, g]        dx[n, g] = col2im(dcol)
-//   dW_g     += dz[n, g] · colᵀ        db = Σ dz over (n, oh, ow)
+//   dW_gᵀ    += col · dz[n, g]ᵀ        db = Σ dz over (n, oh, ow)
 // with dz the gradient before the activation. The pool splits the batch. dW is summed over a
 // fixed number of batch chunks (kWeightChunks, not the thread count): each chunk adds its
 // samples in order into its own buffer and the buffers are added in chunk order, so the
@@ -12,6 +12,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "../detail.hpp"
 #include "neurona/autograd/node.hpp"
@@ -68,6 +72,13 @@ struct ConvGeom {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+#if defined(__AVX512F__)
+// The lanes [0, n) of a 16-float vector (none when n ≤ 0, all when n ≥ 16).
+inline __mmask16 first_n(int64_t n) {
+  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+}
+#endif
+
 // The output columns ow whose input column ow·sw + off lies in [0, W): [lo, hi).
 void valid_range(int64_t off, int64_t stride, int64_t width, int64_t out, int64_t& lo, int64_t& hi) {
   lo = off >= 0 ? 0 : ceil_div(-off, stride);
@@ -75,52 +86,78 @@ void valid_range(int64_t off, int64_t stride, int64_t width, int64_t out, int64_
   lo = std::min(lo, hi);
 }
 
+// r[q] = src[q] for q in [lo, hi) and 0 for the rest of [0, n): one output row of im2col for a
+// stride of 1 (src may point before the input row; only [lo, hi) is read).
+inline void copy_row(float* __restrict r, const float* src, int64_t n, int64_t lo, int64_t hi) {
+#if defined(__AVX512F__)
+  for (int64_t q = 0; q < n; q += 16) {
+    const __mmask16 valid = first_n(hi - q) & ~first_n(lo - q);
+    _mm512_mask_storeu_ps(r + q, first_n(n - q), _mm512_maskz_loadu_ps(valid, src + q));
+  }
+#else
+  for (int64_t q = 0; q < n; ++q) r[q] = q >= lo && q < hi ? src[q] : 0.f;
+#endif
+}
+
+// dst[q] += r[q] for q in [lo, hi): one row of col2im for a stride of 1.
+inline void add_row(float* dst, const float* __restrict r, int64_t lo, int64_t hi) {
+#if defined(__AVX512F__)
+  for (int64_t q = lo; q < hi; q += 16) {
+    const __mmask16 m = first_n(hi - q);
+    _mm512_mask_storeu_ps(dst + q, m,
+                          _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + q), _mm512_maskz_loadu_ps(m, r + q)));
+  }
+#else
+  for (int64_t q = lo; q < hi; ++q) dst[q] += r[q];
+#endif
+}
+
 // col[(ci·kh + i)·kw + j, oh·OW + ow] = x[ci, oh·sh + i·dh − top, ow·sw + j·dw − left] (0 outside).
-void im2col(const float* x, const ConvGeom& g, float* col) {
-  const int64_t sh = g.stride.h, sw = g.stride.w;
+void im2col(const float* __restrict x, const ConvGeom& g, float* __restrict col) {
+  const int64_t sh = g.stride.h, sw = g.stride.w, ow_n = g.ow;
   for (int64_t ci = 0; ci < g.cg; ++ci)
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
-        float* row = col + ((ci * g.kh + i) * g.kw + j) * g.p;
+        float* __restrict row = col + ((ci * g.kh + i) * g.kw + j) * g.p;
         const int64_t dj = j * g.dilation.w - g.pad.left, di = i * g.dilation.h - g.pad.top;
         int64_t lo, hi;
-        valid_range(dj, sw, g.w, g.ow, lo, hi);
+        valid_range(dj, sw, g.w, ow_n, lo, hi);
         for (int64_t oh = 0; oh < g.oh; ++oh) {
-          float* r = row + oh * g.ow;
+          float* __restrict r = row + oh * ow_n;
           const int64_t ih = oh * sh + di;
           if (ih < 0 || ih >= g.h) {
-            std::fill(r, r + g.ow, 0.f);
+            copy_row(r, x, ow_n, 0, 0);
             continue;
           }
           const float* xr = x + (ci * g.h + ih) * g.w + dj;
-          std::fill(r, r + lo, 0.f);
-          if (sw == 1)
-            std::memcpy(r + lo, xr + lo, static_cast<size_t>(hi - lo) * sizeof(float));
-          else
-            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * sw];
-          std::fill(r + hi, r + g.ow, 0.f);
+          if (sw == 1) {
+            copy_row(r, xr, ow_n, lo, hi);
+            continue;
+          }
+          for (int64_t ow = 0; ow < ow_n; ++ow) r[ow] = ow >= lo && ow < hi ? xr[ow * sw] : 0.f;
         }
       }
 }
 
 // The adjoint of im2col: dx = 0, then every col entry is added to the input element it came from.
-void col2im(const float* col, const ConvGeom& g, float* dx) {
+// The rows of one input channel are all added while its plane is in L1.
+void col2im(const float* __restrict col, const ConvGeom& g, float* __restrict dx) {
   const int64_t sh = g.stride.h, sw = g.stride.w;
   std::fill(dx, dx + g.cg * g.h * g.w, 0.f);
   for (int64_t ci = 0; ci < g.cg; ++ci)
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
-        const float* row = col + ((ci * g.kh + i) * g.kw + j) * g.p;
+        const float* __restrict row = col + ((ci * g.kh + i) * g.kw + j) * g.p;
         const int64_t dj = j * g.dilation.w - g.pad.left, di = i * g.dilation.h - g.pad.top;
         int64_t lo, hi;
         valid_range(dj, sw, g.w, g.ow, lo, hi);
         for (int64_t oh = 0; oh < g.oh; ++oh) {
           const int64_t ih = oh * sh + di;
           if (ih < 0 || ih >= g.h) continue;
-          const float* r = row + oh * g.ow;
+          const float* __restrict r = row + oh * g.ow;
           float* xr = dx + (ci * g.h + ih) * g.w + dj;
           if (sw == 1)
-            for (int64_t ow = lo; ow < hi; ++ow) xr[ow] += r[ow];
+            add_row(xr, r, lo, hi);
           else
             for (int64_t ow = lo; ow < hi; ++ow) xr[ow * sw] += r[ow];
         }
@@ -154,22 +191,22 @@ void bias_act(Activation a, float* y, const float* b, int64_t rows, int64_t cols
   }
 }
 
-// dz = g · act'(z), from the outputs y.
-Tensor pre_activation_grad(Activation a, const Tensor& g, const float* y) {
-  if (a == Activation::Identity) return g;
-  Tensor gz = Tensor::empty(g.shape());
-  const float* gp = g.data();
-  float* o = gz.data();
-  parallel_for(0, g.numel(), kParallelGrain, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      const float v = y[i];
-      const float d = a == Activation::ReLU   ? (v > 0.f ? 1.f : 0.f)
-                      : a == Activation::Tanh ? 1.f - v * v
-                                              : v * (1.f - v);
-      o[i] = gp[i] * d;
-    }
-  });
-  return gz;
+// dz[0..n) = g · act'(z), from the outputs y.
+void pre_activation_grad(Activation a, const float* g, const float* y, int64_t n, float* dz) {
+  switch (a) {
+    case Activation::Identity:
+      std::memcpy(dz, g, static_cast<size_t>(n) * sizeof(float));
+      break;
+    case Activation::ReLU:
+      for (int64_t i = 0; i < n; ++i) dz[i] = y[i] > 0.f ? g[i] : 0.f;
+      break;
+    case Activation::Tanh:
+      for (int64_t i = 0; i < n; ++i) dz[i] = g[i] * (1.f - y[i] * y[i]);
+      break;
+    case Activation::Sigmoid:
+      for (int64_t i = 0; i < n; ++i) dz[i] = g[i] * (y[i] * (1.f - y[i]));
+      break;
+  }
 }
 
 // Σ row[0..n) in float with 8 running sums (it vectorises), added in a fixed order.
@@ -242,11 +279,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2d 
   const int64_t in_sample = g.c * g.h * g.w, out_sample = g.o * g.p, in_group = g.cg * g.h * g.w;
   parallel_for(0, g.n, sample_grain(g), [&](int64_t lo, int64_t hi) {
     Tensor scratch = g.direct ? Tensor() : Tensor::empty({g.k * g.p});
-    float* col = g.direct ? nullptr : scratch.data();
     for (int64_t n = lo; n < hi; ++n) {
       float* yn = yp + n * out_sample;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         const float* xg = xp + n * in_sample + gi * in_group;
+        float* col = g.direct ? nullptr : scratch.data();
         if (!g.direct) im2col(xg, g, col);
         kernels::gemm(false, false, g.og, g.p, g.k, 1.f, wp + gi * g.og * g.k, g.k, g.direct ? xg : col, g.p,
                       0.f, yn + gi * g.og * g.p, g.p);
@@ -262,28 +299,36 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2d 
       [y_values = y.impl()->storage, g, has_bias, act](const Tensor& grad, autograd::Grads& gr) {
         const Tensor& x = gr.input(0);
         const Tensor& weight = gr.input(1);
-        const Tensor gz = pre_activation_grad(act, grad, y_values.get());
-        const float *gp = gz.data(), *xp = x.data(), *wp = weight.data();
-        const bool need_x = gr.needs(0), need_w = gr.needs(1);
+        const float *gp = grad.data(), *xp = x.data(), *wp = weight.data(), *yv = y_values.get();
+        const bool need_x = gr.needs(0), need_w = gr.needs(1), need_b = has_bias && gr.needs(2);
         const int64_t in_sample = g.c * g.h * g.w, out_sample = g.o * g.p, in_group = g.cg * g.h * g.w;
         const int64_t wsize = g.o * g.k;
         Tensor gx = need_x ? Tensor::empty(x.shape()) : Tensor();
-        Tensor gw = need_w ? Tensor::empty(weight.shape()) : Tensor();
-        // Chunk c covers samples [c·N/chunks, (c+1)·N/chunks); its dW goes to partial[c] (gw itself
-        // when there is one chunk).
-        const int64_t chunks = std::min(g.n, kWeightChunks);
-        Tensor partial = need_w && chunks > 1 ? Tensor::empty({chunks, wsize}) : Tensor();
-        if (need_x || need_w) {
+        // Chunk c covers samples [c·N/chunks, (c+1)·N/chunks). Its weight gradient, transposed
+        // ([group][K][Og]: dWᵀ = col · dzᵀ, the GEMM whose output is one 64-column panel for
+        // Og ≤ 64), goes to wpart[c], its bias gradient to bpart[c]; both are added in chunk order.
+        const int64_t chunks = std::max<int64_t>(1, std::min(g.n, kWeightChunks));
+        Tensor wpart = need_w ? Tensor::empty({chunks, wsize}) : Tensor();
+        std::vector<double> bpart(need_b ? chunks * g.o : 0, 0.0);
+        if (g.n > 0 && (need_x || need_w || need_b)) {
           const int64_t chunk_grain =
               std::max<int64_t>(1, sample_grain(g) * chunks / std::max<int64_t>(g.n, 1));
           parallel_for(0, chunks, chunk_grain, [&](int64_t c_lo, int64_t c_hi) {
             Tensor col_t = need_w && !g.direct ? Tensor::empty({g.k * g.p}) : Tensor();
             Tensor dcol_t = need_x && !g.direct ? Tensor::empty({g.k * g.p}) : Tensor();
+            Tensor gz_t = act != Activation::Identity ? Tensor::empty({out_sample}) : Tensor();
             for (int64_t c = c_lo; c < c_hi; ++c) {
-              float* dw = need_w ? (chunks > 1 ? partial.data() + c * wsize : gw.data()) : nullptr;
+              float* dw = need_w ? wpart.data() + c * wsize : nullptr;
               const int64_t n0 = c * g.n / chunks, n1 = (c + 1) * g.n / chunks;
               for (int64_t n = n0; n < n1; ++n) {
+                // dz of this sample, while it is in cache: the gradient before the activation.
                 const float* gn = gp + n * out_sample;
+                if (act != Activation::Identity) {
+                  pre_activation_grad(act, gn, yv + n * out_sample, out_sample, gz_t.data());
+                  gn = gz_t.data();
+                }
+                if (need_b)
+                  for (int64_t o = 0; o < g.o; ++o) bpart[c * g.o + o] += row_sum(gn + o * g.p, g.p);
                 for (int64_t gi = 0; gi < g.groups; ++gi) {
                   const float* xg = xp + n * in_sample + gi * in_group;
                   const float* wg = wp + gi * g.og * g.k;
@@ -294,8 +339,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2d 
                       im2col(xg, g, col_t.data());
                       col = col_t.data();
                     }
-                    kernels::gemm(false, true, g.og, g.k, g.p, 1.f, gg, g.p, col, g.p, n == n0 ? 0.f : 1.f,
-                                  dw + gi * g.og * g.k, g.k);
+                    kernels::gemm(false, true, g.k, g.og, g.p, 1.f, col, g.p, gg, g.p, n == n0 ? 0.f : 1.f,
+                                  dw + gi * g.k * g.og, g.og);
                   }
                   if (need_x) {
                     float* dxg = gx.data() + n * in_sample + gi * in_group;
@@ -314,32 +359,31 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2d 
         }
         if (need_x) gr[0] = std::move(gx);
         if (need_w) {
-          if (chunks > 1) {
-            float* out = gw.data();
-            const float* part = partial.data();
-            parallel_for(0, wsize, kParallelGrain, [&](int64_t lo, int64_t hi) {
-              for (int64_t i = lo; i < hi; ++i) {
-                float s = part[i];
-                for (int64_t c = 1; c < chunks; ++c) s += part[c * wsize + i];
-                out[i] = s;
-              }
-            });
-          } else if (g.n == 0) {
-            std::fill(gw.data(), gw.data() + wsize, 0.f);
-          }
-          gr[1] = std::move(gw);
-        }
-        if (has_bias && gr.needs(2)) {
-          Tensor gb = Tensor::empty({g.o});
-          float* b = gb.data();
-          parallel_for(0, g.o, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.n * g.p)),
+          // gw[gi·Og + o, k] = Σ_c wpart[c][gi][k][o], the chunks added in order.
+          Tensor gw = Tensor::empty(weight.shape());
+          float* out = gw.data();
+          const float* part = wpart.data();
+          parallel_for(0, g.o, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, chunks * g.k)),
                        [&](int64_t lo, int64_t hi) {
-                         for (int64_t o = lo; o < hi; ++o) {
-                           double s = 0.0;
-                           for (int64_t n = 0; n < g.n; ++n) s += row_sum(gp + n * out_sample + o * g.p, g.p);
-                           b[o] = static_cast<float>(s);
+                         for (int64_t oc = lo; oc < hi; ++oc) {
+                           const int64_t gi = oc / g.og, o = oc % g.og;
+                           for (int64_t k = 0; k < g.k; ++k) {
+                             const int64_t at = (gi * g.k + k) * g.og + o;
+                             float s = g.n == 0 ? 0.f : part[at];
+                             for (int64_t c = 1; c < chunks && g.n > 0; ++c) s += part[c * wsize + at];
+                             out[oc * g.k + k] = s;
+                           }
                          }
                        });
+          gr[1] = std::move(gw);
+        }
+        if (need_b) {
+          Tensor gb = Tensor::empty({g.o});
+          for (int64_t o = 0; o < g.o; ++o) {
+            double s = 0.0;
+            for (int64_t c = 0; c < chunks; ++c) s += bpart[c * g.o + o];
+            gb.data()[o] = static_cast<float>(s);
+          }
           gr[2] = std::move(gb);
         }
       });
