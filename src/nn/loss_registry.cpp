@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/nn/registry.hpp"
 
 namespace neurona::nn {
@@ -29,11 +30,7 @@ Tensor list_option(const Options& o, const std::string& key) {
 }
 
 // A default as users write it, read from the loss class's own (PyTorch's) so it lives in one place.
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string number(double v) { return format_default(v); }
 
 template <class L>
 Factory plain() {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/train/callbacks.hpp"
 
 namespace neurona::train {
@@ -22,11 +23,7 @@ CallbackEntry row(std::string name, std::vector<std::string> aliases, std::strin
 }
 
 // Defaults as users write them.
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string number(double v) { return format_default(v); }
 std::string whole(int64_t v) { return std::to_string(v); }
 std::string flag(bool v) { return v ? "true" : "false"; }
 

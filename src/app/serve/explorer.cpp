@@ -7,6 +7,7 @@
 
 #include "api.hpp"
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 #include "neurona/optim/optimizers.hpp"
 #include "neurona/optim/registry.hpp"
 
@@ -167,9 +168,7 @@ std::shared_ptr<optim::Optimizer> make_web_optimizer(const std::string& word, do
                                                      std::vector<Tensor> params) {
   const OptimizerChoice choice = optimizer_choice(word);
   std::map<std::string, std::string> values(choice.options.begin(), choice.options.end());
-  char text[32];
-  std::snprintf(text, sizeof text, "%.17g", lr);
-  values["lr"] = text;
+  values["lr"] = format_number(lr);
   const optim::OptimizerEntry& entry = optim::optimizers().get(choice.name);
   return entry.make(entry.options_from(values), std::move(params));
 }
