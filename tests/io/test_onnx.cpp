@@ -223,7 +223,10 @@ void check_cases(const std::vector<Case>& cases, int64_t opset, bool preprocess 
     write_floats(dir / (base + ".in"), x);
     write_floats(dir / (base + ".out"), y);
     std::string dims;
-    for (int64_t d : batch) dims += (dims.empty() ? "" : ",") + std::to_string(d);
+    for (int64_t d : batch) {
+      if (!dims.empty()) dims += ',';
+      dims += std::to_string(d);
+    }
     manifest << base << " " << (dir / (base + ".onnx")).string() << " " << (dir / (base + ".in")).string()
              << " " << (dir / (base + ".out")).string() << " " << dims << "\n";
     files += " " + (dir / (base + ".onnx")).string();
@@ -274,6 +277,69 @@ TEST(Onnx, InitializersKeepStateDictNamesAndBatchIsSymbolic) {
   EXPECT_EQ(io::onnx_ir_version(17), 8);
   EXPECT_EQ(io::onnx_ir_version(20), 9);
   EXPECT_EQ(io::onnx_ir_version(21), 10);
+}
+
+// The numbers of a ';' or ',' separated line, the last `drop` fields left out.
+std::vector<float> fields(const std::string& line, size_t drop) {
+  std::vector<float> v;
+  std::stringstream ss(line);
+  std::string f;
+  while (std::getline(ss, f, line.find(';') != std::string::npos ? ';' : ',')) v.push_back(std::stof(f));
+  v.resize(v.size() - drop);
+  return v;
+}
+
+// A trained CSV classifier: logging.onnx writes model.onnx in the run directory, and
+// `neurona export --with-preprocessing` gives on the raw features what `neurona predict` writes.
+TEST(Onnx, ExportWithPreprocessingGivesWhatPredictGives) {
+  if (!have_onnxruntime()) GTEST_SKIP() << "onnxruntime-node is not installed in tests/onnx";
+  ScratchDir dir;
+  const std::string cfg = (dir / "m.yaml").string(), w = (dir / "w.safetensors").string();
+  std::ostringstream yaml;
+  yaml << "name: wine\nseed: 0\ndata:\n  csv: " << NEURONA_SOURCE_DIR << "/data/winequality-red.csv\n"
+       << "  target: quality\n  task: multiclass\n  scale: standard\n"
+       << "model:\n  layers:\n    - {dense: 16, activation: relu}\n    - {batchnorm: {}}\n    - {dense: 9}\n"
+       << "compile: {optimizer: adam, loss: cross_entropy}\nfit: {batch_size: 64, epochs: 2}\n"
+       << "logging: {dir: " << (dir / "runs").string() << ", onnx: true, tensorboard: false}\n";
+  io::write_file_atomic(dir / "m.yaml", yaml.str());
+  ExampleRun r;
+  ASSERT_TRUE(run_cli("train " + cfg + " --quiet --save-weights " + w, r)) << "neurona was not built";
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "runs" / "wine" / "version_0" / "model.onnx")) << r.output;
+  std::ifstream csv(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv");
+  std::string line, rows;
+  std::vector<float> x;
+  for (int i = 0; i < 6 && std::getline(csv, line); ++i) {
+    rows += line + "\n";
+    if (i > 0) {
+      const auto v = fields(line, 1);
+      x.insert(x.end(), v.begin(), v.end());
+    }
+  }
+  io::write_file_atomic(dir / "in.csv", rows);
+  const std::string onnx = (dir / "m.onnx").string();
+  ASSERT_TRUE(
+      run_cli("export " + cfg + " --weights " + w + " --output " + onnx + " --with-preprocessing", r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_TRUE(run_cli("predict " + cfg + " --weights " + w + " --input " + (dir / "in.csv").string() +
+                          " --output " + (dir / "out.csv").string(),
+                      r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream pred(dir / "out.csv");
+  std::vector<float> y;
+  std::getline(pred, line);  // p_0,…,class
+  while (std::getline(pred, line)) {
+    const auto v = fields(line, 1);
+    y.insert(y.end(), v.begin(), v.end());
+  }
+  ASSERT_EQ(y.size(), 5u * 9u);
+  write_floats(dir / "x.bin", Tensor::from(x, Shape{5, 11}));
+  write_floats(dir / "y.bin", Tensor::from(y, Shape{5, 9}));
+  io::write_file_atomic(dir / "manifest.txt", "predict " + onnx + " " + (dir / "x.bin").string() + " " +
+                                                  (dir / "y.bin").string() + " 5,11\n");
+  std::string out;
+  EXPECT_EQ(run("node " + (onnx_dir() / "run.js").string() + " " + (dir / "manifest.txt").string(), out), 0)
+      << out;
 }
 
 struct UserModule : nn::Module {
