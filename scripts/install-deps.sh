@@ -17,10 +17,13 @@ packages=(
   dataset-fashion-mnist          # Fashion-MNIST for the image examples
   libcpp-httplib-dev pkg-config  # the web app's HTTP server (`neurona serve`)
   chromium chromium-driver       # the web app's browser tests (scripts/test-web.sh), over WebDriver
+  python3-onnx                   # the ONNX checker the export tests run (tests/onnx/check.py)
 )
-# The browser tests run on Node.js (built-in modules only, no npm). A machine may already have a
+# The browser tests run on Node.js (built-in modules only); the ONNX export tests run onnxruntime
+# from npm (below), so npm comes too when missing. A machine may already have a
 # node from another source, so Debian's nodejs is installed only when node is missing.
 command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -29,4 +32,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# onnxruntime for the ONNX export tests, at the version pinned in tests/onnx/package.json, into
+# tests/onnx/node_modules. The CPU library ships inside the package; its install script would only
+# download the CUDA one, so scripts are skipped.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -f "$root/tests/onnx/node_modules/onnxruntime-node/package.json" ]; then
+  (cd "$root/tests/onnx" && ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip \
+    npm install --ignore-scripts --no-audit --no-fund)
 fi

@@ -23,6 +23,7 @@
 #include "neurona/data/synthetic.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/io/logger.hpp"
+#include "neurona/io/onnx.hpp"
 #include "neurona/io/safetensors.hpp"
 #include "neurona/nn/registry.hpp"
 #include "neurona/nn/summary.hpp"
@@ -574,6 +575,10 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
   if (d.test) out.test = model.evaluate(*d.test, c.fit.batch_size, d.eval_transform());
   if (!r.save_weights.empty()) save_weights(r.save_weights, *out.net, d, c.text);
   if (!out.log_dir.empty()) save_weights(out.log_dir / "model.safetensors", *out.net, d, c.text);
+  if (!out.log_dir.empty() && c.logging.onnx) {
+    const auto dims = d.input_shape.dims();
+    io::export_onnx(*out.net, std::vector<int64_t>(dims.begin(), dims.end()), out.log_dir / "model.onnx");
+  }
   return out;
 }
 

@@ -631,9 +631,9 @@ void parse_logging(const YAML::Node& n, LoggingConfig& l) {
     l.dir = n.Scalar();
     return;
   }
-  for (const auto& [key, v] :
-       entries(n, "logging",
-               {"dir", "tensorboard", "mlflow", "csv", "log_every_n_steps", "histogram_every_n_epochs"})) {
+  for (const auto& [key, v] : entries(n, "logging",
+                                      {"dir", "tensorboard", "mlflow", "csv", "onnx", "log_every_n_steps",
+                                       "histogram_every_n_epochs"})) {
     const std::string path = join("logging", key);
     if (key == "dir")
       l.dir = scalar_text(v, path);
@@ -643,6 +643,8 @@ void parse_logging(const YAML::Node& n, LoggingConfig& l) {
       l.mlflow = as_bool(v, path);
     else if (key == "csv")
       l.csv = as_bool(v, path);
+    else if (key == "onnx")
+      l.onnx = as_bool(v, path);
     else if (key == "log_every_n_steps")
       l.log_every_n_steps = as_int(v, path);
     else

@@ -1,5 +1,5 @@
 // The `neurona` command: train, evaluate, predict, summary and lr-find from a config file
-// (src/app/config.cpp, build.cpp), and devices.
+// (src/app/config.cpp, build.cpp), export to ONNX, and devices.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "neurona/app/config.hpp"
+#include "neurona/app/onnx_export.hpp"
 #include "neurona/app/serve.hpp"
 #include "neurona/neurona.hpp"
 
@@ -24,6 +25,7 @@ const char* kUsage =
     "  train CONFIG      train the model of a config file and print its metrics\n"
     "  evaluate CONFIG   loss and metrics of saved weights on the config's data or a CSV file\n"
     "  predict CONFIG    predictions of saved weights for a CSV file\n"
+    "  export CONFIG     saved weights as an ONNX file (onnxruntime and other ONNX tools run it)\n"
     "  summary CONFIG    the model's layers, output shapes and parameter counts\n"
     "  lr-find CONFIG    the learning-rate range test: loss per learning rate and a suggestion\n"
     "  serve             the web app: Playground, learning-rate explorer, run dashboard (--port, --logdir, "
@@ -60,6 +62,16 @@ const std::map<std::string, std::string> kCommandUsage = {
      "\n"
      "Writes the model's predictions for every row of --input ('-' reads standard input, '-' as\n"
      "--output writes standard output), encoded and scaled as in training.\n"},
+    {"export",
+     "usage: neurona export CONFIG --weights FILE --output FILE.onnx [--opset N] [--with-preprocessing]\n"
+     "                      [--set KEY=VALUE]...\n"
+     "\n"
+     "Writes the config's model with the weights as ONNX (docs/onnx.md): input 'input' [batch, …],\n"
+     "output 'output'.\n"
+     "  --opset N             the ONNX opset, 11 to 21 (default 17, IR version 8)\n"
+     "  --with-preprocessing  include the weights' scalers in front and predict's softmax, sigmoid or\n"
+     "                        exp at the end: the file gives what `neurona predict` gives from the\n"
+     "                        encoded CSV features\n"},
     {"summary",
      "usage: neurona summary CONFIG [--set KEY=VALUE]...\n"
      "\n"
@@ -200,6 +212,7 @@ struct Loaded {
   std::optional<app::PreparedData> data;  // the config's data; absent when not read
   std::shared_ptr<nn::Sequential> net;
   app::WeightsMetadata meta;
+  Shape input;  // one sample's shape
 };
 Loaded load_model(const std::string& command, const Args& a, bool new_data) {
   check(!a.get("weights").empty(), command, ": missing --weights FILE (try 'neurona ", command, " --help')");
@@ -207,14 +220,13 @@ Loaded load_model(const std::string& command, const Args& a, bool new_data) {
   l.config = app::load_config(a.config, a.sets);
   const app::WeightsFile weights = app::read_weights(a.get("weights"));
   l.meta = weights.meta;
-  Shape input;
   if (new_data && l.meta.schema) {
-    input = app::input_shape_of(*l.meta.schema);
+    l.input = app::input_shape_of(*l.meta.schema);
   } else {
     l.data = app::load_data(l.config);
-    input = l.data->input_shape;
+    l.input = l.data->input_shape;
   }
-  l.net = app::build_model(l.config, input);
+  l.net = app::build_model(l.config, l.input);
   app::load_weights(weights, *l.net);
   return l;
 }
@@ -262,6 +274,24 @@ int cmd_predict(int argc, char** argv) {
     std::cout << csv;
   else
     io::write_file_atomic(a.get("output"), csv);
+  return 0;
+}
+
+int cmd_export(int argc, char** argv) {
+  const Args a = parse_args("export", argc, argv, {"weights", "output", "opset"}, {"with-preprocessing"});
+  check(!a.get("output").empty(), "export: missing --output FILE.onnx");
+  int64_t opset = 17;
+  if (!a.get("opset").empty()) {
+    const std::string& s = a.get("opset");
+    check(!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() < 4,
+          "export: --opset takes a number, got '", s, "'");
+    opset = std::stoll(s);
+  }
+  Loaded l = load_model("export", a, true);
+  const auto dims = l.input.dims();
+  io::export_onnx(*l.net, std::vector<int64_t>(dims.begin(), dims.end()), a.get("output"),
+                  app::onnx_export_options(l.config, l.meta, opset, a.has("with-preprocessing")));
+  std::cout << "wrote " << a.get("output") << " (opset " << opset << ")\n";
   return 0;
 }
 
@@ -327,6 +357,7 @@ int run(int argc, char** argv) {
   if (command == "evaluate") return cmd_evaluate(argc, argv);
   if (command == "predict") return cmd_predict(argc, argv);
   if (command == "summary") return cmd_summary(argc, argv);
+  if (command == "export") return cmd_export(argc, argv);
   if (command == "lr-find") return cmd_lr_find(argc, argv);
   if (command == "serve") return neurona::app::serve_main(argc - 1, argv + 1);
   std::vector<std::string> commands;

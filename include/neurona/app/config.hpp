@@ -93,6 +93,7 @@ struct FitConfig {
 struct LoggingConfig {
   std::filesystem::path dir;  // empty: no run directory
   bool tensorboard = true, mlflow = false, csv = true;
+  bool onnx = false;  // model.onnx beside model.safetensors at the end
   int64_t log_every_n_steps = 50, histogram_every_n_epochs = 1;
 };
 

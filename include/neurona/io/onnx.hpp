@@ -1,0 +1,44 @@
+#pragma once
+// ONNX export: a Neurona network as a .onnx file (ModelProto) that onnxruntime and other ONNX
+// tools run. The graph is read from the module tree (Module::kind(), the layers' options() and
+// their named parameters and buffers); initializers keep the state_dict names ("0.weight") and the
+// batch dimension is symbolic ("batch"). See docs/onnx.md for the operators each layer becomes.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "neurona/nn/module.hpp"
+
+namespace neurona::io {
+
+struct OnnxExportOptions {
+  // The default domain's opset, 11 to 21. 17 (with IR version 8) is the newest pair ONNX 1.12's
+  // checker accepts; 18 keeps IR 8, 19 and 20 use IR 9, 21 uses IR 10.
+  int64_t opset = 17;
+  // An input transform in front of the network, per feature of 1-D samples (a fitted scaler's):
+  // (x - input_center) · input_scale + input_offset. Empty: none.
+  std::vector<float> input_center, input_scale;
+  float input_offset = 0.f;
+  // The inverse transform of a target scaler applied to the outputs:
+  // (y - output_offset) / output_scale + output_center. Empty: none.
+  std::vector<float> output_center, output_scale;
+  float output_offset = 0.f;
+  // Applied to the network's output: "" (none), "softmax" (over dim 1), "sigmoid" or "exp".
+  std::string output_activation;
+  std::string doc_string;
+};
+
+// The IR version written with `opset`.
+int64_t onnx_ir_version(int64_t opset);
+
+// The .onnx bytes of `module` (evaluated in eval mode) on samples of `input_shape` (without the
+// batch dimension, e.g. {4} or {1, 28, 28}). A module without an ONNX form (a user module, a
+// container other than Sequential, a layer option ONNX cannot express) is an Error naming it.
+std::string onnx_model_bytes(nn::Module& module, const std::vector<int64_t>& input_shape,
+                             const OnnxExportOptions& options = {});
+// The same, written to `path` (atomically).
+void export_onnx(nn::Module& module, const std::vector<int64_t>& input_shape,
+                 const std::filesystem::path& path, const OnnxExportOptions& options = {});
+
+}  // namespace neurona::io
