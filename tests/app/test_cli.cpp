@@ -53,14 +53,15 @@ double value_in(const std::string& out, const std::string& prefix, const std::st
   return NAN;
 }
 
-const std::vector<std::string> kExamples = {
-    "wine",      "fashion_mnist",     "optimizer_sgd", "optimizer_adam", "binary_classification", "dropout",
-    "batchnorm", "dropout_batchnorm", "underfitting",  "overfitting",    "random_restarts"};
+const std::vector<std::string> kExamples = {"wine",           "fashion_mnist",         "optimizer_sgd",
+                                            "optimizer_adam", "binary_classification", "dropout",
+                                            "batchnorm",      "dropout_batchnorm",     "underfitting",
+                                            "overfitting",    "random_restarts",       "fashion_mnist_cnn"};
 
 // Quick settings per example: two epochs, and a slice of Fashion-MNIST.
 std::string quick(const std::string& name, const std::filesystem::path& runs) {
   std::string s = " --quiet --set fit.epochs=2 --set logging.dir=" + runs.string();
-  if (name == "fashion_mnist") s += " --set data.limit=2000";
+  if (name == "fashion_mnist" || name == "fashion_mnist_cnn") s += " --set data.limit=2000";
   if (name == "random_restarts") s += " --set restarts.count=2";
   return s;
 }
@@ -68,7 +69,7 @@ std::string quick(const std::string& name, const std::filesystem::path& runs) {
 TEST(Cli, EveryExampleTrainsAndPrintsItsMetrics) {
   const auto runs = fresh_dir("examples");
   for (const auto& name : kExamples) {
-    if (name == "fashion_mnist" && neurona::data::fashion_mnist_default_dir().empty()) continue;
+    if (name.rfind("fashion_mnist", 0) == 0 && neurona::data::fashion_mnist_default_dir().empty()) continue;
     SCOPED_TRACE(name);
     const ExampleRun r = cli("train examples/" + name + ".yaml" + quick(name, runs));
     REQUIRE_CLI(r);
@@ -77,11 +78,11 @@ TEST(Cli, EveryExampleTrainsAndPrintsItsMetrics) {
     const double loss = value_in(r.output, "final:", "loss");
     EXPECT_TRUE(std::isfinite(loss)) << r.output;
     EXPECT_NE(r.output.find("run directory: " + runs.string()), std::string::npos) << r.output;
-    if (name == "fashion_mnist" || name == "binary_classification") {
+    if (name == "fashion_mnist" || name == "fashion_mnist_cnn" || name == "binary_classification") {
       const double acc = value_in(r.output, "final:", "val_accuracy");
       EXPECT_GT(acc, 0.3) << r.output;
     }
-    if (name == "fashion_mnist") {
+    if (name == "fashion_mnist" || name == "fashion_mnist_cnn") {
       EXPECT_NE(r.output.find("test: "), std::string::npos) << r.output;
     }
     if (name == "random_restarts") {
@@ -102,7 +103,7 @@ TEST(Cli, EveryExampleTrainsAndPrintsItsMetrics) {
 
 TEST(Cli, EveryExampleConfigSummarises) {
   for (const auto& name : kExamples) {
-    if (name == "fashion_mnist" && neurona::data::fashion_mnist_default_dir().empty()) continue;
+    if (name.rfind("fashion_mnist", 0) == 0 && neurona::data::fashion_mnist_default_dir().empty()) continue;
     SCOPED_TRACE(name);
     const ExampleRun r = cli("summary examples/" + name + ".yaml");
     REQUIRE_CLI(r);
