@@ -47,14 +47,6 @@ int threads_from_environment() {
 // training step runs dozens of jobs separated by short serial stretches, and waking a sleeping
 // thread cost ≈ 70 µs on average here (measured after a 200 µs pause), as much as a small job
 // itself. The caller likewise spins briefly before sleeping while workers finish.
-//
-// A machine busy with other work (more runnable threads than cores) turns that spinning against
-// Neurona: a spinning worker takes the core the caller needs, and a worker descheduled in the
-// middle of a chunk makes the caller wait for a whole time slice. The pool notices either sign —
-// a spinning thread that finds it was off the CPU for over kPreempted, or a caller that waited for
-// other threads' chunks far longer than its own took — and then runs the next jobs of the
-// following kSoloWindow on the caller alone, with the same chunk boundaries (so the same
-// results), while the workers sleep. After the window it tries threads again.
 class ThreadPool {
  public:
   explicit ThreadPool(int n) { resize(n); }
@@ -65,18 +57,12 @@ class ThreadPool {
   void resize(int n) {
     stop_workers();
     stopping_ = false;
-    solo_until_.store(0, std::memory_order_relaxed);  // new threads get a fresh try
     for (int i = 1; i < n; ++i) workers_.emplace_back([this, g = generation(state_.load())] { work(g); });
   }
 
   void run(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)>& fn) {
     std::lock_guard<std::mutex> one_job_at_a_time(job_mu_);
     const uint64_t parts = static_cast<uint64_t>(size());
-    const auto start = Clock::now();
-    if (solo(start)) {
-      run_alone(begin, end, fn, static_cast<int64_t>(parts));
-      return;
-    }
     // The job's fields are written before the state that announces it (release); a thread reads
     // them only after claiming a chunk of this generation, and they stay put until every claimed
     // chunk is done.
@@ -94,14 +80,11 @@ class ThreadPool {
     t_inside_worker = true;  // a nested parallel_for from a chunk runs inline
     run_chunks(gen);
     t_inside_worker = false;
-    const auto own_done = Clock::now();
     auto all_done = [&] { return done_.load(std::memory_order_acquire) == parts; };
     if (!spin_until(all_done)) {
       std::unique_lock<std::mutex> lock(mu_);
       done_cv_.wait(lock, all_done);
     }
-    const auto waited = Clock::now() - own_done;
-    if (waited > kPreempted && waited > 4 * (own_done - start)) enter_solo(Clock::now());
     fn_ = nullptr;
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
@@ -111,54 +94,15 @@ class ThreadPool {
   // unclaimed chunk (0-15): one compare-and-swap claims a chunk of one particular job.
   static uint32_t generation(uint64_t s) { return static_cast<uint32_t>(s >> 32); }
 
-  using Clock = std::chrono::steady_clock;
+  // Spins up to kSpin while `ready()` is false; returns whether it became true.
   static constexpr std::chrono::microseconds kSpin{200};
-  static constexpr std::chrono::microseconds kPreempted{100};
-  static constexpr std::chrono::milliseconds kSoloWindow{100};
-
-  bool solo(Clock::time_point now) const {
-    return now.time_since_epoch().count() < solo_until_.load(std::memory_order_relaxed);
-  }
-  void enter_solo(Clock::time_point now) {
-    solo_until_.store((now + kSoloWindow).time_since_epoch().count(), std::memory_order_relaxed);
-  }
-
-  // The job's chunks, in order, on the caller: what the threads would compute, split alike.
-  static void run_alone(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)>& fn,
-                        int64_t parts) {
-    const int64_t n = end - begin;
-    t_inside_worker = true;
-    try {
-      for (int64_t i = 0; i < parts; ++i) {
-        const int64_t lo = begin + n * i / parts, hi = begin + n * (i + 1) / parts;
-        if (lo < hi) fn(lo, hi);
-      }
-    } catch (...) {
-      t_inside_worker = false;
-      throw;
-    }
-    t_inside_worker = false;
-  }
-
-  // Spins up to kSpin while `ready()` is false; returns whether it became true. Spinning stops at
-  // once when the machine is busy (solo mode, or this thread was just off the CPU).
   template <class Ready>
-  bool spin_until(Ready ready) {
-    auto last = Clock::now();
-    if (solo(last)) return ready();
-    const auto deadline = last + kSpin;
+  static bool spin_until(Ready ready) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
     for (int i = 1;; ++i) {
       if (ready()) return true;
       cpu_relax();
-      if (i % 64 == 0) {
-        const auto now = Clock::now();
-        if (now - last > kPreempted) {
-          enter_solo(now);
-          return ready();
-        }
-        if (now > deadline) return ready();
-        last = now;
-      }
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return ready();
     }
   }
 
@@ -223,7 +167,6 @@ class ThreadPool {
   std::atomic<uint64_t> state_{0};
   std::atomic<uint64_t> done_{0};  // chunks of the current job finished
   std::atomic<bool> stopping_{false};
-  std::atomic<Clock::rep> solo_until_{0};  // jobs run on the caller alone until this time
 };
 
 ThreadPool& thread_pool() {
