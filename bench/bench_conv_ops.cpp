@@ -23,6 +23,7 @@
 #include <immintrin.h>
 #endif
 
+#include "fma_peak.hpp"
 #include "neurona/neurona.hpp"
 
 using namespace neurona;
@@ -151,48 +152,6 @@ void time_step(const char* name, bool bn, int repeats) {
   std::fflush(stdout);
 }
 
-// One core's fp32 FMA peak in GFLOP/s: 16 independent chains of 512-bit FMAs for `seconds` (the
-// method of bench_workloads --gemm); 0 on CPUs without AVX-512F.
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) double fma_peak_core(double seconds) {
-  __m512 acc[16];
-  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(float(i));
-  const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(0.001f);
-  int64_t iters = 0;
-  const auto t0 = Clock::now();
-  double t = 0;
-  do {
-    for (int n = 0; n < 10000; ++n)
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
-    iters += 10000;
-    t = std::chrono::duration<double>(Clock::now() - t0).count();
-  } while (t < seconds);
-  alignas(64) float out[16];
-  for (int i = 1; i < 16; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
-  _mm512_store_ps(out, acc[0]);
-  volatile float keep = out[0];
-  (void)keep;
-  return double(iters) * 16 * 16 * 2 / t * 1e-9;
-}
-#endif
-
-// The summed peak of `threads` cores running the loop at once.
-double fma_peak(int threads) {
-#if defined(__x86_64__)
-  if (!__builtin_cpu_supports("avx512f")) return 0;
-  std::vector<double> rate(threads);
-  std::vector<std::thread> pool;
-  for (int i = 0; i < threads; ++i) pool.emplace_back([&, i] { rate[i] = fma_peak_core(0.3); });
-  for (auto& t : pool) t.join();
-  double sum = 0;
-  for (double r : rate) sum += r;
-  return sum;
-#else
-  return 0;
-#endif
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,6 +191,7 @@ int main(int argc, char** argv) {
   time_step("step W3", false, repeats);
   time_step("step W3b", true, repeats);
   if (g_only.empty())
-    std::printf("{\"op\": \"fma peak\", \"threads\": %d, \"gflops\": %.1f}\n", threads, fma_peak(threads));
+    std::printf("{\"op\": \"fma peak\", \"threads\": %d, \"gflops\": %.1f}\n", threads,
+                bench::fma_peak(threads));
   return 0;
 }

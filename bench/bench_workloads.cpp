@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "fma_peak.hpp"
 #include "neurona/core/kernels.hpp"
 #include "workloads.hpp"
 
@@ -165,42 +166,6 @@ double best_time(F fn, int calls) {
   return best;
 }
 
-// One core's fp32 FMA peak: 16 independent chains of 512-bit FMAs (AVX-512 CPUs only; 0 elsewhere),
-// in GFLOP/s for `seconds` of work.
-__attribute__((target("avx512f"))) double fma_peak_avx512(double seconds) {
-  __m512 acc[16];
-  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(float(i));
-  const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(0.001f);
-  int64_t iters = 0;
-  const auto t0 = Clock::now();
-  double t = 0;
-  do {
-    for (int n = 0; n < 10000; ++n)
-#pragma GCC unroll 16  // the 16 chains stay in registers
-      for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
-    iters += 10000;
-    t = seconds_since(t0);
-  } while (t < seconds);
-  alignas(64) float out[16];
-  for (int i = 1; i < 16; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
-  _mm512_store_ps(out, acc[0]);
-  volatile float keep = out[0];  // the chains must not be optimised away
-  (void)keep;
-  return double(iters) * 16 * 16 * 2 / t * 1e-9;
-}
-
-// The measured peak of `threads` cores running fma_peak_avx512 at once (sum of their rates).
-double fma_peak(int threads) {
-  if (!__builtin_cpu_supports("avx512f")) return 0;
-  std::vector<double> rate(threads);
-  std::vector<std::thread> pool;
-  for (int i = 0; i < threads; ++i) pool.emplace_back([&, i] { rate[i] = fma_peak_avx512(0.3); });
-  for (auto& t : pool) t.join();
-  double sum = 0;
-  for (double r : rate) sum += r;
-  return sum;
-}
-
 struct GemmShape {
   const char* name;
   bool ta, tb;
@@ -273,7 +238,7 @@ int run_gemm(const Args& a) {
     }
   }
   const bool own = kernels::use_avx512_gemm(true);
-  const double peak = fma_peak(a.threads);
+  const double peak = bench::fma_peak(a.threads);
   const int n = 1024;
   std::vector<float> A(n * n, 0.5f), B(n * n, 0.25f), C(n * n);
   openblas_set_num_threads(a.threads);
