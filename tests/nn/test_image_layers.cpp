@@ -1,16 +1,19 @@
 // The image layers against PyTorch as layers (tests/fixtures/nn/make_image_layer_fixtures.py):
 // each class's forward, input and parameter gradients in training and evaluation, BatchNorm2d's
 // running statistics (PyTorch's and Keras's), Keras's 'same' padding at every stride, Conv2d's
-// default initialisation, and CNNs of config files trained 5 steps by every optimizer against
-// torch's weights.
+// default initialisation, CNNs of config files trained 5 steps by every optimizer against torch's
+// weights, and their summaries.
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "fixtures/nn/image_layer_fixtures.inc"
 #include "neurona/app/config.hpp"
+#include "neurona/data/npy.hpp"
 #include "neurona/nn/image_layers.hpp"
 #include "neurona/nn/init.hpp"
 #include "neurona/nn/registry.hpp"
+#include "neurona/nn/summary.hpp"
 #include "neurona/optim/registry.hpp"
 #include "nn/conv_fixture_util.hpp"
 
@@ -205,6 +208,9 @@ TEST(ImageLayers, AdaptiveGlobalAndZeroPadMatchPyTorch) {
   check_layer(a32, pattern({2, 3, 7, 8}, 4), "adaptive_3x2");
   check_layer(a1, pattern({2, 3, 5, 6}, 4), "adaptive_1");
   check_layer(a45, pattern({2, 2, 6, 7}, 4), "adaptive_4x5");
+  // More bins than rows or columns: overlapping bins, as PyTorch's.
+  nn::AdaptiveAvgPool2d a94(nn::AdaptiveAvgPool2dOptions{{9, 4}});
+  check_layer(a94, pattern({2, 2, 6, 3}, 4), "adaptive_9x4_upsampling");
   nn::GlobalAvgPool2d gavg;
   nn::GlobalMaxPool2d gmax;
   check_layer(gavg, pattern({2, 3, 5, 6}, 4), "global_avg");
@@ -458,4 +464,52 @@ TEST(ImageLayers, ConfigCnnsTrainLikePyTorchWithEveryOptimizer) {
     }
   }
   std::printf("largest relative difference from PyTorch: %.3g (%s)\n", worst, worst_at.c_str());
+}
+
+TEST(ImageLayers, SummaryOfConfigCnnsHasPyTorchsShapesAndParameterCounts) {
+  for (const CnnModel& m : kModels) {
+    SCOPED_TRACE(m.name);
+    const auto& want = image_layer_summaries().at(m.name);
+    // nn::summarize on the built model.
+    const auto net = build(m);
+    const Shape sample(std::vector<int64_t>(m.x.dims().begin() + 1, m.x.dims().end()));
+    const nn::ModelSummary s = nn::summarize(*net, sample);
+    ASSERT_EQ(s.rows.size(), want.size());
+    int64_t total = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      std::string shape = "(None";
+      for (int64_t d : std::vector<int64_t>(s.rows[i].output_shape.dims().begin() + 1,
+                                            s.rows[i].output_shape.dims().end()))
+        shape += ", " + std::to_string(d);
+      EXPECT_EQ(shape + ")|" + std::to_string(s.rows[i].params), want[i]) << s.rows[i].name;
+      total += std::stoll(want[i].substr(want[i].find('|') + 1));
+    }
+    EXPECT_EQ(s.total, total);
+
+    // `neurona summary` on the same model with .npy images prints the same rows.
+    const auto dir = fresh_dir(std::string("summary_") + m.name);
+    data::write_npy((dir / "x.npy").string(), pattern(m.x, 7));
+    data::write_npy((dir / "y.npy").string(), Tensor::from(m.labels, {m.x[0]}));
+    const std::string config =
+        "name: " + std::string(m.name) + "\ndata:\n  npy: {x: " + (dir / "x.npy").string() +
+        ", y: " + (dir / "y.npy").string() + "}\n  split: none\n  task: multiclass\nmodel:\n  layers:\n" +
+        m.layers + "compile: {optimizer: adam, loss: cross_entropy}\n";
+    std::ofstream(dir / "cnn.yaml") << config;
+    ExampleRun r;
+    ASSERT_TRUE(run_cli("summary " + (dir / "cnn.yaml").string(), r)) << "neurona was not built";
+    ASSERT_EQ(r.status, 0) << r.output;
+    for (size_t i = 0; i < want.size(); ++i) {
+      const std::string shape = want[i].substr(0, want[i].find('|'));
+      const std::string params = nn::format_count(std::stoll(want[i].substr(want[i].find('|') + 1)));
+      // "│ 4 (Conv2d)   │ (None, 6, 2, 3)   │   222 │"
+      const std::string row = "│ " + std::to_string(i) + " (";
+      const auto at = r.output.find(row);
+      ASSERT_NE(at, std::string::npos) << row << "\n" << r.output;
+      const std::string line = r.output.substr(at, r.output.find('\n', at) - at);
+      EXPECT_NE(line.find("│ " + shape + " "), std::string::npos) << line;
+      EXPECT_NE(line.find(" " + params + " │"), std::string::npos) << line;
+    }
+    EXPECT_NE(r.output.find("Total params: " + nn::format_count(total) + " "), std::string::npos) << r.output;
+    std::filesystem::remove_all(dir);
+  }
 }
