@@ -322,7 +322,12 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
                                  [&](const KeySpec& s) { return s.name == spec.main_key; });
     out.options[spec.main_key] = option_value(*it, value, join(inner, spec.main_key));
   } else if (value.IsSequence()) {
-    fail(inner, ": expected a value or options, got a list", line_of(value));
+    // A list is the main value when that option is a list: {zero_pad2d: [1, 2]}.
+    const auto it = std::find_if(spec.options.begin(), spec.options.end(),
+                                 [&](const KeySpec& s) { return s.name == spec.main_key; });
+    check(it != spec.options.end() && it->type == T::List, inner, ": expected a value or options, got a list",
+          line_of(value));
+    out.options[spec.main_key] = option_value(*it, value, join(inner, spec.main_key));
   } else {
     add_options(out, spec, entries(value, inner, keys), inner);
   }

@@ -51,6 +51,15 @@ std::string synonym_or(const Options& o, const std::string& a, const std::string
   return k.empty() ? a : k;
 }
 
+// An Error unless the layer's samples are images [C, H, W] (or, when `or_1d`, [C, L]), naming
+// the layer; flattened samples get a hint.
+void check_images(const LayerInput& in, const std::string& layer, bool or_1d = false) {
+  const size_t d = in.shape.size();
+  check(d == 3 || (or_1d && d == 2), layer, " needs images [C, H, W]", or_1d ? " (or [C, L])" : "",
+        ", got a sample of shape ", Shape(in.shape),
+        d == 1 ? " (flattened data: drop the flatten before the image layers)" : "");
+}
+
 // MaxPool2d and AvgPool2d share their options (dilation is max pooling's only, count_include_pad
 // average pooling's).
 LayerEntry pool_row(std::string name, std::vector<std::string> aliases, std::string summary, bool max) {
@@ -68,8 +77,7 @@ LayerEntry pool_row(std::string name, std::vector<std::string> aliases, std::str
   const std::string layer = name;
   return row(std::move(name), std::move(aliases), "kernel_size", std::move(opts), std::move(summary),
              [max, layer](const Options& o, const LayerInput& in) -> std::shared_ptr<Module> {
-               check(in.shape.size() == 3, layer, " needs images [C, H, W], got a sample of shape ",
-                     Shape(in.shape));
+               check_images(in, layer);
                Pool2dOptions p;
                const std::string k = synonym(o, "kernel_size", "pool_size");
                check(!k.empty(), layer, " needs kernel_size (Keras: pool_size), e.g. {", layer, ": 2}");
@@ -154,8 +162,7 @@ std::vector<LayerEntry> rows() {
            {"affine", T::Bool, text(batchnorm.affine)}},
           "PyTorch's BatchNorm2d: per channel of images [C, H, W]",
           [](const Options& o, const LayerInput& in) {
-            check(in.shape.size() == 3, "batchnorm2d needs images [C, H, W], got a sample of shape ",
-                  Shape(in.shape));
+            check_images(in, "batchnorm2d");
             BatchNormOptions c;
             c.momentum = static_cast<float>(o.number("momentum"));
             c.eps = static_cast<float>(o.number("eps"));
@@ -185,9 +192,7 @@ std::vector<LayerEntry> rows() {
            {"activation", T::Text, conv.activation, acts}},
           "PyTorch's Conv2d / Keras's Conv2D on images [C, H, W], activation fused",
           [](const Options& o, const LayerInput& in) {
-            check(in.shape.size() == 3, "conv2d needs images [C, H, W], got a sample of shape ",
-                  Shape(in.shape),
-                  in.shape.size() == 1 ? " (flattened data: drop the flatten before the image layers)" : "");
+            check_images(in, "conv2d");
             Conv2dOptions c;
             c.in_channels = in.channels();
             const std::string out_key = synonym(o, "out_channels", "filters");
@@ -213,20 +218,28 @@ std::vector<LayerEntry> rows() {
       row("adaptive_avg_pool2d", {"adaptiveavgpool2d"}, "output_size",
           {{"output_size", T::List, size2d_text(AdaptiveAvgPool2dOptions{}.output_size)}},
           "PyTorch's AdaptiveAvgPool2d: means over output_size bins",
-          [](const Options& o, const LayerInput&) {
+          [](const Options& o, const LayerInput& in) {
+            check_images(in, "adaptive_avg_pool2d");
             return make<AdaptiveAvgPool2d>(
                 AdaptiveAvgPool2dOptions{size2d_from_numbers(o.numbers("output_size"), "output_size")});
           }),
       row("global_average_pooling2d", {"globalaveragepooling2d", "global_avg_pool2d", "globalavgpool2d"}, "",
           {}, "Keras's GlobalAveragePooling2D: [C, H, W] -> [C]",
-          [](const Options&, const LayerInput&) { return make<GlobalAvgPool2d>(); }),
+          [](const Options&, const LayerInput& in) {
+            check_images(in, "global_average_pooling2d");
+            return make<GlobalAvgPool2d>();
+          }),
       row("global_max_pooling2d", {"globalmaxpooling2d", "global_max_pool2d", "globalmaxpool2d"}, "", {},
           "Keras's GlobalMaxPooling2D: [C, H, W] -> [C]",
-          [](const Options&, const LayerInput&) { return make<GlobalMaxPool2d>(); }),
+          [](const Options&, const LayerInput& in) {
+            check_images(in, "global_max_pooling2d");
+            return make<GlobalMaxPool2d>();
+          }),
       row("dropout2d", {"spatial_dropout2d", "spatialdropout2d"}, "p",
           {{"p", T::Number, text(Dropout2dOptions{}.p)}},
           "PyTorch's Dropout2d / Keras's SpatialDropout2D: zeroes whole channels while training",
-          [](const Options& o, const LayerInput&) {
+          [](const Options& o, const LayerInput& in) {
+            check_images(in, "dropout2d", true);
             const double p = o.number("p");
             check(p >= 0 && p < 1, "dropout2d p must be in [0, 1), got ", p);
             return make<Dropout2d>(Dropout2dOptions{static_cast<float>(p)});
@@ -234,7 +247,8 @@ std::vector<LayerEntry> rows() {
       row("zero_pad2d", {"zeropad2d", "zero_padding2d", "zeropadding2d"}, "padding", {{"padding", T::List}},
           "PyTorch's ZeroPad2d / Keras's ZeroPadding2D: one size, (height, width), or (left, right, top, "
           "bottom)",
-          [](const Options& o, const LayerInput&) {
+          [](const Options& o, const LayerInput& in) {
+            check_images(in, "zero_pad2d");
             check(o.has("padding"), "zero_pad2d needs padding, e.g. {zero_pad2d: 1}");
             const std::vector<double> v = o.numbers("padding");
             check(v.size() == 1 || v.size() == 2 || v.size() == 4,
