@@ -5,6 +5,8 @@
 //   bench_workloads --workload W1 --batch 256 --threads 2 [--seconds 0.3] [--repeats 5] [--precision bf16]
 //                   [--fp32-gemm openblas]        fp32 products on OpenBLAS instead of Neurona's AVX-512
 //                   kernel
+//                   [--inference]                 eval-mode forward passes without gradients instead of
+//                                                 training steps
 //   bench_workloads --gemm --threads 2        fp32 GEMM ceiling, FMA peak, W1's and conv-like GEMMs
 //                                             through Neurona (its AVX-512 kernel and OpenBLAS)
 //   bench_workloads --accuracy [--epochs 100] [--data data/winequality-red.csv]
@@ -17,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -46,10 +49,16 @@ struct Data {
   int64_t rows;
 };
 
-// In-memory data of each workload's size and kind (values do not affect the timing).
+// In-memory data of each workload's size and kind (values do not affect the timing). The image
+// workloads take 1,024 images (16 batches of 64).
 Data make_data(const bench::Workload& w, Generator& g) {
-  const int64_t rows = w.name == "W4" ? 500 : (w.name == "W1" || w.name == "W1b") ? 1119 : 60000;
-  Data d{Tensor::uniform({rows, w.widths.front()}, 0.f, 1.f, &g), Tensor(), rows};
+  const int64_t rows = w.name == "W4"                        ? 500
+                       : (w.name == "W1" || w.name == "W1b") ? 1119
+                       : !w.image.empty()                    ? 1024
+                                                             : 60000;
+  Shape shape = {rows, w.widths.front()};
+  if (!w.image.empty()) shape = {rows, w.image[0], w.image[1], w.image[2]};
+  Data d{Tensor::uniform(shape, 0.f, 1.f, &g), Tensor(), rows};
   if (w.name == "W4") {
     d.x = Tensor::uniform({rows, 2}, -6.f, 6.f, &g);
     d.y = Tensor::empty({rows, 1});
@@ -68,7 +77,7 @@ struct Args {
   int64_t batch = 0;
   int threads = 1, repeats = 5, epochs = 100;
   double seconds = 0.3;
-  bool gemm = false, accuracy = false;
+  bool gemm = false, accuracy = false, inference = false;
   bool openblas = false;  // --fp32-gemm openblas: fp32 products go to OpenBLAS, not the AVX-512 kernel
 };
 
@@ -105,6 +114,8 @@ Args parse(int argc, char** argv) {
       a.openblas = v == "openblas";
     } else if (k == "--accuracy")
       a.accuracy = true;
+    else if (k == "--inference")
+      a.inference = true;
     else
       fail("bench_workloads: unknown argument '", k, "'");
   }
@@ -123,8 +134,18 @@ int run_workload(const Args& a) {
   w.model->train();
   const int64_t batch = a.batch, starts = std::max<int64_t>(1, d.rows / batch);
   int64_t i = 0;
+  // Inference: eval mode (BatchNorm's running statistics, no dropout), no graph recorded.
+  std::optional<NoGradGuard> no_grad;
+  if (a.inference) {
+    w.model->eval();
+    no_grad.emplace();
+  }
   auto step = [&] {
     const int64_t s = (i++ % starts) * batch;
+    if (a.inference) {
+      Tensor out = (*w.model)(d.x.slice(s, s + batch));
+      return;
+    }
     opt->zero_grad();
     Tensor loss = (*w.loss)((*w.model)(d.x.slice(s, s + batch)), d.y.slice(s, s + batch));
     loss.backward();
@@ -146,10 +167,11 @@ int run_workload(const Args& a) {
       "{\"impl\": \"neurona\", \"workload\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": "
       "\"%s\", "
       "\"steps\": %lld, \"us_min\": %.3f, \"us_median\": %.3f, \"gflop_per_step\": %.6f, \"fp32_gemm\": "
-      "\"%s\"}\n",
+      "\"%s\", \"mode\": \"%s\"}\n",
       a.workload.c_str(), (long long)batch, a.threads, matmul_precision().c_str(), (long long)steps,
-      *std::min_element(us.begin(), us.end()), median(us), bench::step_flops(w, batch) * 1e-9,
-      avx512 ? "avx512" : "openblas");
+      *std::min_element(us.begin(), us.end()), median(us),
+      (a.inference ? bench::forward_flops(w, batch) : bench::step_flops(w, batch)) * 1e-9,
+      avx512 ? "avx512" : "openblas", a.inference ? "inference" : "train");
   return 0;
 }
 

@@ -7,7 +7,10 @@ OPENBLAS_NUM_THREADS and OMP_WAIT_POLICY=PASSIVE), the ratio being taken against
 Then two more tables: the contention row (W2 at batch 32 on 1 thread and on all cores while a busy
 process started here occupies one core, PyTorch beside it) and the process rows (the whole
 `neurona train bench/configs/<workload>.yaml` process, wall time / steps, against PyTorch's loop
-and Neurona's own inner-loop row). Prints the tables and writes bench/RESULTS.md.
+and Neurona's own inner-loop row). The image workloads (W3, W3b, W6) take PyTorch's best of NCHW
+and channels_last, and have an inference table at batch 1 (eval-mode forward passes, no gradient).
+Prints the tables and writes bench/RESULTS.md (--results another file; --only W3,W3b,W6 runs those
+workloads alone, without the GEMM, bf16-accuracy and contention tables).
 """
 import argparse
 import datetime
@@ -32,7 +35,14 @@ WORKLOADS = [
     ("W5", 1, 3.0),
     ("W5", 8, 3.0),
     ("W5", 2048, 1.0),
+    ("W3", 64, None),
+    ("W3b", 64, None),
+    ("W6", 64, None),
 ]
+# Image workloads: PyTorch runs them in NCHW and in channels_last (model and input), its best counts.
+IMAGE_WORKLOADS = {"W3", "W3b", "W6"}
+# Inference rows: (workload, batch), eval-mode forward passes without gradients.
+INFERENCE = [("W3", 1), ("W3b", 1), ("W6", 1)]
 # W5 is W2's model; its batches 32, 128 and 512 are the W2 rows.
 W5_FROM_W2 = {32: 1.0, 128: 1.0, 512: 1.0}
 
@@ -45,7 +55,10 @@ PROCESS = [
     ("W1b", 256, "w1b.yaml", [], 80),    # 1024 wine rows / 256 x 20 epochs
     ("W2", 32, "w2.yaml", [], 1875),     # 60,000 Fashion-MNIST images / 32 x 1 epoch
     ("W2", 128, "w2.yaml", ["fit.batch_size=128"], 469),  # 468 full batches and one of 96
+    ("W3", 64, "w3.yaml", [], 200),      # the first 12,800 Fashion-MNIST images / 64 x 1 epoch
+    ("W3b", 64, "w3b.yaml", [], 200),    # the same
 ]
+# W6 (CIFAR-size images) has no data set on the machine and no process row.
 # W5 is W2's model on the data of W2's sizes and needs no process row of its own.
 PROCESS_TARGET_VS_TORCH = {"W4": 30.0}
 PROCESS_TARGET_VS_INNER = 1.5
@@ -103,19 +116,27 @@ def main():
     p.add_argument("--rounds", type=int, default=3, help="alternating Neurona/PyTorch rounds per workload")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--quick", action="store_true", help="W4, W1 and W1b only (plus the contention row)")
+    p.add_argument("--only", default="", help="comma-separated workloads (e.g. W3,W3b,W6): those alone, "
+                   "without the GEMM, accuracy and contention tables")
+    p.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"), help="the Markdown file written")
     a = p.parse_args()
     exe = os.path.join(a.build, "bench", "bench_workloads")
     torch_py = [sys.executable, os.path.join(HERE, "torch_workloads.py")]
     threads = [int(t) for t in a.threads.split(",")]
     common = ["--seconds", str(a.seconds), "--repeats", str(a.repeats)]
     workloads = WORKLOADS[:3] if a.quick else WORKLOADS
+    only = [w for w in a.only.split(",") if w]
+    if only:
+        workloads = [x for x in WORKLOADS if x[0] in only]
+    inference = [x for x in INFERENCE if x[0] in {w for w, _, _ in workloads}]
+    basics = not only  # the GEMM, bf16-accuracy and contention tables
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
     gemm = {}  # (threads, precision) -> the best ceiling and the best W1-layer rate over the rounds
     gemm_shapes = {}  # (threads, shape, M, N, K) -> the best rates over the rounds
-    for _ in range(a.rounds):
+    for _ in range(a.rounds if basics else 0):
         for t in threads:
             for r in run_json([exe, "--gemm", "--threads", str(t)]):
                 if r["impl"] == "gemm_shape":
@@ -146,9 +167,10 @@ def main():
                     neurona.setdefault((t, prec), []).extend(run_json(
                         [exe, "--workload", model, "--batch", str(b), "--threads", str(t), "--precision", prec] + common))
                 for name, env in TORCH_TUNED:
-                    r = run_json(torch_py + ["--workload", model, "--batch", str(b), "--threads", str(t)] + common,
-                                 env(t))[0]
-                    tuned.setdefault(t, []).append(dict(r, config=name))
+                    for cl in ([False, True] if model in IMAGE_WORKLOADS else [False]):
+                        r = run_json(torch_py + ["--workload", model, "--batch", str(b), "--threads", str(t)] +
+                                     (["--channels-last"] if cl else []) + common, env(t))[0]
+                        tuned.setdefault(t, []).append(dict(r, config=name + ("+channels_last" if cl else "")))
         default = fastest(default)
         for t in threads:
             # PyTorch's best = its fastest configuration at t threads. Its defaults run one torch
@@ -162,8 +184,33 @@ def main():
                              "target": prec_target if prec == "bf16" else target})
     for r in [r for r in rows if r["workload"] == "W2" and r["batch"] in W5_FROM_W2]:
         rows.append(dict(r, workload="W5", target=W5_FROM_W2[r["batch"]]))
+    # Inference at batch 1: the same alternation, eval-mode forward passes without gradients.
+    inference_rows = []
+    for (w, b) in inference:
+        default, neurona, tuned = [], {}, {}
+        for rnd in range(a.rounds):
+            log(f"{w} batch {b} inference: PyTorch defaults (round {rnd + 1}/{a.rounds})")
+            default.append(run_json(torch_py + ["--workload", w, "--batch", str(b), "--threads", "0",
+                                                "--inference"] + common)[0])
+            for t in threads:
+                log(f"{w} batch {b} inference, {t} thread(s) (round {rnd + 1}/{a.rounds})")
+                neurona.setdefault(t, []).extend(run_json(
+                    [exe, "--workload", w, "--batch", str(b), "--threads", str(t), "--inference"] + common))
+                for name, env in TORCH_TUNED:
+                    for cl in (False, True):
+                        r = run_json(torch_py + ["--workload", w, "--batch", str(b), "--threads", str(t),
+                                                 "--inference"] + (["--channels-last"] if cl else []) + common,
+                                     env(t))[0]
+                        tuned.setdefault(t, []).append(dict(r, config=name + ("+channels_last" if cl else "")))
+        default = fastest(default)
+        for t in threads:
+            candidates = tuned[t] + ([dict(default, config="defaults")] if t >= os.cpu_count() else [])
+            inference_rows.append({"workload": w, "batch": b, "threads": t, "precision": "fp32",
+                                   "neurona": fastest(neurona[t]), "torch_best": fastest(candidates),
+                                   "torch_default": default, "target": None})
+
     accuracy = run_json([exe, "--accuracy", "--threads", str(max(threads)), "--data",
-                         os.path.join(HERE, "..", "data", "winequality-red.csv")])[0]
+                         os.path.join(HERE, "..", "data", "winequality-red.csv")])[0] if basics else None
 
     # Contention: W2 at batch 32, one thread and all cores, while a busy process holds one core.
     cores = os.cpu_count()
@@ -171,7 +218,7 @@ def main():
     cont = {}  # (impl, threads) -> records
     busy, busy_core = start_busy_process()
     try:
-        for rnd in range(a.rounds):
+        for rnd in range(a.rounds if basics else 0):
             for t in cont_threads:
                 log(f"W2 batch 32, {t} thread(s), busy process on core {busy_core} (round {rnd + 1}/{a.rounds})")
                 cont.setdefault(("neurona", t), []).extend(run_json(
@@ -205,22 +252,31 @@ def main():
             process_rows.append({"workload": w, "batch": b, "threads": t, "config": config, "sets": sets,
                                  "steps": steps, "walls": walls, "error": error, "inner": inner})
 
-    order = {"W4": 0, "W1": 1, "W1b": 2, "W2": 3, "W5": 4}
+    order = {"W4": 0, "W1": 1, "W1b": 2, "W2": 3, "W5": 4, "W3": 5, "W3b": 6, "W6": 7}
     rows.sort(key=lambda r: (order[r["workload"]], r["batch"], r["precision"], r["threads"]))
-    header = ("| workload | batch | thr | prec | Neurona µs/step min (med) | samples/s | GFLOP/s "
-              "| PyTorch best µs min (med) | PyTorch default µs (thr) | ratio | target |")
-    lines = [header, "| " + " | ".join(["---"] * 11) + " |"]
-    for r in rows:
-        n, tb, td = r["neurona"], r["torch_best"], r["torch_default"]
-        ratio = tb["us_min"] / n["us_min"]
-        tgt = r["target"]
-        verdict = "" if tgt is None else (f"≥ {tgt:g}× {'met' if ratio >= tgt else 'NOT met'}")
-        lines.append(
-            f"| {r['workload']} | {r['batch']} | {r['threads']} | {r['precision']} "
-            f"| {n['us_min']:.1f} ({n['us_median']:.1f}) | {r['batch'] / n['us_min'] * 1e6:,.0f} "
-            f"| {n['gflop_per_step'] / n['us_min'] * 1e6:.1f} "
-            f"| {tb['us_min']:.1f} ({tb['us_median']:.1f}) | {td['us_min']:.1f} ({td['threads']}) "
-            f"| {ratio:.2f}× | {verdict} |")
+
+    def step_table(rows, unit):
+        header = (f"| workload | batch | thr | prec | Neurona µs/{unit} min (med) | samples/s | GFLOP/s "
+                  "| PyTorch best µs min (med) | PyTorch default µs (thr) | ratio | target |")
+        lines = [header, "| " + " | ".join(["---"] * 11) + " |"]
+        for r in rows:
+            n, tb, td = r["neurona"], r["torch_best"], r["torch_default"]
+            ratio = tb["us_min"] / n["us_min"]
+            tgt = r["target"]
+            verdict = "" if tgt is None else (f"≥ {tgt:g}× {'met' if ratio >= tgt else 'NOT met'}")
+            # The image workloads say which of PyTorch's layouts was the faster.
+            layout = ""
+            if r["workload"] in IMAGE_WORKLOADS:
+                layout = ", channels_last" if tb.get("channels_last") else ", NCHW"
+            lines.append(
+                f"| {r['workload']} | {r['batch']} | {r['threads']} | {r['precision']} "
+                f"| {n['us_min']:.1f} ({n['us_median']:.1f}) | {r['batch'] / n['us_min'] * 1e6:,.0f} "
+                f"| {n['gflop_per_step'] / n['us_min'] * 1e6:.1f} "
+                f"| {tb['us_min']:.1f} ({tb['us_median']:.1f}{layout}) | {td['us_min']:.1f} ({td['threads']}) "
+                f"| {ratio:.2f}× | {verdict} |")
+        return lines
+    lines = step_table(rows, "step")
+    inference_table = "\n".join(step_table(inference_rows, "forward"))
     gemm_lines = []
     for (t, prec), g in sorted(gemm.items()):
         gemm_lines.append(
@@ -234,7 +290,7 @@ def main():
             f"  - {t} thread(s), {name} {m}×{n}×{k}{' (Aᵀ)' if g['ta'] else ''}{' (Bᵀ)' if g['tb'] else ''}: "
             f"Neurona {g['neurona_gflops']:.1f}, OpenBLAS {g['openblas_gflops']:.1f} GFLOP/s "
             f"({100 * g['neurona_gflops'] / g['fma_peak_gflops']:.0f} % of the measured peak)")
-    acc_line = (f"- bf16-mixed accuracy (W1b on the red wine data, {accuracy['epochs']} epochs, batch 256, Adam; "
+    acc_line = "" if accuracy is None else (f"- bf16-mixed accuracy (W1b on the red wine data, {accuracy['epochs']} epochs, batch 256, Adam; "
                 f"mean validation MAE of the last 10 epochs): fp32 {accuracy['val_loss_fp32']:.5f}, bf16-mixed {accuracy['val_loss_bf16']:.5f}, "
                 f"relative difference {100 * accuracy['relative_difference']:.2f} % (target ≤ 1 %)")
     table = "\n".join(lines)
@@ -243,18 +299,20 @@ def main():
         us = [r["us_min"] for r in records]
         med = [r["us_median"] for r in records]
         return min(us) / 1e3, statistics.median(med) / 1e3
+    cont_table = ""
     cont_lines = ["| workload | batch | thr | Neurona ms/step min (med) | PyTorch ms/step min (med) | PyTorch / Neurona (med) |",
                   "| --- | --- | --- | --- | --- | --- |"]
-    for t in cont_threads:
+    for t in cont_threads if basics else []:
         nm, nmed = ms(cont[("neurona", t)])
         tm, tmed = ms(cont[("torch", t)])
         cont_lines.append(f"| W2 | 32 | {t}{' (default)' if t == cores else ''} | {nm:.2f} ({nmed:.2f}) "
                           f"| {tm:.2f} ({tmed:.2f}) | {tmed / nmed:.2f}× |")
-    one, full = ms(cont[("neurona", 1)])[1], ms(cont[("neurona", cores)])[1]
-    cont_verdict = (f"- Neurona's default ({cores} threads) against 1 thread with the busy process: "
-                    f"{full:.2f} / {one:.2f} ms = {full / one:.2f}× (medians; target ≤ 1: "
-                    f"{'met' if full <= one else 'NOT met'})")
-    cont_table = "\n".join(cont_lines + ["", cont_verdict])
+    if basics:
+        one, full = ms(cont[("neurona", 1)])[1], ms(cont[("neurona", cores)])[1]
+        cont_verdict = (f"- Neurona's default ({cores} threads) against 1 thread with the busy process: "
+                        f"{full:.2f} / {one:.2f} ms = {full / one:.2f}× (medians; target ≤ 1: "
+                        f"{'met' if full <= one else 'NOT met'})")
+        cont_table = "\n".join(cont_lines + ["", cont_verdict])
 
     proc_lines = ["| workload | batch | thr | config | steps | process s (best) | process µs/step | inner-loop µs/step "
                   "| process / inner | PyTorch loop µs/step | PyTorch loop / process | targets |",
@@ -282,8 +340,12 @@ def main():
     print(table)
     print("\n".join(gemm_lines))
     print(acc_line)
-    print("\nContention: W2 batch 32 with a busy process pinned to core", busy_core)
-    print(cont_table)
+    if inference_rows:
+        print("\nInference: eval-mode forward passes, no gradient")
+        print(inference_table)
+    if basics:
+        print("\nContention: W2 batch 32 with a busy process pinned to core", busy_core)
+        print(cont_table)
     print("\nProcess rows: the whole `neurona train CONFIG` process")
     print(proc_table)
 
@@ -292,7 +354,7 @@ def main():
         load = f.read().split()[:3]
     now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     import torch
-    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+    with open(a.results, "w") as f:
         f.write(f"# Neurona vs PyTorch: results\n\n{now}, `bash bench/run.sh`; PyTorch {torch.__version__}; "
                 f"load average at the end {' '.join(load)} on {os.cpu_count()} cores (the benchmark itself keeps it "
                 f"near 1.5; well above 2 means other work was running: treat the figures as noisy).\n\n")
@@ -304,23 +366,32 @@ def main():
                 "thread, OpenBLAS on every core). Each figure is the fastest of " + str(a.rounds) + " rounds that "
                 "alternate Neurona and PyTorch. "
                 "PyTorch default = no thread settings at all. "
-                "GFLOP/s counts the matmuls only (forward, input and weight gradients).\n\n")
+                "GFLOP/s counts the matmuls only (forward, input and weight gradients; the convolutions' too). "
+                "The image workloads (W3, W3b, W6) try every PyTorch configuration in NCHW and in channels_last "
+                "(model and input), and the PyTorch best cell names the faster layout.\n\n")
         f.write(table + "\n\n" + "\n".join(gemm_lines) + "\n" + acc_line + "\n")
-        f.write("\n## Under contention\n\nW2 at batch 32 while another process (a Python `while True` loop that "
-                f"bench/run.py starts and kills) is pinned to core {busy_core}: Neurona's bench_workloads on 1 thread "
-                f"and on {cores} (its default, all cores), PyTorch under {TORCH_TUNED[0][0]} at the same thread "
-                f"count. ms per step, min (median of the repetitions' medians) over {a.rounds} alternating rounds; "
-                "the ratios use the medians, the figure a loaded machine gives most of the time.\n\n")
-        f.write(cont_table + "\n")
+        if inference_rows:
+            f.write("\n## Inference\n\nµs per forward pass in eval mode without gradients (Neurona's NoGradGuard, "
+                    "PyTorch's no_grad), batch 1, otherwise as above: PyTorch's best of the same configurations in "
+                    "NCHW and channels_last.\n\n" + inference_table + "\n")
+    if basics:
+        with open(a.results, "a") as f:
+            f.write("\n## Under contention\n\nW2 at batch 32 while another process (a Python `while True` loop that "
+                    f"bench/run.py starts and kills) is pinned to core {busy_core}: Neurona's bench_workloads on 1 thread "
+                    f"and on {cores} (its default, all cores), PyTorch under {TORCH_TUNED[0][0]} at the same thread "
+                    f"count. ms per step, min (median of the repetitions' medians) over {a.rounds} alternating rounds; "
+                    "the ratios use the medians, the figure a loaded machine gives most of the time.\n\n")
+            f.write(cont_table + "\n")
+    with open(a.results, "a") as f:
         f.write("\n## The whole process\n\n`neurona train CONFIG` run as a user runs it (start-up, config, "
                 "data loading and scaling, the training loop, the closing lines; logging off), timed from outside "
                 f"by bench/run.py, best of {a.rounds}; `--threads` only when fewer than all cores. µs/step = wall "
                 "time / the run's optimizer steps. Inner-loop µs/step is Neurona's row above (same workload, batch "
                 "and threads, data in memory); PyTorch loop is PyTorch's best row above (its loop alone, data in "
-                "memory, no start-up). The W2 configs read Fashion-MNIST from its gzipped IDX files and score "
-                "the 10,000 test images at the end, both counted in the wall time.\n\n")
+                "memory, no start-up). The W2 and W3 configs read Fashion-MNIST from its gzipped IDX files and "
+                "score the 10,000 test images at the end, both counted in the wall time.\n\n")
         f.write(proc_table + "\n")
-    log(f"wrote {os.path.join(HERE, 'RESULTS.md')}")
+    log(f"wrote {a.results}")
 
 
 if __name__ == "__main__":

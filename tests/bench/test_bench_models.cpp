@@ -21,10 +21,11 @@ void fill(nn::Module& model) {
   int64_t li = 0;
   for (auto& [name, p] : model.named_parameters()) {
     float* d = p.data();
-    if (p.dim() == 2) {
-      const double scale = 1.0 / std::sqrt(double(p.size(1)));
+    if (p.dim() >= 2) {  // a matrix, or a convolution's weight as [out, in * kh * kw]
+      const int64_t cols = p.numel() / p.size(0);
+      const double scale = 1.0 / std::sqrt(double(cols));
       for (int64_t i = 0; i < p.size(0); ++i)
-        for (int64_t j = 0; j < p.size(1); ++j) d[i * p.size(1) + j] = float(value(i, j, li, scale));
+        for (int64_t j = 0; j < cols; ++j) d[i * cols + j] = float(value(i, j, li, scale));
     } else {
       const bool gamma = name.size() >= 6 && name.substr(name.size() - 6) == "weight";
       for (int64_t i = 0; i < p.size(0); ++i) d[i] = float(value(i, 0, li, 0.1) + (gamma ? 1.0 : 0.0));
@@ -44,8 +45,14 @@ Losses run(const std::string& name) {
     if (auto d = std::dynamic_pointer_cast<nn::Dropout>((*w.model)[i])) d->options().p = 0.f;
   fill(*w.model);
   auto opt = bench::make_optimizer(w);
-  const int64_t rows = name == "W4" ? 10 : 16, cols = w.widths.front();
-  Tensor x = Tensor::empty({rows, cols}), y;
+  // The CNNs take 8 images [C, H, W], each image's values by the formula in (C, H, W) order.
+  const bool images = !w.image.empty();
+  const int64_t rows = name == "W4" ? 10
+                       : images     ? 8
+                                    : 16,
+                cols = images ? w.image[0] * w.image[1] * w.image[2] : w.widths.front();
+  Tensor x = images ? Tensor::empty({rows, w.image[0], w.image[1], w.image[2]}) : Tensor::empty({rows, cols}),
+         y;
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) x.data()[i * cols + j] = float(value(i, j, 99, 1.0));
   if (w.classification) {
@@ -82,6 +89,10 @@ void expect_losses(const std::string& name, double rel) {
 
 TEST(BenchModels, SameLossesAsPyTorch) {
   for (const char* name : {"W1", "W1b", "W2", "W4"}) expect_losses(name, 2e-5);
+}
+
+TEST(BenchModels, ImageWorkloadsSameLossesAsPyTorch) {
+  for (const char* name : {"W3", "W3b", "W6"}) expect_losses(name, 2e-5);
 }
 
 TEST(BenchModels, Bf16MatmulsStayCloseToPyTorchFp32) {
