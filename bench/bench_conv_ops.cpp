@@ -7,7 +7,7 @@
 // functional ops: forward, backward and optimizer step. Prints one JSON object per line, times in
 // ms, and the conv GEMM rates beside the core's measured FMA peak.
 //
-//   bench_conv_ops [--threads 1] [--repeats 5] [--only SUBSTRING]
+//   bench_conv_ops [--threads 1] [--repeats 5] [--only SUBSTRING] [--conv direct|im2col]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -164,6 +164,8 @@ int main(int argc, char** argv) {
       repeats = std::atoi(argv[i + 1]);
     else if (a == "--only")
       g_only = argv[i + 1];
+    else if (a == "--conv")
+      F::use_direct_conv(std::string(argv[i + 1]) != "im2col");
   }
   set_num_threads(threads);
   Generator gen(1);

@@ -5,6 +5,8 @@
 //   bench_workloads --workload W1 --batch 256 --threads 2 [--seconds 0.3] [--repeats 5] [--precision bf16]
 //                   [--fp32-gemm openblas]        fp32 products on OpenBLAS instead of Neurona's AVX-512
 //                   kernel
+//                   [--conv im2col]               stride-1 convolutions by im2col + GEMM instead of the
+//                                                 direct kernel
 //                   [--inference]                 eval-mode forward passes without gradients instead of
 //                                                 training steps
 //   bench_workloads --gemm --threads 2        fp32 GEMM ceiling, FMA peak, W1's and conv-like GEMMs
@@ -27,6 +29,7 @@
 
 #include "fma_peak.hpp"
 #include "neurona/core/kernels.hpp"
+#include "neurona/nn/functional.hpp"
 #include "workloads.hpp"
 
 using namespace neurona;
@@ -78,6 +81,7 @@ struct Args {
   int threads = 1, repeats = 5, epochs = 100;
   double seconds = 0.3;
   bool gemm = false, accuracy = false, inference = false;
+  bool im2col = false;    // --conv im2col: stride-1 convolutions by im2col + GEMM, not the direct kernel
   bool openblas = false;  // --fp32-gemm openblas: fp32 products go to OpenBLAS, not the AVX-512 kernel
 };
 
@@ -112,6 +116,10 @@ Args parse(int argc, char** argv) {
       check(v == "openblas" || v == "avx512", "bench_workloads: --fp32-gemm takes openblas or avx512, got '",
             v, "'");
       a.openblas = v == "openblas";
+    } else if (k == "--conv") {
+      const std::string v = next();
+      check(v == "direct" || v == "im2col", "bench_workloads: --conv takes direct or im2col, got '", v, "'");
+      a.im2col = v == "im2col";
     } else if (k == "--accuracy")
       a.accuracy = true;
     else if (k == "--inference")
@@ -125,6 +133,7 @@ Args parse(int argc, char** argv) {
 int run_workload(const Args& a) {
   set_num_threads(a.threads);
   const bool avx512 = kernels::use_avx512_gemm(!a.openblas);
+  const bool direct = nn::F::use_direct_conv(!a.im2col);
   set_matmul_precision(a.precision);
   manual_seed(0);
   bench::Workload w = bench::make_model(a.workload);
@@ -167,11 +176,11 @@ int run_workload(const Args& a) {
       "{\"impl\": \"neurona\", \"workload\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": "
       "\"%s\", "
       "\"steps\": %lld, \"us_min\": %.3f, \"us_median\": %.3f, \"gflop_per_step\": %.6f, \"fp32_gemm\": "
-      "\"%s\", \"mode\": \"%s\"}\n",
+      "\"%s\", \"conv\": \"%s\", \"mode\": \"%s\"}\n",
       a.workload.c_str(), (long long)batch, a.threads, matmul_precision().c_str(), (long long)steps,
       *std::min_element(us.begin(), us.end()), median(us),
       (a.inference ? bench::forward_flops(w, batch) : bench::step_flops(w, batch)) * 1e-9,
-      avx512 ? "avx512" : "openblas", a.inference ? "inference" : "train");
+      avx512 ? "avx512" : "openblas", direct ? "direct" : "im2col", a.inference ? "inference" : "train");
   return 0;
 }
 

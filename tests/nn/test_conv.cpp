@@ -111,6 +111,31 @@ TEST(Conv2d, Gradcheck) {
       {pattern(c.x, 11), pattern(c.w, 12, 0.5f), pattern({c.w[0]}, 13)});
 }
 
+// The direct forward kernel (stride 1, one group, ≥ 16 input channels, on AVX-512 CPUs) against
+// im2col + GEMM: the same bits, at output widths that end inside a 16-float vector, channel counts
+// that are not multiples of 8, dilation and uneven padding.
+TEST(Conv2d, DirectKernelGivesTheBitsOfIm2colGemm) {
+  const ConvCase cases[] = {
+      {"3x3 same", {3, 16, 14, 14}, {32, 16, 3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
+      {"3x3 valid odd", {2, 17, 9, 11}, {13, 17, 3, 3}, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1},
+      {"5x5 uneven pad", {2, 20, 8, 19}, {5, 20, 5, 5}, {1, 1}, {2, 1, 0, 3}, {1, 1}, 1},
+      {"3x3 dilation 2", {2, 16, 12, 10}, {9, 16, 3, 3}, {1, 1}, {2, 2, 2, 2}, {2, 2}, 1},
+      {"2x4 wide", {1, 24, 5, 37}, {11, 24, 2, 4}, {1, 1}, {1, 0, 2, 1}, {1, 3}, 1},
+      {"1x1 padded", {2, 16, 6, 6}, {7, 16, 1, 1}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
+  };
+  for (const ConvCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    Tensor x = pattern(c.x, 31), w = pattern(c.w, 32, 0.2f), b = pattern({c.w[0]}, 33);
+    const bool direct = F::use_direct_conv(true);
+    Tensor fast = F::conv2d(x, w, b, c.stride, c.pad, c.dilation, c.groups, nn::Activation::ReLU);
+    F::use_direct_conv(false);
+    Tensor ref = F::conv2d(x, w, b, c.stride, c.pad, c.dilation, c.groups, nn::Activation::ReLU);
+    F::use_direct_conv(true);
+    if (!direct) GTEST_SKIP() << "this CPU has no AVX-512F: the direct kernel never runs";
+    EXPECT_TRUE(same_bits(fast, ref));
+  }
+}
+
 TEST(Conv2d, BitIdenticalOnOneAndTwoThreads) {
   const int before = num_threads();
   const ConvCase cases[] = {

@@ -37,6 +37,10 @@ namespace functional {
 // one fused bias/activation pass; the backward is two GEMMs and a column sum.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
               Activation activation = Activation::Identity);
+// Stride-1 one-group convolutions run forward through a direct AVX-512 kernel when the CPU has it
+// (the same bits as im2col + GEMM); use_direct_conv(false) sends them to im2col + GEMM
+// (benchmarks and tests compare the two). Returns whether the direct kernel is in use now.
+bool use_direct_conv(bool on);
 
 // --- activations (activation.cpp) ---------------------------------------------------------------
 Tensor relu(const Tensor& x);
