@@ -1,5 +1,9 @@
 // conv2d, zero_pad2d and the 'same'-padding helpers against PyTorch (fixtures from
 // tests/fixtures/nn/make_conv_fixtures.py), finite differences, and 1- vs 2-thread bit identity.
+#include <algorithm>
+#include <cmath>
+
+#include "neurona/core/precision.hpp"
 #include "nn/conv_fixture_util.hpp"
 
 using namespace neurona;
@@ -133,6 +137,34 @@ TEST(Conv2d, DirectKernelGivesTheBitsOfIm2colGemm) {
     F::use_direct_conv(true);
     if (!direct) GTEST_SKIP() << "this CPU has no AVX-512F: the direct kernel never runs";
     EXPECT_TRUE(same_bits(fast, ref));
+  }
+}
+
+// fit.precision: bf16-mixed reaches convolutions: forward and both gradients then come from
+// bfloat16 products (not the fp32 bits) and stay within bf16's rounding of the fp32 results.
+TEST(Conv2d, Bf16MixedPrecisionCoversConvolutions) {
+  if (!cpu_has_bf16()) GTEST_SKIP() << "this CPU has no AVX-512 BF16";
+  Tensor results[2][3];
+  for (int bf16 = 0; bf16 < 2; ++bf16) {
+    ASSERT_TRUE(set_matmul_precision(bf16 ? "bf16-mixed" : "fp32"));
+    Tensor x = pattern({4, 32, 14, 14}, 41).requires_grad_(true);
+    Tensor w = pattern({64, 32, 3, 3}, 42, 0.1f).requires_grad_(true);
+    Tensor y = F::conv2d(x, w, Tensor(), {}, F::Pad2d::all(1));
+    sum(y * pattern(y.shape(), 43)).backward();
+    results[bf16][0] = y.detach(), results[bf16][1] = x.grad(), results[bf16][2] = w.grad();
+  }
+  set_matmul_precision("fp32");
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    const Tensor& ref = results[0][i];
+    const Tensor& low = results[1][i];
+    EXPECT_FALSE(same_bits(ref, low));
+    double err = 0, scale = 0;
+    for (int64_t k = 0; k < ref.numel(); ++k) {
+      err = std::max(err, double(std::fabs(ref.data()[k] - low.data()[k])));
+      scale = std::max(scale, double(std::fabs(ref.data()[k])));
+    }
+    EXPECT_LT(err, 2e-2 * scale);
   }
 }
 

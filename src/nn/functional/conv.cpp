@@ -21,6 +21,7 @@
 #include "conv_direct_avx512.hpp"
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/kernels.hpp"
+#include "neurona/core/precision.hpp"
 #include "neurona/core/threads.hpp"
 
 namespace neurona::nn::functional {
@@ -281,9 +282,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2d 
   // Stride 1, one group, a kernel or padding that im2col would copy: the direct AVX-512 kernel
   // (conv_direct_avx512.cpp), which gives the same bits as im2col + GEMM. With few input channels
   // im2col is cheap and the GEMM faster (one channel at 28×28: 0.6 ms against 1.0 for the direct
-  // kernel; 32 channels at 14×14: 5.5 against 4.0, bench_conv_ops --only conv).
+  // kernel; 32 channels at 14×14: 5.5 against 4.0, bench_conv_ops --only conv). In bf16 mode the
+  // GEMM's bf16 kernel does the products.
   if (g.stride.h == 1 && g.stride.w == 1 && g.groups == 1 && !g.direct && g.c >= 16 && g.kh * g.kw <= 64 &&
-      g.n > 0 && detail::direct_conv_enabled()) {
+      g.n > 0 && matmul_precision() == "fp32" && detail::direct_conv_enabled()) {
     const detail::DirectConv dc =
         detail::direct_conv_plan(g.c, g.h, g.w, g.o, g.kh, g.kw, g.dilation.h, g.dilation.w, g.pad.top,
                                  g.pad.bottom, g.pad.left, g.pad.right);
