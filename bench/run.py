@@ -35,9 +35,9 @@ WORKLOADS = [
     ("W5", 1, 3.0),
     ("W5", 8, 3.0),
     ("W5", 2048, 1.0),
-    ("W3", 64, None),
-    ("W3b", 64, None),
-    ("W6", 64, None),
+    ("W3", 64, 2.0),
+    ("W3b", 64, 2.0),
+    ("W6", 64, 1.5),
 ]
 # Image workloads: PyTorch runs them in NCHW and in channels_last (model and input), its best counts.
 IMAGE_WORKLOADS = {"W3", "W3b", "W6"}

@@ -8,7 +8,7 @@ images held out for validation with a seeded shuffle, the same layers (PyTorch's
 Neurona's), SGD(lr 0.03, momentum 0.9), batch 64, cross-entropy on logits; it prints one line per
 epoch with its training-loop wall time, then the test accuracy, and a JSON summary line.
 
-  /usr/bin/python3 examples/pytorch/fashion_mnist_cnn.py [--epochs 3] [--threads 2] [--lr 0.03]
+  /usr/bin/python3 examples/pytorch/fashion_mnist_cnn.py [--epochs 3] [--threads 2] [--lr 0.03] [--onecycle 0.05]
                                                          [--augment --epochs 10] [--limit N]
                                                          [--channels-last]
 """
@@ -86,6 +86,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--lr", type=float, default=0.0, help="default: the config's (0.03; 0.05 with --augment)")
+    p.add_argument("--onecycle", type=float, default=0.0,
+                   help="OneCycleLR with this max_lr over all the steps, stepped every batch (the config's)")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: PyTorch's default)")
     p.add_argument("--augment", action="store_true", help="the model and augmentation of the _augment config")
     p.add_argument("--limit", type=int, default=0, help="train on the first N training images only")
@@ -109,6 +111,9 @@ def main():
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     # The augment config's cosine schedule over its epochs, stepped once per epoch.
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10) if a.augment else None
+    steps_per_epoch = (len(x) + 63) // 64
+    step_sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.onecycle, total_steps=a.epochs * steps_per_epoch)
+                  if a.onecycle else None)
     g = torch.Generator().manual_seed(1)
     epoch_times = []
     for epoch in range(a.epochs):
@@ -126,6 +131,8 @@ def main():
             loss = F.cross_entropy(model(xb), yb)
             loss.backward()
             opt.step()
+            if step_sched:
+                step_sched.step()
             total += loss.item() * len(idx)
             seen += len(idx)
         epoch_times.append(time.perf_counter() - t0)
