@@ -2,7 +2,9 @@
 // (Debian's python3-onnx) and run through onnxruntime (tests/onnx, see scripts/install-deps.sh),
 // whose outputs must match Neurona's on the same inputs to 1e-5 (relative, absolute below 1).
 // Without those tools the tool tests are skipped with the install hint.
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -361,6 +363,54 @@ TEST(Onnx, UnsupportedModulesAndOptionsAreErrorsNamingThem) {
   o.opset = 13;
   EXPECT_ERROR_CONTAINS(io::onnx_model_bytes(ln, {3}, o), "needs opset 17");
 }
+
+// --- import ---------------------------------------------------------------------------------
+
+// The tensors of a state_dict but num_batches_tracked (which ONNX does not carry).
+std::vector<std::pair<std::string, Tensor>> onnx_state(const nn::Module& m) {
+  auto v = m.named_parameters();
+  for (auto& b : m.named_buffers())
+    if (b.first.find("num_batches_tracked") == std::string::npos) v.push_back(b);
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return v;
+}
+
+// Export, import: the same layers' outputs and the same state_dict, bit for bit.
+void round_trip(const std::vector<Case>& cases, int64_t opset) {
+  Generator gen(11);
+  for (const Case& c : cases) {
+    if (opset < 17 && c.name.rfind("layernorm", 0) == 0) continue;
+    SCOPED_TRACE(c.name + " opset " + std::to_string(opset));
+    auto net = build(c, gen);
+    io::OnnxExportOptions o;
+    o.opset = opset;
+    const std::string bytes = io::onnx_model_bytes(*net, c.sample, o);
+    io::OnnxModel m = io::import_onnx_bytes(bytes);
+    EXPECT_EQ(m.input_shape, c.sample);
+    EXPECT_EQ(m.opset, opset);
+    std::vector<int64_t> batch = {3};
+    batch.insert(batch.end(), c.sample.begin(), c.sample.end());
+    const Tensor x = Tensor::normal(Shape(batch), 0.f, 2.f, &gen);
+    nn::EvalGuard e1(*net), e2(*m.net);
+    const Tensor want = net->forward(x), got = m.net->forward(x);
+    ASSERT_EQ(got.shape(), want.shape());
+    for (int64_t k = 0; k < want.numel(); ++k)
+      ASSERT_NEAR(got.data()[k], want.data()[k], 1e-6f * std::max(1.f, std::abs(want.data()[k]))) << k;
+    const auto a = onnx_state(*net), b = onnx_state(*m.net);
+    ASSERT_EQ(a.size(), b.size()) << m.net->str();
+    for (size_t k = 0; k < a.size(); ++k) {
+      EXPECT_EQ(a[k].first, b[k].first);
+      ASSERT_EQ(a[k].second.shape(), b[k].second.shape()) << a[k].first;
+      EXPECT_EQ(std::memcmp(a[k].second.data(), b[k].second.data(), a[k].second.numel() * sizeof(float)), 0)
+          << a[k].first;
+    }
+  }
+}
+
+class OnnxImportOpset : public ::testing::TestWithParam<int64_t> {};
+TEST_P(OnnxImportOpset, EveryLayerKindRoundTripsBitForBit) { round_trip(layer_cases(), GetParam()); }
+TEST_P(OnnxImportOpset, ExampleModelsRoundTripBitForBit) { round_trip(model_cases(), GetParam()); }
+INSTANTIATE_TEST_SUITE_P(Opsets, OnnxImportOpset, ::testing::Values(11, 13, 17, 20, 21));
 
 }  // namespace
 }  // namespace neurona::testing
