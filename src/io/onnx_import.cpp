@@ -144,6 +144,17 @@ class Importer {
     check(opset_ <= kMaxOpset, "opset ", opset_, " is newer than Neurona reads (up to ", kMaxOpset, ")");
     for (const auto& t : g.initializers) consts_[t.name] = t;
     for (const auto& [name, t] : opts_.constants) consts_[name] = tensor_initializer(name, t);
+    size_t later = 0;
+    bool first = true;
+    for (const auto& v : g.inputs) {
+      if (consts_.count(v.name)) continue;
+      if (first) {
+        first = false;
+        continue;
+      }
+      if (later < opts_.later_inputs.size())
+        consts_[v.name] = tensor_initializer(v.name, opts_.later_inputs[later++]);
+    }
     // The real input: the one graph input that no initializer or given constant supplies.
     const onnx_model::ValueInfo* input = nullptr;
     for (const auto& v : g.inputs) {
@@ -179,10 +190,11 @@ class Importer {
     nodes_ = &g.nodes;
     for (i_ = 0; i_ < g.nodes.size();) {
       const Node& n = g.nodes[i_];
+      const size_t at = i_;
       try {
         step(n);
       } catch (const Error& e) {
-        fail("node ", where(n), ": ", e.what());
+        fail("node ", where(n, at), ": ", e.what());
       }
     }
     const std::string& y = g.outputs[0].name;
@@ -197,8 +209,9 @@ class Importer {
   }
 
  private:
-  std::string where(const Node& n) const {
-    return "'" + n.name + "' (" + n.op_type + ", opset " + std::to_string(opset_) + ")";
+  std::string where(const Node& n, size_t index) const {
+    return std::to_string(index) + (n.name.empty() ? "" : " '" + n.name + "'") + " (" + n.op_type +
+           ", opset " + std::to_string(opset_) + ")";
   }
 
   static Initializer tensor_initializer(const std::string& name, const Tensor& t) {
@@ -1075,6 +1088,21 @@ OnnxModel import_onnx_bytes(std::string_view bytes, const OnnxImportOptions& opt
     return Importer(m, options).run();
   } catch (const Error& e) {
     fail("ONNX import of ", source, ": ", e.what());
+  }
+}
+
+Tensor onnx_tensor_from_bytes(std::string_view bytes) {
+  const Initializer t = onnx_model::decode_tensor(bytes);
+  const std::vector<double> v = numbers_of(t);
+  std::vector<float> f(v.begin(), v.end());
+  return Tensor::from(f, Shape(t.dims));
+}
+
+Tensor read_onnx_tensor(const std::filesystem::path& path) {
+  try {
+    return onnx_tensor_from_bytes(read_file(path));
+  } catch (const Error& e) {
+    fail("ONNX tensor ", path.string(), ": ", e.what());
   }
 }
 

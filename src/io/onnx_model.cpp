@@ -248,7 +248,7 @@ void put(std::string& raw, const std::vector<T>& v) {
   raw.assign(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
-Initializer decode_tensor(std::string_view b) {
+Initializer decode_tensor_proto(std::string_view b) {
   namespace f = pb::tensor;
   Initializer t;
   std::vector<float> floats;
@@ -392,7 +392,7 @@ Attribute decode_attribute(std::string_view b) {
         break;
       case f::kT:
         a.tensors.push_back(within("attribute '" + a.name + "'",
-                                   [&] { return decode_tensor(bytes_of(fd, "AttributeProto.t")); }));
+                                   [&] { return decode_tensor_proto(bytes_of(fd, "AttributeProto.t")); }));
         break;
       case f::kG:
       case f::kGraphs:
@@ -408,8 +408,9 @@ Attribute decode_attribute(std::string_view b) {
         a.strings.emplace_back(bytes_of(fd, "AttributeProto.strings"));
         break;
       case f::kTensors:
-        a.tensors.push_back(within("attribute '" + a.name + "'",
-                                   [&] { return decode_tensor(bytes_of(fd, "AttributeProto.tensors")); }));
+        a.tensors.push_back(within("attribute '" + a.name + "'", [&] {
+          return decode_tensor_proto(bytes_of(fd, "AttributeProto.tensors"));
+        }));
         break;
       case f::kType:
         type = static_cast<uint64_t>(varint_of(fd, "AttributeProto.type"));
@@ -572,7 +573,7 @@ Graph decode_graph(std::string_view b) {
       case f::kInitializer: {
         const std::string where = "graph initializer " + std::to_string(g.initializers.size());
         g.initializers.push_back(
-            within(where, [&] { return decode_tensor(bytes_of(fd, "GraphProto.initializer")); }));
+            within(where, [&] { return decode_tensor_proto(bytes_of(fd, "GraphProto.initializer")); }));
         break;
       }
       case f::kInput:
@@ -589,6 +590,8 @@ Graph decode_graph(std::string_view b) {
 }
 
 }  // namespace
+
+Initializer decode_tensor(std::string_view bytes) { return decode_tensor_proto(bytes); }
 
 Model decode(std::string_view bytes) {
   namespace f = pb::model;

@@ -89,5 +89,7 @@ std::string encode(const Model& m);
 // a crash. Tensors with external data (data_location EXTERNAL) are refused with an Error naming
 // them; string tensors keep no values.
 Model decode(std::string_view bytes);
+// One TensorProto (the same checks).
+Initializer decode_tensor(std::string_view bytes);
 
 }  // namespace neurona::io::onnx_model

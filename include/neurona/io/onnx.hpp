@@ -51,8 +51,10 @@ void export_onnx(nn::Module& module, const std::vector<int64_t>& input_shape,
 // tensors are named "<index>.weight" as torch.nn.Sequential's. Anything else (an unsupported
 // operator, a branching graph, a malformed file) is an Error naming the file and the node.
 struct OnnxImportOptions {
-  // Values for graph inputs other than the network's input (weights some files take as inputs).
+  // Values for graph inputs other than the network's input (weights some files take as inputs):
+  // by name, or in the order of the graph's inputs after the first that no initializer supplies.
   std::map<std::string, Tensor> constants;
+  std::vector<Tensor> later_inputs;
   std::string source;  // what errors call the model; import_onnx sets the path
 };
 struct OnnxModel {
@@ -63,5 +65,10 @@ struct OnnxModel {
 };
 OnnxModel import_onnx(const std::filesystem::path& path, OnnxImportOptions options = {});
 OnnxModel import_onnx_bytes(std::string_view bytes, const OnnxImportOptions& options = {});
+
+// A TensorProto file (the input_0.pb / output_0.pb of ONNX's test data) as a float tensor;
+// other element types are converted from double and integers, strings are an Error.
+Tensor read_onnx_tensor(const std::filesystem::path& path);
+Tensor onnx_tensor_from_bytes(std::string_view bytes);
 
 }  // namespace neurona::io
