@@ -215,9 +215,20 @@ struct Loaded {
   Shape input;  // one sample's shape
 };
 Loaded load_model(const std::string& command, const Args& a, bool new_data) {
-  check(!a.get("weights").empty(), command, ": missing --weights FILE (try 'neurona ", command, " --help')");
   Loaded l;
   l.config = app::load_config(a.config, a.sets);
+  // A model imported from ONNX (model.from) brings its weights; --weights may replace them.
+  if (a.get("weights").empty() && !l.config.model_from.empty()) {
+    l.data = app::load_data(l.config);
+    l.input = l.data->input_shape;
+    l.net = app::build_model(l.config, l.input);
+    l.meta.x_scaler = l.data->x_scaler;
+    l.meta.y_scaler = l.data->y_scaler;
+    l.meta.schema = l.data->schema;
+    l.meta.task = l.data->task;
+    return l;
+  }
+  check(!a.get("weights").empty(), command, ": missing --weights FILE (try 'neurona ", command, " --help')");
   const app::WeightsFile weights = app::read_weights(a.get("weights"));
   l.meta = weights.meta;
   if (new_data && l.meta.schema) {

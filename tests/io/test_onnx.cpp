@@ -412,5 +412,54 @@ TEST_P(OnnxImportOpset, EveryLayerKindRoundTripsBitForBit) { round_trip(layer_ca
 TEST_P(OnnxImportOpset, ExampleModelsRoundTripBitForBit) { round_trip(model_cases(), GetParam()); }
 INSTANTIATE_TEST_SUITE_P(Opsets, OnnxImportOpset, ::testing::Values(11, 13, 17, 20, 21));
 
+// model: {from: model.onnx}: summary, evaluate and predict run on the imported network and its
+// weights, and `neurona train` fine-tunes it (the loss falls, the saved weights load back).
+TEST(OnnxImport, ConfigModelFromTrainsEvaluatesAndPredicts) {
+  ScratchDir dir;
+  Generator gen(3);
+  nn::Sequential net;
+  net.add(std::make_shared<nn::Linear>(11, 16, true, nn::Activation::ReLU, &gen));
+  net.add(std::make_shared<nn::Linear>(16, 9, true, nn::Activation::Identity, &gen));
+  const std::string onnx = (dir / "wine.onnx").string();
+  io::export_onnx(net, {11}, onnx);
+  const std::string cfg = (dir / "m.yaml").string(), w = (dir / "w.safetensors").string();
+  std::ostringstream yaml;
+  yaml << "name: wine\nseed: 0\ndata:\n  csv: " << NEURONA_SOURCE_DIR << "/data/winequality-red.csv\n"
+       << "  target: quality\n  task: multiclass\n  scale: standard\n"
+       << "model: {from: " << onnx << "}\n"
+       << "compile: {optimizer: {adam: {lr: 0.01}}, loss: cross_entropy}\nfit: {batch_size: 64, epochs: 3}\n";
+  io::write_file_atomic(cfg, yaml.str());
+  ExampleRun r;
+  ASSERT_TRUE(run_cli("summary " + cfg, r)) << "neurona was not built";
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Linear"), std::string::npos) << r.output;
+  ASSERT_TRUE(run_cli("evaluate " + cfg, r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto loss_of = [](const std::string& out) {
+    const auto at = out.find("loss");
+    return at == std::string::npos ? -1.0 : std::stod(out.substr(out.find_first_of("0123456789", at)));
+  };
+  const double before = loss_of(r.output.substr(r.output.find("train:")));
+  ASSERT_GT(before, 0) << r.output;
+  ASSERT_TRUE(run_cli("train " + cfg + " --quiet --save-weights " + w, r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_TRUE(run_cli("evaluate " + cfg + " --weights " + w, r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const double after = loss_of(r.output.substr(r.output.find("train:")));
+  EXPECT_LT(after, 0.8 * before) << r.output;
+  std::ifstream csv(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv");
+  std::string line, rows;
+  for (int i = 0; i < 4 && std::getline(csv, line); ++i) rows += line + "\n";
+  io::write_file_atomic(dir / "in.csv", rows);
+  ASSERT_TRUE(run_cli("predict " + cfg + " --input " + (dir / "in.csv").string() + " --output -", r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("p_"), std::string::npos) << r.output;
+  // A model whose input does not match the data is an error naming both shapes.
+  io::export_onnx(net.at<nn::Linear>(1) ? *net[1] : net, {16}, onnx);
+  ASSERT_TRUE(run_cli("summary " + cfg, r));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("takes samples of shape [16]"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace neurona::testing
