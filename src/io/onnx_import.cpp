@@ -187,10 +187,25 @@ class Importer {
       for (const auto& i : n.inputs) ++uses_[i];
     }
     for (const auto& o : g.outputs) ++uses_[o.name];
-    nodes_ = &g.nodes;
-    for (i_ = 0; i_ < g.nodes.size();) {
-      const Node& n = g.nodes[i_];
-      const size_t at = i_;
+    // Constant nodes first, so that the patterns of several nodes (GELU's erf form) see their
+    // values and run over the other nodes without them in between.
+    for (size_t k = 0; k < g.nodes.size(); ++k) {
+      const Node& n = g.nodes[k];
+      if (n.op_type != "Constant" || !(n.domain.empty() || n.domain == "ai.onnx")) {
+        chain_.push_back(n);
+        index_.push_back(k);
+        continue;
+      }
+      try {
+        fold(n);
+      } catch (const Error& e) {
+        fail("node ", where(n, k), ": ", e.what());
+      }
+    }
+    nodes_ = &chain_;
+    for (i_ = 0; i_ < chain_.size();) {
+      const Node& n = chain_[i_];
+      const size_t at = index_[i_];
       try {
         step(n);
       } catch (const Error& e) {
@@ -798,7 +813,8 @@ class Importer {
     add(l, n, act ? 1 + act->count : 1, act ? act->out : out, w.name);
   }
 
-  void pool(const Node& n, bool max) {
+  // `outer`: the zero padding of a Pad node before (counted in the average), `count` nodes.
+  void pool(const Node& n, bool max, nn::Pad2d outer = {}, size_t count = 1) {
     outputs_after_first_unused(n);
     check(rank() == 4, "Neurona imports 2-D pooling (inputs [N, C, H, W]); the input is ", dims_text(dims_));
     check(attr_int(n, "storage_order", 0) == 0, "storage_order 1 is not supported");
@@ -810,10 +826,11 @@ class Importer {
     check(max || !attr(n, "dilations") ||
               (pair(n, "dilations", {1, 1}).h == 1 && pair(n, "dilations", {1, 1}).w == 1),
           "AveragePool with dilations is not supported");
-    const nn::Pad2d p = window_pads(n, o.kernel_size, stride, o.dilation);
+    const bool padded = outer.top || outer.bottom || outer.left || outer.right;
+    const nn::Pad2d p = padded ? outer : window_pads(n, o.kernel_size, stride, o.dilation);
     o.padding.pad = p;
     o.ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
-    if (!max) o.count_include_pad = attr_int(n, "count_include_pad", 0) != 0;
+    if (!max) o.count_include_pad = padded || attr_int(n, "count_include_pad", 0) != 0;
     if (!max && !(p.top || p.bottom || p.left || p.right)) o.count_include_pad = true;
     std::shared_ptr<nn::Module> m;
     if (max)
@@ -829,13 +846,13 @@ class Importer {
     const int64_t oh = length(dims_[2], p.top + p.bottom, o.kernel_size.h, stride.h, o.dilation.h);
     const int64_t ow = length(dims_[3], p.left + p.right, o.kernel_size.w, stride.w, o.dilation.w);
     const std::vector<int64_t> before = dims_;
-    add(m, n, 1, n.outputs.at(0));
+    add(m, n, count, n.outputs.at(0));
     check(dims_[2] == oh && dims_[3] == ow, "ceil_mode gives ", oh, "x", ow, " windows in ONNX and ",
           dims_[2], "x", dims_[3], " in Neurona (a last window starting in the padding) on the input ",
           dims_text(before));
     if (!max && o.ceil_mode && o.count_include_pad &&
-        (oh != length(dims_[2], p.top + p.bottom, o.kernel_size.h, stride.h, 1) ||
-         ow != length(dims_[3], p.left + p.right, o.kernel_size.w, stride.w, 1)))
+        (oh != length(before[2], p.top + p.bottom, o.kernel_size.h, stride.h, 1) ||
+         ow != length(before[3], p.left + p.right, o.kernel_size.w, stride.w, 1)))
       check(!(p.top || p.bottom || p.left || p.right),
             "ceil_mode with count_include_pad and padding divides the last windows differently in ONNX");
   }
@@ -1010,6 +1027,18 @@ class Importer {
     check(p[0] == 0 && p[1] == 0 && p[4] == 0 && p[5] == 0, "pads ", dims_text(p),
           " pad the batch or the channels");
     for (int64_t v : p) check(v >= 0, "negative pads ", dims_text(p), " (cropping) are not supported");
+    // Pad then AveragePool of one layer (how PyTorch writes AvgPool2d): one average pooling
+    // whose padding is counted.
+    const Node* ap = next(1);
+    const std::string padded = n.outputs.at(0);
+    if (ap && ap->op_type == "AveragePool" && same_scope(n, *ap) && ap->inputs.at(0) == padded &&
+        used_once(padded)) {
+      const auto inner = attr_ints(*ap, "pads", {0, 0, 0, 0});
+      const std::string auto_pad = attr_string(*ap, "auto_pad", "NOTSET");
+      if (std::all_of(inner.begin(), inner.end(), [](int64_t v) { return v == 0; }) &&
+          (auto_pad == "NOTSET" || auto_pad == "VALID" || auto_pad.empty()))
+        return pool(*ap, false, nn::Pad2d{p[2], p[6], p[3], p[7]}, 2);
+    }
     add(std::make_shared<nn::ZeroPad2d>(nn::ZeroPad2dOptions{{p[2], p[6], p[3], p[7]}}), n, 1,
         n.outputs.at(0));
   }
@@ -1069,6 +1098,8 @@ class Importer {
   std::set<std::string> past_;
   std::string x_;
   std::vector<int64_t> dims_;  // the chain's value, batch 1 first
+  std::vector<Node> chain_;    // the nodes but Constants
+  std::vector<size_t> index_;  // their indices in the graph
   const std::vector<Node>* nodes_ = nullptr;
   size_t i_ = 0;
   std::shared_ptr<nn::Sequential> net_ = std::make_shared<nn::Sequential>();

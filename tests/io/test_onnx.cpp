@@ -10,6 +10,7 @@
 
 #include "io_test_util.hpp"
 #include "neurona/core/random.hpp"
+#include "neurona/data/npy.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/io/onnx.hpp"
 #include "neurona/nn/image_layers.hpp"
@@ -459,6 +460,38 @@ TEST(OnnxImport, ConfigModelFromTrainsEvaluatesAndPredicts) {
   ASSERT_TRUE(run_cli("summary " + cfg, r));
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("takes samples of shape [16]"), std::string::npos) << r.output;
+}
+
+// Models exported by torch.onnx.export (tests/fixtures/onnx/make_torch_onnx_fixtures.py): the
+// import gives PyTorch's outputs to 1e-5 and its state_dict names.
+void check_torch_fixture(const std::string& name, const std::vector<std::string>& state_names) {
+  const fs::path dir = fs::path(NEURONA_SOURCE_DIR) / "tests" / "fixtures" / "onnx";
+  io::OnnxModel m = io::import_onnx(dir / (name + ".onnx"));
+  EXPECT_EQ(m.opset, 14);
+  EXPECT_EQ(m.producer_name, "pytorch");
+  const Tensor x = data::read_npy((dir / (name + "_in.npy")).string());
+  const Tensor want = data::read_npy((dir / (name + "_out.npy")).string());
+  nn::EvalGuard eval(*m.net);
+  const Tensor got = m.net->forward(x);
+  ASSERT_EQ(got.shape(), want.shape());
+  for (int64_t k = 0; k < want.numel(); ++k)
+    EXPECT_NEAR(got.data()[k], want.data()[k], 1e-5f * std::max(1.f, std::abs(want.data()[k]))) << k;
+  std::vector<std::string> names;
+  for (const auto& [n, t] : onnx_state(*m.net)) names.push_back(n);
+  std::vector<std::string> sorted = state_names;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(names, sorted);
+}
+
+TEST(OnnxImport, PyTorchMlpGivesPyTorchsOutputs) {
+  check_torch_fixture("torch_mlp", {"0.weight", "0.bias", "3.weight", "3.bias", "5.weight", "5.bias",
+                                    "5.running_mean", "5.running_var", "6.weight", "6.bias"});
+}
+
+TEST(OnnxImport, PyTorchCnnGivesPyTorchsOutputs) {
+  check_torch_fixture(
+      "torch_cnn", {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "4.weight",
+                    "4.bias", "8.weight", "8.bias", "10.weight", "10.bias"});
 }
 
 }  // namespace
