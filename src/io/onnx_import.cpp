@@ -27,6 +27,9 @@ using onnx_model::Initializer;
 using onnx_model::Node;
 
 constexpr int64_t kMinOpset = 1, kMaxOpset = 21;
+// Bounds on sizes a file declares without the data to back them: the values of one sample of the
+// input, and a padding (shapes are probed on one sample, which must fit in memory).
+constexpr int64_t kMaxSample = int64_t{1} << 26, kMaxPad = 4096;
 // The batch dimension inside a shape computed from Shape(x).
 constexpr int64_t kBatch = std::numeric_limits<int64_t>::min();
 
@@ -41,7 +44,16 @@ std::string dims_text(const std::vector<int64_t>& d) {
 
 // The values of a numeric tensor as floats or as integers.
 std::vector<double> numbers_of(const Initializer& t) {
+  const int64_t es = onnx_model::element_size(t.data_type);
+  const bool readable = t.data_type == dt::kFloat || t.data_type == dt::kDouble ||
+                        t.data_type == dt::kInt64 || t.data_type == dt::kInt32 || t.data_type == dt::kInt8 ||
+                        t.data_type == dt::kUint8 || t.data_type == dt::kBool;
+  check(readable, "a tensor of ", onnx_model::data_type_name(t.data_type),
+        " values (Neurona reads float, double and integer tensors)");
   const int64_t n = t.numel();
+  // The decoder checked raw against the dims; a tensor made here is as long as its dims.
+  check(static_cast<int64_t>(t.raw.size()) == n * es, "tensor '", t.name, "' holds ", t.raw.size(),
+        " bytes for ", n, " values");
   std::vector<double> v(static_cast<size_t>(n));
   const char* p = t.raw.data();
   for (int64_t i = 0; i < n; ++i) {
@@ -173,11 +185,15 @@ class Importer {
     check(input->shape.size() >= 2, "input '", input->name, "' has rank ", input->shape.size(),
           "; Neurona needs [batch, …] with at least one sample dimension");
     dims_ = {1};
+    int64_t sample = 1;
     for (size_t i = 1; i < input->shape.size(); ++i) {
       const auto& d = input->shape[i];
       check(d.param.empty() && d.value > 0, "input '", input->name, "' dimension ", i, " is ",
             d.param.empty() ? std::to_string(d.value) : "'" + d.param + "'",
             " (only the batch, the first, may be symbolic)");
+      check(d.value <= kMaxSample / sample, "input '", input->name, "' has samples of more than ", kMaxSample,
+            " values");
+      sample *= d.value;
       dims_.push_back(d.value);
     }
     OnnxModel out;
@@ -341,7 +357,7 @@ class Importer {
     if (!index.empty() && index.size() < 6 &&
         std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       const auto k = static_cast<size_t>(std::stoul(index));
-      while (net_->size() < k) net_->add(std::make_shared<nn::Identity>());
+      while (net_->size() < k && k <= net_->size() + 64) net_->add(std::make_shared<nn::Identity>());
     }
     {
       nn::EvalGuard eval(*m);
@@ -494,7 +510,8 @@ class Importer {
     }
     if ((op == "Mul" || op == "Div") && any_shape) {
       const auto a = int_input(n, 0), b = int_input(n, 1);
-      check(a.size() == 1 && b.size() == 1 && a[0] != kBatch && b[0] != kBatch && b[0] != 0,
+      check(a.size() == 1 && b.size() == 1 && a[0] != kBatch && b[0] != kBatch && b[0] != 0 &&
+                std::abs(a[0]) <= kMaxSample && std::abs(b[0]) <= kMaxSample,
             "arithmetic on shapes other than two known sizes is not supported");
       set_ints(out, {op == "Mul" ? a[0] * b[0] : a[0] / b[0]}, int_is_scalar(n, 0) && int_is_scalar(n, 1));
       return;
@@ -773,13 +790,13 @@ class Importer {
     check(auto_pad == "NOTSET" || auto_pad.empty(), "auto_pad '", auto_pad, "' is not supported");
     const auto p = attr_ints(n, "pads", {0, 0, 0, 0});
     check(p.size() == 4, "pads ", dims_text(p), " for a 2-D window");
-    for (int64_t v : p) check(v >= 0, "negative pads ", dims_text(p));
+    for (int64_t v : p) check(v >= 0 && v <= kMaxPad, "pads ", dims_text(p), " (0 to ", kMaxPad, ")");
     return {p[0], p[2], p[1], p[3]};
   }
   nn::Size2d pair(const Node& n, const std::string& name, nn::Size2d def) const {
     const auto v = attr_ints(n, name, {def.h, def.w});
     check(v.size() == 2, name, " ", dims_text(v), ": Neurona imports 2-D windows (inputs [N, C, H, W])");
-    for (int64_t x : v) check(x > 0, name, " ", dims_text(v), " must be positive");
+    for (int64_t x : v) check(x > 0 && x <= kMaxSample, name, " ", dims_text(v), " must be positive");
     return {v[0], v[1]};
   }
 
@@ -972,7 +989,8 @@ class Importer {
         check(unknown < 0, "shape ", dims_text(target), " has two -1");
         unknown = static_cast<int64_t>(k);
       } else {
-        check(t[k] > 0, "shape ", dims_text(target), " on the input ", dims_text(dims_));
+        check(t[k] > 0 && t[k] <= kMaxSample / known, "shape ", dims_text(target), " on the input ",
+              dims_text(dims_));
         known *= t[k];
       }
     }
@@ -1026,7 +1044,9 @@ class Importer {
           dims_text(dims_));
     check(p[0] == 0 && p[1] == 0 && p[4] == 0 && p[5] == 0, "pads ", dims_text(p),
           " pad the batch or the channels");
-    for (int64_t v : p) check(v >= 0, "negative pads ", dims_text(p), " (cropping) are not supported");
+    for (int64_t v : p)
+      check(v >= 0 && v <= kMaxPad, "pads ", dims_text(p), " (0 to ", kMaxPad,
+            "; cropping is not supported)");
     // Pad then AveragePool of one layer (how PyTorch writes AvgPool2d): one average pooling
     // whose padding is counted.
     const Node* ap = next(1);
