@@ -55,13 +55,15 @@ const std::map<std::string, std::string> kCommandUsage = {
      "                        [--threads N]\n"
      "\n"
      "Prints loss and metrics of the weights on each split of the config's data, or on --csv FILE.\n"
+     "With model: {from: FILE.onnx} the ONNX file's weights are used when --weights is not given.\n"
      "  --confusion-matrix  after each split's metrics, its confusion matrix of a classifier: one row per\n"
      "                      true class, one column per predicted class, labelled with the class names\n"},
     {"predict",
      "usage: neurona predict CONFIG --weights FILE --input FILE.csv --output FILE.csv [--set KEY=VALUE]...\n"
      "\n"
      "Writes the model's predictions for every row of --input ('-' reads standard input, '-' as\n"
-     "--output writes standard output), encoded and scaled as in training.\n"},
+     "--output writes standard output), encoded and scaled as in training. With model: {from:\n"
+     "FILE.onnx} the ONNX file's weights are used when --weights is not given.\n"},
     {"export",
      "usage: neurona export CONFIG --weights FILE --output FILE.onnx [--opset N] [--with-preprocessing]\n"
      "                      [--set KEY=VALUE]...\n"
