@@ -609,8 +609,9 @@ class Importer {
         if (has_input(*n, 1)) lo = scalar_of(*n, 1);
         if (has_input(*n, 2)) hi = scalar_of(*n, 2);
       }
+      if (lo == 0 && hi == 6) return one(std::make_shared<nn::ReLU6>(), "");
       check(lo == 0 && std::isinf(hi) && hi > 0, "Clip to [", lo, ", ", hi,
-            "] has no Neurona layer (Clip to [0, inf) is ReLU)");
+            "] has no Neurona layer (Clip to [0, inf) is ReLU, to [0, 6] ReLU6)");
       return one(std::make_shared<nn::ReLU>(), "relu");
     }
     if (op == "Softmax" || op == "LogSoftmax") {

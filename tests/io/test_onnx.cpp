@@ -76,6 +76,7 @@ std::vector<Case> layer_cases() {
       {"layernorm_noaffine", {5}, {{"layernorm", {{"elementwise_affine", "false"}}}}},
       {"dropout", {5}, {{"dropout", {{"p", "0.3"}}}, {"gaussian_noise", {{"stddev", "0.5"}}}}},
       {"relu", {5}, {{"relu", {}}}},
+      {"relu6", {5}, {{"relu6", {}}}},
       {"sigmoid", {5}, {{"sigmoid", {}}}},
       {"tanh", {5}, {{"tanh", {}}}},
       {"selu", {5}, {{"selu", {}}}},
