@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 #include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
@@ -1140,6 +1141,8 @@ OnnxModel import_onnx_bytes(std::string_view bytes, const OnnxImportOptions& opt
     return Importer(m, options).run();
   } catch (const Error& e) {
     fail("ONNX import of ", source, ": ", e.what());
+  } catch (const std::out_of_range&) {  // .at() of a node's inputs or outputs
+    fail("ONNX import of ", source, ": a node lacks an input or output its operator needs");
   }
 }
 

@@ -305,6 +305,14 @@ TEST(OnnxImportFiles, BadFilesAreErrorsNamingTheFileAndTheProblem) {
       .m(11, value_info("x", {0, 3}))
       .m(12, value_info("y", {0, 3}));
   expect_import_error(model(8, 17, lstm), "node 0 'rnn' (LSTM, opset 17)");
+  Pb bare;  // a Gemm without its weight, an Erf without input
+  bare.m(1, node("Gemm", {"x"}, {"y"})).m(11, value_info("x", {0, 3})).m(12, value_info("y", {0, 3}));
+  expect_import_error(model(8, 17, bare), "node 0 (Gemm, opset 17): Gemm needs");
+  Pb no_output;
+  no_output.m(1, node("Div", {"x", "two"}, {})).m(1, node("Erf", {}, {"y"}));
+  no_output.m(5, float_tensor("two", {}, {1.41421354f}, false));
+  no_output.m(11, value_info("x", {0, 3})).m(12, value_info("y", {0, 3}));
+  expect_import_error(model(8, 17, no_output), "bad.onnx");
   expect_import_error(model(2, 17, relu_graph()), "IR version 2");
   expect_import_error(model(8, 30, relu_graph()), "opset 30");
 }
