@@ -18,6 +18,7 @@ packages=(
   libcpp-httplib-dev pkg-config  # the web app's HTTP server (`neurona serve`)
   chromium chromium-driver       # the web app's browser tests (scripts/test-web.sh), over WebDriver
   python3-onnx                   # the ONNX checker the export tests run (tests/onnx/check.py)
+  libonnx-testdata               # ONNX's test models, which the import sweep reads (test_onnx_import.cpp)
 )
 # The browser tests run on Node.js (built-in modules only); the ONNX export tests run onnxruntime
 # from npm (below), so npm comes too when missing. A machine may already have a

@@ -317,6 +317,13 @@ PreparedData load_data(const Config& c) {
 
 std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_shape) {
   manual_seed(c.seed);
+  if (!c.model_from.empty()) {
+    io::OnnxModel m = io::import_onnx(c.model_from);
+    const std::vector<int64_t> want(input_shape.dims().begin(), input_shape.dims().end());
+    check(m.input_shape == want, "model.from: ", c.model_from, " takes samples of shape ",
+          Shape(m.input_shape), ", the data gives ", input_shape);
+    return m.net;
+  }
   auto net = std::make_shared<nn::Sequential>();
   std::vector<int64_t> dims = input_shape.dims();
   for (const Named& l : c.layers) {

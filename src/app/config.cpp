@@ -16,6 +16,7 @@
 #include "neurona/core/format.hpp"
 #include "neurona/data/augment.hpp"
 #include "neurona/io/files.hpp"
+#include "neurona/io/onnx.hpp"
 #include "neurona/nn/registry.hpp"
 #include "neurona/optim/registry.hpp"
 #include "neurona/train/callback_registry.hpp"
@@ -734,14 +735,32 @@ Config parse_config(const std::string& text, const std::string& file_name,
   parse_data(sections["data"], c.data, c.seed);
 
   const YAML::Node model = sections["model"];
-  check(model && !model.IsNull(), "model: missing (model.layers lists the layers)");
-  const auto model_keys = entries(model, "model", {"layers"});
-  check(!model_keys.empty() && model_keys[0].second.IsSequence() && model_keys[0].second.size() > 0,
-        "model.layers: expected a list of layers, e.g. - {dense: 64, activation: relu}");
-  const YAML::Node layers = model_keys[0].second;
-  for (size_t i = 0; i < layers.size(); ++i)
-    c.layers.push_back(
-        parse_named(layers[i], "model.layers[" + std::to_string(i) + "]", layer_specs(), "layer"));
+  check(model && !model.IsNull(),
+        "model: missing (model.layers lists the layers, or model.from names an ONNX file)");
+  const auto model_keys = entries(model, "model", {"layers", "from"});
+  check(model_keys.size() == 1, "model: expected one of layers (a list of layers) and from (an ONNX file)");
+  if (model_keys[0].first == "from") {
+    c.model_from = scalar_text(model_keys[0].second, "model.from");
+    // The imported layers as config entries, so what reads model.layers (the loss on a final
+    // softmax, prediction outputs) sees them.
+    const io::OnnxModel m = io::import_onnx(c.model_from);
+    for (size_t i = 0; i < m.net->size(); ++i) {
+      const auto& layer = (*m.net)[i];
+      Named n;
+      n.kind = layer->kind();
+      n.options = layer->option_values();
+      n.path = "model.from[" + std::to_string(i) + "]";
+      c.layers.push_back(n);
+    }
+    check(!c.layers.empty(), "model.from: ", c.model_from, " has no layers");
+  } else {
+    check(model_keys[0].second.IsSequence() && model_keys[0].second.size() > 0,
+          "model.layers: expected a list of layers, e.g. - {dense: 64, activation: relu}");
+    const YAML::Node layers = model_keys[0].second;
+    for (size_t i = 0; i < layers.size(); ++i)
+      c.layers.push_back(
+          parse_named(layers[i], "model.layers[" + std::to_string(i) + "]", layer_specs(), "layer"));
+  }
 
   parse_compile(sections["compile"], c.compile);
   if (sections.count("fit")) parse_fit(sections["fit"], c.fit);

@@ -55,13 +55,15 @@ const std::map<std::string, std::string> kCommandUsage = {
      "                        [--threads N]\n"
      "\n"
      "Prints loss and metrics of the weights on each split of the config's data, or on --csv FILE.\n"
+     "With model: {from: FILE.onnx} the ONNX file's weights are used when --weights is not given.\n"
      "  --confusion-matrix  after each split's metrics, its confusion matrix of a classifier: one row per\n"
      "                      true class, one column per predicted class, labelled with the class names\n"},
     {"predict",
      "usage: neurona predict CONFIG --weights FILE --input FILE.csv --output FILE.csv [--set KEY=VALUE]...\n"
      "\n"
      "Writes the model's predictions for every row of --input ('-' reads standard input, '-' as\n"
-     "--output writes standard output), encoded and scaled as in training.\n"},
+     "--output writes standard output), encoded and scaled as in training. With model: {from:\n"
+     "FILE.onnx} the ONNX file's weights are used when --weights is not given.\n"},
     {"export",
      "usage: neurona export CONFIG --weights FILE --output FILE.onnx [--opset N] [--with-preprocessing]\n"
      "                      [--set KEY=VALUE]...\n"
@@ -215,9 +217,20 @@ struct Loaded {
   Shape input;  // one sample's shape
 };
 Loaded load_model(const std::string& command, const Args& a, bool new_data) {
-  check(!a.get("weights").empty(), command, ": missing --weights FILE (try 'neurona ", command, " --help')");
   Loaded l;
   l.config = app::load_config(a.config, a.sets);
+  // A model imported from ONNX (model.from) brings its weights; --weights may replace them.
+  if (a.get("weights").empty() && !l.config.model_from.empty()) {
+    l.data = app::load_data(l.config);
+    l.input = l.data->input_shape;
+    l.net = app::build_model(l.config, l.input);
+    l.meta.x_scaler = l.data->x_scaler;
+    l.meta.y_scaler = l.data->y_scaler;
+    l.meta.schema = l.data->schema;
+    l.meta.task = l.data->task;
+    return l;
+  }
+  check(!a.get("weights").empty(), command, ": missing --weights FILE (try 'neurona ", command, " --help')");
   const app::WeightsFile weights = app::read_weights(a.get("weights"));
   l.meta = weights.meta;
   if (new_data && l.meta.schema) {

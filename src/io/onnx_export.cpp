@@ -200,6 +200,8 @@ class Exporter {
     if (k == "identity") return;
     if (k == "relu") {
       x_ = node("Relu", {x_}, {}, path);
+    } else if (k == "relu6") {
+      x_ = node("Clip", {x_, scalar(path, "min", 0.f), scalar(path, "max", 6.f)}, {}, path);
     } else if (k == "sigmoid") {
       x_ = node("Sigmoid", {x_}, {}, path);
     } else if (k == "tanh") {

@@ -116,4 +116,37 @@ void append_float64s(const Field& f, std::vector<double>& out) {
   }
 }
 
+void append_float32s(const Field& f, std::vector<float>& out) {
+  if (f.type != kLengthDelimited) {
+    out.push_back(f.as_float());
+    return;
+  }
+  check(f.bytes.size() % 4 == 0, "malformed protobuf: packed floats of ", f.bytes.size(), " bytes");
+  const size_t n = f.bytes.size() / 4, at = out.size();
+  out.resize(at + n);
+  if (n) std::memcpy(out.data() + at, f.bytes.data(), n * 4);
+}
+
+void append_varints(const Field& f, std::vector<int64_t>& out) {
+  if (f.type == kVarint) {
+    out.push_back(f.as_int64());
+    return;
+  }
+  check(f.type == kLengthDelimited, "malformed protobuf: field ", f.number, " is not an integer (wire type ",
+        static_cast<int>(f.type), ")");
+  const std::string_view b = f.bytes;
+  size_t pos = 0;
+  while (pos < b.size()) {
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      check(shift < 64, "malformed protobuf: varint longer than 10 bytes in field ", f.number);
+      check(pos < b.size(), "malformed protobuf: packed varints of field ", f.number, " end inside a value");
+      const auto c = static_cast<uint8_t>(b[pos++]);
+      v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if (!(c & 0x80)) break;
+    }
+    out.push_back(static_cast<int64_t>(v));
+  }
+}
+
 }  // namespace neurona::io::wire

@@ -56,7 +56,10 @@ class Decoder {
   size_t pos_ = 0;
 };
 
-// The doubles of a packed repeated field (also accepts one unpacked element).
+// The values of a packed repeated field (each also accepts one unpacked element). The count is
+// bounded by the field's bytes, so hostile lengths cannot allocate more than the input holds.
 void append_float64s(const Field& field, std::vector<double>& out);
+void append_float32s(const Field& field, std::vector<float>& out);
+void append_varints(const Field& field, std::vector<int64_t>& out);  // int64, int32, uint64, bool
 
 }  // namespace neurona::io::wire

@@ -260,4 +260,15 @@ std::shared_ptr<Module> Sequential::clone() const {
   return copy;
 }
 
+Tensor ReLU6::forward(const Tensor& x) {
+  const Tensor y = clamp(x, 0.f, 6.f);
+  if (!x.requires_grad()) return y;
+  // The values of clamp with PyTorch's gradient, which is 0 at the bounds too: y + (x − x)·inside.
+  Tensor inside = Tensor::empty(x.shape());
+  const float* v = x.data();
+  float* m = inside.data();
+  for (int64_t i = 0; i < x.numel(); ++i) m[i] = v[i] > 0.f && v[i] < 6.f ? 1.f : 0.f;
+  return y.detach() + (x - x.detach()) * inside;
+}
+
 }  // namespace neurona::nn

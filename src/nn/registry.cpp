@@ -267,6 +267,7 @@ std::vector<LayerEntry> rows() {
       row("activation", {}, "activation", {{"activation", T::Text, "", acts}}, "Keras's Activation layer",
           [](const Options& o, const LayerInput&) { return make_activation(o.text("activation")); }),
       activation_row("relu", "max(0, x)", [] { return make<ReLU>(); }),
+      activation_row("relu6", "min(max(0, x), 6)", [] { return make<ReLU6>(); }),
       activation_row("sigmoid", "1 / (1 + e^-x)", [] { return make<Sigmoid>(); }),
       activation_row("tanh", "tanh(x)", [] { return make<Tanh>(); }),
       activation_row("selu", "scaled ELU", [] { return make<SELU>(); }),

@@ -2,12 +2,15 @@
 // (Debian's python3-onnx) and run through onnxruntime (tests/onnx, see scripts/install-deps.sh),
 // whose outputs must match Neurona's on the same inputs to 1e-5 (relative, absolute below 1).
 // Without those tools the tool tests are skipped with the install hint.
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "io_test_util.hpp"
 #include "neurona/core/random.hpp"
+#include "neurona/data/npy.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/io/onnx.hpp"
 #include "neurona/nn/image_layers.hpp"
@@ -73,6 +76,7 @@ std::vector<Case> layer_cases() {
       {"layernorm_noaffine", {5}, {{"layernorm", {{"elementwise_affine", "false"}}}}},
       {"dropout", {5}, {{"dropout", {{"p", "0.3"}}}, {"gaussian_noise", {{"stddev", "0.5"}}}}},
       {"relu", {5}, {{"relu", {}}}},
+      {"relu6", {5}, {{"relu6", {}}}},
       {"sigmoid", {5}, {{"sigmoid", {}}}},
       {"tanh", {5}, {{"tanh", {}}}},
       {"selu", {5}, {{"selu", {}}}},
@@ -360,6 +364,135 @@ TEST(Onnx, UnsupportedModulesAndOptionsAreErrorsNamingThem) {
   nn::LayerNorm ln(std::vector<int64_t>{3});
   o.opset = 13;
   EXPECT_ERROR_CONTAINS(io::onnx_model_bytes(ln, {3}, o), "needs opset 17");
+}
+
+// --- import ---------------------------------------------------------------------------------
+
+// The tensors of a state_dict but num_batches_tracked (which ONNX does not carry).
+std::vector<std::pair<std::string, Tensor>> onnx_state(const nn::Module& m) {
+  auto v = m.named_parameters();
+  for (auto& b : m.named_buffers())
+    if (b.first.find("num_batches_tracked") == std::string::npos) v.push_back(b);
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return v;
+}
+
+// Export, import: the same layers' outputs and the same state_dict, bit for bit.
+void round_trip(const std::vector<Case>& cases, int64_t opset) {
+  Generator gen(11);
+  for (const Case& c : cases) {
+    if (opset < 17 && c.name.rfind("layernorm", 0) == 0) continue;
+    SCOPED_TRACE(c.name + " opset " + std::to_string(opset));
+    auto net = build(c, gen);
+    io::OnnxExportOptions o;
+    o.opset = opset;
+    const std::string bytes = io::onnx_model_bytes(*net, c.sample, o);
+    io::OnnxModel m = io::import_onnx_bytes(bytes);
+    EXPECT_EQ(m.input_shape, c.sample);
+    EXPECT_EQ(m.opset, opset);
+    std::vector<int64_t> batch = {3};
+    batch.insert(batch.end(), c.sample.begin(), c.sample.end());
+    const Tensor x = Tensor::normal(Shape(batch), 0.f, 2.f, &gen);
+    nn::EvalGuard e1(*net), e2(*m.net);
+    const Tensor want = net->forward(x), got = m.net->forward(x);
+    ASSERT_EQ(got.shape(), want.shape());
+    for (int64_t k = 0; k < want.numel(); ++k)
+      ASSERT_NEAR(got.data()[k], want.data()[k], 1e-6f * std::max(1.f, std::abs(want.data()[k]))) << k;
+    const auto a = onnx_state(*net), b = onnx_state(*m.net);
+    ASSERT_EQ(a.size(), b.size()) << m.net->str();
+    for (size_t k = 0; k < a.size(); ++k) {
+      EXPECT_EQ(a[k].first, b[k].first);
+      ASSERT_EQ(a[k].second.shape(), b[k].second.shape()) << a[k].first;
+      EXPECT_EQ(std::memcmp(a[k].second.data(), b[k].second.data(), a[k].second.numel() * sizeof(float)), 0)
+          << a[k].first;
+    }
+  }
+}
+
+class OnnxImportOpset : public ::testing::TestWithParam<int64_t> {};
+TEST_P(OnnxImportOpset, EveryLayerKindRoundTripsBitForBit) { round_trip(layer_cases(), GetParam()); }
+TEST_P(OnnxImportOpset, ExampleModelsRoundTripBitForBit) { round_trip(model_cases(), GetParam()); }
+INSTANTIATE_TEST_SUITE_P(Opsets, OnnxImportOpset, ::testing::Values(11, 13, 17, 20, 21));
+
+// model: {from: model.onnx}: summary, evaluate and predict run on the imported network and its
+// weights, and `neurona train` fine-tunes it (the loss falls, the saved weights load back).
+TEST(OnnxImport, ConfigModelFromTrainsEvaluatesAndPredicts) {
+  ScratchDir dir;
+  Generator gen(3);
+  nn::Sequential net;
+  net.add(std::make_shared<nn::Linear>(11, 16, true, nn::Activation::ReLU, &gen));
+  net.add(std::make_shared<nn::Linear>(16, 9, true, nn::Activation::Identity, &gen));
+  const std::string onnx = (dir / "wine.onnx").string();
+  io::export_onnx(net, {11}, onnx);
+  const std::string cfg = (dir / "m.yaml").string(), w = (dir / "w.safetensors").string();
+  std::ostringstream yaml;
+  yaml << "name: wine\nseed: 0\ndata:\n  csv: " << NEURONA_SOURCE_DIR << "/data/winequality-red.csv\n"
+       << "  target: quality\n  task: multiclass\n  scale: standard\n"
+       << "model: {from: " << onnx << "}\n"
+       << "compile: {optimizer: {adam: {lr: 0.01}}, loss: cross_entropy}\nfit: {batch_size: 64, epochs: 3}\n";
+  io::write_file_atomic(cfg, yaml.str());
+  ExampleRun r;
+  ASSERT_TRUE(run_cli("summary " + cfg, r)) << "neurona was not built";
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Linear"), std::string::npos) << r.output;
+  ASSERT_TRUE(run_cli("evaluate " + cfg, r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto loss_of = [](const std::string& out) {
+    const auto at = out.find("loss");
+    return at == std::string::npos ? -1.0 : std::stod(out.substr(out.find_first_of("0123456789", at)));
+  };
+  const double before = loss_of(r.output.substr(r.output.find("train:")));
+  ASSERT_GT(before, 0) << r.output;
+  ASSERT_TRUE(run_cli("train " + cfg + " --quiet --save-weights " + w, r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_TRUE(run_cli("evaluate " + cfg + " --weights " + w, r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const double after = loss_of(r.output.substr(r.output.find("train:")));
+  EXPECT_LT(after, 0.8 * before) << r.output;
+  std::ifstream csv(std::string(NEURONA_SOURCE_DIR) + "/data/winequality-red.csv");
+  std::string line, rows;
+  for (int i = 0; i < 4 && std::getline(csv, line); ++i) rows += line + "\n";
+  io::write_file_atomic(dir / "in.csv", rows);
+  ASSERT_TRUE(run_cli("predict " + cfg + " --input " + (dir / "in.csv").string() + " --output -", r));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("p_"), std::string::npos) << r.output;
+  // A model whose input does not match the data is an error naming both shapes.
+  io::export_onnx(net.at<nn::Linear>(1) ? *net[1] : net, {16}, onnx);
+  ASSERT_TRUE(run_cli("summary " + cfg, r));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("takes samples of shape [16]"), std::string::npos) << r.output;
+}
+
+// Models exported by torch.onnx.export (tests/fixtures/onnx/make_torch_onnx_fixtures.py): the
+// import gives PyTorch's outputs to 1e-5 and its state_dict names.
+void check_torch_fixture(const std::string& name, const std::vector<std::string>& state_names) {
+  const fs::path dir = fs::path(NEURONA_SOURCE_DIR) / "tests" / "fixtures" / "onnx";
+  io::OnnxModel m = io::import_onnx(dir / (name + ".onnx"));
+  EXPECT_EQ(m.opset, 14);
+  EXPECT_EQ(m.producer_name, "pytorch");
+  const Tensor x = data::read_npy((dir / (name + "_in.npy")).string());
+  const Tensor want = data::read_npy((dir / (name + "_out.npy")).string());
+  nn::EvalGuard eval(*m.net);
+  const Tensor got = m.net->forward(x);
+  ASSERT_EQ(got.shape(), want.shape());
+  for (int64_t k = 0; k < want.numel(); ++k)
+    EXPECT_NEAR(got.data()[k], want.data()[k], 1e-5f * std::max(1.f, std::abs(want.data()[k]))) << k;
+  std::vector<std::string> names;
+  for (const auto& [n, t] : onnx_state(*m.net)) names.push_back(n);
+  std::vector<std::string> sorted = state_names;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(names, sorted);
+}
+
+TEST(OnnxImport, PyTorchMlpGivesPyTorchsOutputs) {
+  check_torch_fixture("torch_mlp", {"0.weight", "0.bias", "3.weight", "3.bias", "5.weight", "5.bias",
+                                    "5.running_mean", "5.running_var", "6.weight", "6.bias"});
+}
+
+TEST(OnnxImport, PyTorchCnnGivesPyTorchsOutputs) {
+  check_torch_fixture(
+      "torch_cnn", {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "4.weight",
+                    "4.bias", "8.weight", "8.bias", "10.weight", "10.bias"});
 }
 
 }  // namespace

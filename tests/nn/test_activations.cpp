@@ -1,4 +1,6 @@
 // Activations and Linear: values and input gradients against PyTorch, plus gradient checks.
+#include "neurona/nn/layers.hpp"
+#include "neurona/nn/registry.hpp"
 #include "nn/fixture_util.hpp"
 
 using namespace neurona;
@@ -164,4 +166,16 @@ TEST(Dropout, InvertedScalingAndEval) {
 TEST(Flatten, MergesTrailingDimensions) {
   nn::Flatten f;
   EXPECT_EQ(f(Tensor::zeros({4, 2, 3})).shape(), (Shape{4, 6}));
+}
+
+// PyTorch's ReLU6 (torch 1.13): values min(max(0, x), 6) and gradient 0 at both bounds.
+TEST(Activations, ReLU6MatchesPyTorch) {
+  Tensor x = Tensor::from({-1.f, 0.f, 3.f, 6.f, 7.5f}).requires_grad_(true);
+  nn::ReLU6 act;
+  Tensor y = act.forward(x);
+  const std::vector<float> want = {0.f, 0.f, 3.f, 6.f, 6.f}, grad = {0.f, 0.f, 3.f, 0.f, 0.f};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(y.data()[i], want[i]) << i;
+  sum(y * Tensor::from({1.f, 2.f, 3.f, 4.f, 5.f})).backward();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(x.grad().data()[i], grad[i]) << i;
+  EXPECT_EQ(nn::layers().get("relu6").make({}, {})->kind(), "relu6");
 }

@@ -104,6 +104,9 @@ struct Config {
   uint64_t seed = 0;
   DataConfig data;
   std::vector<Named> layers;
+  // model.from: an ONNX file the network is imported from (io::import_onnx) with its weights;
+  // `layers` then describes the imported layers (kind and options, path "model.from[i]").
+  std::string model_from;
   CompileConfig compile;
   FitConfig fit;
   std::vector<Named> callbacks;
@@ -146,7 +149,9 @@ PreparedData load_data(const Config& config);
 std::string task_of(const Config& config);
 
 // An nn::Sequential with one child per entry of model.layers (children "0", "1", …, so the
-// weights are "<index>.<name>" as in torch.nn.Sequential). Input sizes are inferred.
+// weights are "<index>.<name>" as in torch.nn.Sequential). Input sizes are inferred. With
+// model.from, the imported ONNX network with its weights (an error unless it takes samples of
+// `input_shape`).
 std::shared_ptr<nn::Sequential> build_model(const Config& config, const Shape& input_shape);
 
 // Optimizer, loss, metrics and schedule of `compile:`. The layers' kernel_regularizer and

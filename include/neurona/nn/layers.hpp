@@ -145,6 +145,14 @@ class Tanh : public Cloneable<Tanh> {
   std::string type_name() const override { return "Tanh"; }
   std::string kind() const override { return "tanh"; }
 };
+// torch.nn.ReLU6: min(max(0, x), 6), gradient 1 strictly between 0 and 6 (PyTorch's hardtanh).
+class ReLU6 : public Cloneable<ReLU6> {
+ public:
+  void reset() override {}
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "ReLU6"; }
+  std::string kind() const override { return "relu6"; }
+};
 struct SoftplusOptions {
   float beta = 1.f, threshold = 20.f;
 };
