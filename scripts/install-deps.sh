@@ -18,6 +18,7 @@ packages=(
   libcpp-httplib-dev pkg-config  # the web app's HTTP server (`neurona serve`)
   chromium chromium-driver       # the web app's browser tests (scripts/test-web.sh), over WebDriver
   python3-onnx                   # the ONNX checker the export tests run (tests/onnx/check.py)
+  libopenmpi-dev openmpi-bin     # data-parallel training (NEURONA_MPI) and its tests under mpirun
 )
 # The browser tests run on Node.js (built-in modules only); the ONNX export tests run onnxruntime
 # from npm (below), so npm comes too when missing. A machine may already have a
