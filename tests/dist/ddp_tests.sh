@@ -6,8 +6,9 @@
 #   mlp          the example MLP (examples/wine.yaml): 2 and 4 ranks with batch b/N end within 1e-5
 #                (relative) of one process with batch b on the same data and initial weights
 #   cnn          the same for the example CNN (examples/fashion_mnist_cnn.yaml, 640 images)
-#   failure      a rank killed mid-epoch ends the job within 10 s, naming it, and the last
-#                checkpoint loads; a rank that hangs (SIGSTOP) is caught by the watchdog
+#   failure      an error aborts the job naming the rank; a rank killed mid-epoch ends the job
+#                within 10 s, naming it, and the last checkpoint loads; a rank that hangs
+#                (SIGSTOP) is caught by the watchdog within the same 10 s
 #   resume       a 2-rank run resumed from its epoch-2 checkpoint ends with the same weights, bit
 #                for bit, as the uninterrupted 2-rank run
 set -euo pipefail
@@ -68,6 +69,13 @@ case $case_name in
       --set fit.epochs=1
     ;;
   failure)
+    # An error on the ranks (a missing file) ends the job at once, each rank naming itself.
+    rc=0
+    timeout 30 "${mpi[@]}" -np 2 "$neurona" train examples/wine.yaml --set data.csv="$tmp/missing.csv" \
+      > "$tmp/err.log" 2>&1 || rc=$?
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || { cat "$tmp/err.log"; fail "an error on every rank: exit $rc"; }
+    grep -q "neurona: rank 1 of 2: error: .*missing.csv" "$tmp/err.log" || { cat "$tmp/err.log"; fail "no rank-1 error"; }
+    echo "  an error on the ranks: mpirun exited with $rc"
     ckpt="$tmp/ckpt"
     common=(examples/wine.yaml --set fit.epochs=200 --set fit.batch_size=8 --set logging.dir="$tmp/runs"
             --set "callbacks=[{model_checkpoint: {dirpath: $ckpt, save_last: true, save_top_k: 0}}]")
