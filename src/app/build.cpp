@@ -464,6 +464,7 @@ train::FitOptions fit_options(const Config& c, const PreparedData& d, nn::Module
   t.strategy = c.fit.strategy;
   t.bucket_cap_mb = c.fit.bucket_cap_mb;
   t.ddp_timeout = c.fit.ddp_timeout;
+  t.sync_batchnorm = c.fit.sync_batchnorm;
   if (!c.logging.dir.empty()) {
     f.run_root = c.logging.dir;
     f.name = c.name;

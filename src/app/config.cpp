@@ -601,7 +601,7 @@ void parse_fit(const YAML::Node& n, FitConfig& f) {
        entries(n, "fit",
                {"epochs", "batch_size", "shuffle", "verbose", "gradient_clip_val", "gradient_clip_algorithm",
                 "accumulate_grad_batches", "min_epochs", "max_steps", "limit_train_batches", "deterministic",
-                "precision", "strategy", "bucket_cap_mb", "ddp_timeout"})) {
+                "precision", "strategy", "bucket_cap_mb", "ddp_timeout", "sync_batchnorm"})) {
     const std::string path = join("fit", key);
     if (key == "epochs")
       f.epochs = as_int(v, path);
@@ -631,6 +631,8 @@ void parse_fit(const YAML::Node& n, FitConfig& f) {
       f.bucket_cap_mb = as_number(v, path);
     else if (key == "ddp_timeout")
       f.ddp_timeout = as_number(v, path);
+    else if (key == "sync_batchnorm")
+      f.sync_batchnorm = as_bool(v, path);
     else
       f.deterministic = as_bool(v, path);
   }

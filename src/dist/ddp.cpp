@@ -59,13 +59,15 @@ void GradientReducer::average(const std::vector<Tensor>& params, std::vector<flo
   }
 }
 
-void broadcast_module(Communicator& comm, nn::Module& module, int root) {
+void broadcast_module(Communicator& comm, nn::Module& module, int root, bool parameters) {
   if (comm.size() == 1) return;
   std::vector<Tensor> ts;
-  for (auto& [name, p] : module.named_parameters()) ts.push_back(p);
+  if (parameters)
+    for (auto& [name, p] : module.named_parameters()) ts.push_back(p);
   for (auto& [name, b] : module.named_buffers()) ts.push_back(b);
   int64_t n = 0;
   for (const auto& t : ts) n += t.numel();
+  if (n == 0) return;
   std::vector<float> buf(static_cast<size_t>(n));
   int64_t off = 0;
   for (auto& t : ts) {

@@ -14,6 +14,7 @@
 #include "neurona/core/threads.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/io/safetensors.hpp"
+#include "neurona/nn/functional.hpp"
 #include "neurona/optim/regularization.hpp"
 #include "neurona/train/progress.hpp"
 
@@ -197,6 +198,9 @@ void Trainer::optimizer_step() {
   }
   opt.step();
   opt.zero_grad();
+  // Running statistics are each rank's own; rank 0's win after every step (PyTorch DDP's
+  // broadcast_buffers), so the replicas, validation and checkpoints agree.
+  if (reducer_ && !module().named_buffers().empty()) dist::broadcast_module(*comm_, module(), 0, false);
   ++global_step_;
   if (config_.scheduler && config_.interval == "step" && global_step_ % config_.frequency == 0)
     config_.scheduler->step();
@@ -266,6 +270,17 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     if (val && val->options().world_size == 1) val->set_shard(comm_->rank(), comm_->size(), false);
   }
   const bool ddp = comm_ != nullptr;
+  // sync_batchnorm: BatchNorm's statistics over every rank's batch while this fit runs.
+  struct SyncBatchNorm {
+    bool on;
+    ~SyncBatchNorm() {
+      if (on) nn::F::set_batch_stats_reducer(nullptr);
+    }
+  } sync_bn{ddp && options_.sync_batchnorm};
+  if (sync_bn.on) {
+    dist::Communicator* comm = comm_;
+    nn::F::set_batch_stats_reducer([comm](double* data, int64_t n) { comm->allreduce_sum(data, n); });
+  }
   config_ = m.configure_optimizers();
   check(config_.optimizer != nullptr, m.type_name(), ".configure_optimizers returned no optimizer");
   check(config_.interval == "epoch" || config_.interval == "step",
@@ -451,8 +466,8 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   if (ddp) {
     // The replicas took the same steps from the same weights: their bits must agree.
     const bool same = dist::replicas_identical(*comm_, m);
-    check(same, "ddp: the ", comm_->size(), " replicas ended with different weights (rank ", comm_->rank(),
-          "'s differ from rank 0's)");
+    check(same, "ddp: the ", comm_->size(), " replicas ended with different weights (this is rank ",
+          comm_->rank(), "; its fingerprint ", dist::fingerprint(m), ")");
     if (options_.verbose > 0 && comm_->is_root()) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "ddp: %d ranks, replicas identical (weights fingerprint %016llx)",

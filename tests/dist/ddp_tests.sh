@@ -6,6 +6,8 @@
 #   mlp          the example MLP (examples/wine.yaml): 2 and 4 ranks with batch b/N end within 1e-5
 #                (relative) of one process with batch b on the same data and initial weights
 #   cnn          the same for the example CNN (examples/fashion_mnist_cnn.yaml, 640 images)
+#   syncbn       BatchNorm with sync_batchnorm on 2 and 4 ranks follows one process (1e-5); with
+#                per-rank statistics it does not
 #   failure      an error aborts the job naming the rank; a rank killed mid-epoch ends the job
 #                within 10 s, naming it, and the last checkpoint loads; a rank that hangs
 #                (SIGSTOP) is caught by the watchdog within the same 10 s
@@ -67,6 +69,23 @@ case $case_name in
   cnn)
     equivalence examples/fashion_mnist_cnn.yaml 64 1e-5 --set data.limit=640 --set data.split.val=0.2 \
       --set fit.epochs=1
+    ;;
+  syncbn)
+    # BatchNorm (examples/batchnorm.yaml; SGD, whose steps do not magnify the rounding of the bias
+    # before each BatchNorm, whose true gradient is zero): with sync_batchnorm, N ranks normalise
+    # with the global batch's statistics and follow one process; without it they do not.
+    bn=(examples/batchnorm.yaml --set data.synthetic.n=400 --set data.split.val=0.2 --set fit.epochs=3
+        --set "compile.optimizer={sgd: {lr: 0.1, momentum: 0.9}}")
+    train 0 32 "$tmp/single.safetensors" "${bn[@]}"
+    for n in 2 4; do
+      train "$n" $((32 / n)) "$tmp/sync$n.safetensors" "${bn[@]}" --set fit.sync_batchnorm=true
+      "$check" close "$tmp/sync$n.safetensors" "$tmp/single.safetensors" 1e-5 ||
+        fail "$n ranks with sync_batchnorm differ from one process by more than 1e-5"
+    done
+    train 2 16 "$tmp/own.safetensors" "${bn[@]}"
+    if "$check" close "$tmp/own.safetensors" "$tmp/single.safetensors" 1e-3; then
+      fail "per-rank statistics matched the global batch's: the comparison cannot tell them apart"
+    fi
     ;;
   failure)
     # An error on the ranks (a missing file) ends the job at once, each rank naming itself.

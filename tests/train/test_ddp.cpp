@@ -138,3 +138,37 @@ TEST(Ddp, ResumeRefusesACheckpointPairFromTwoSteps) {
   fo.resume_from = dir / "e1.safetensors";
   EXPECT_ERROR_CONTAINS(again.fit(d, fo), "holds the weights of step 8 but");
 }
+
+// sync_batchnorm's arithmetic in one process: a reducer that doubles every sum stands for two
+// ranks holding the same batch. Their global batch has the same mean and variance, so y and dx
+// equal the unsynchronised ones; only the count differs, which the unbiased running variance shows:
+// Σ(x − μ)²·2 / (2m − 1) instead of Σ(x − μ)² / (m − 1).
+TEST(Ddp, SyncBatchNormOverTwoEqualRanksKeepsTheStatistics) {
+  Generator g(8);
+  const Tensor x0 = Tensor::uniform({6, 3}, -2, 2, &g);
+  const Tensor up = Tensor::uniform({6, 3}, -1, 1, &g);
+  Tensor y[2], dx[2], rv[2];
+  for (int sync = 0; sync < 2; ++sync) {
+    if (sync)
+      nn::F::set_batch_stats_reducer([](double* d, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) d[i] *= 2;
+      });
+    Tensor x = x0.clone();
+    x.requires_grad_(true);
+    rv[sync] = Tensor::ones({3});
+    Tensor out = nn::F::batch_norm(x, Tensor::zeros({3}), rv[sync], Tensor(), Tensor(), true);
+    sum(out * up).backward();
+    y[sync] = out.detach();
+    dx[sync] = x.grad();
+    nn::F::set_batch_stats_reducer(nullptr);
+  }
+  for (int64_t i = 0; i < 18; ++i) {
+    EXPECT_NEAR(y[1].data()[i], y[0].data()[i], 1e-6) << i;
+    EXPECT_NEAR(dx[1].data()[i], dx[0].data()[i], 1e-6) << i;
+  }
+  for (int64_t ch = 0; ch < 3; ++ch) {
+    // running_var = 0.9·1 + 0.1·var_unbiased; recover Σ(x − μ)² from the unsynchronised one.
+    const double ss = (rv[0].data()[ch] - 0.9) / 0.1 * 5;
+    EXPECT_NEAR(rv[1].data()[ch], 0.9 + 0.1 * ss * 2 / 11, 1e-6) << ch;
+  }
+}

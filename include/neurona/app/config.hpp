@@ -92,6 +92,7 @@ struct FitConfig {
   // seconds a collective may wait before the job is aborted (0: 30 s or NEURONA_DDP_TIMEOUT).
   std::string strategy = "auto";
   double bucket_cap_mb = 25, ddp_timeout = 0;
+  bool sync_batchnorm = false;  // BatchNorm statistics over all ranks' batches
 };
 
 struct LoggingConfig {

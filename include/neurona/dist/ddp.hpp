@@ -38,8 +38,9 @@ class GradientReducer {
   std::vector<float> buffer_;
 };
 
-// Copies rank `root`'s parameters and buffers (running statistics) to every rank.
-void broadcast_module(Communicator& comm, nn::Module& module, int root = 0);
+// Copies rank `root`'s parameters and buffers (running statistics) to every rank; with
+// `parameters` false, the buffers only.
+void broadcast_module(Communicator& comm, nn::Module& module, int root = 0, bool parameters = true);
 
 // A 64-bit hash of the bits of every parameter and buffer, in state_dict order.
 uint64_t fingerprint(const nn::Module& module);

@@ -92,6 +92,9 @@ struct TrainerOptions {
   // prints progress. batch_size stays per process, as in Lightning.
   std::string strategy = "auto";
   double bucket_cap_mb = dist::kDefaultBucketCapMb;
+  // Data-parallel: BatchNorm layers normalise with the statistics of the global batch (all
+  // ranks'), not their own shard's (PyTorch's SyncBatchNorm; F::set_batch_stats_reducer).
+  bool sync_batchnorm = false;
   double ddp_timeout = 0;  // seconds a collective may wait before the job is aborted; 0: 30 s
                            // or NEURONA_DDP_TIMEOUT
   // What the loggers receive besides the per-epoch logs (TensorBoard, MLflow, CSV):
