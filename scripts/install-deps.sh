@@ -19,6 +19,7 @@ packages=(
   chromium chromium-driver       # the web app's browser tests (scripts/test-web.sh), over WebDriver
   python3-onnx                   # the ONNX checker the export tests run (tests/onnx/check.py)
   libonnx-testdata               # ONNX's test models, which the import sweep reads (test_onnx_import.cpp)
+  libopenmpi-dev openmpi-bin     # data-parallel training (NEURONA_MPI) and its tests under mpirun
 )
 # The browser tests run on Node.js (built-in modules only); the ONNX export tests run onnxruntime
 # from npm (below), so npm comes too when missing. A machine may already have a

@@ -14,6 +14,7 @@
 #include "neurona/core/tensor.hpp"
 #include "neurona/core/threads.hpp"
 #include "neurona/data.hpp"
+#include "neurona/dist/ddp.hpp"
 #include "neurona/io.hpp"
 #include "neurona/nn.hpp"
 #include "neurona/optim.hpp"

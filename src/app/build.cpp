@@ -468,6 +468,10 @@ train::FitOptions fit_options(const Config& c, const PreparedData& d, nn::Module
   t.max_steps = c.fit.max_steps;
   t.limit_train_batches = c.fit.limit_train_batches;
   t.deterministic = c.fit.deterministic;
+  t.strategy = c.fit.strategy;
+  t.bucket_cap_mb = c.fit.bucket_cap_mb;
+  t.ddp_timeout = c.fit.ddp_timeout;
+  t.sync_batchnorm = c.fit.sync_batchnorm;
   if (!c.logging.dir.empty()) {
     f.run_root = c.logging.dir;
     f.name = c.name;
@@ -580,7 +584,11 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
   train::Model model(out.net);
   model.compile(compile_options(c, out.net.get()));
   if (d.test) out.test = model.evaluate(*d.test, c.fit.batch_size, d.eval_transform());
-  if (!r.save_weights.empty()) save_weights(r.save_weights, *out.net, d, c.text);
+  // Data-parallel, rank 0 writes (every rank holds the same weights).
+  train::TrainerOptions strategy;
+  strategy.strategy = c.fit.strategy;
+  const bool writer = train::strategy_world_size(strategy) == 1 || dist::Communicator::world().is_root();
+  if (!r.save_weights.empty() && writer) save_weights(r.save_weights, *out.net, d, c.text);
   if (!out.log_dir.empty()) save_weights(out.log_dir / "model.safetensors", *out.net, d, c.text);
   if (!out.log_dir.empty() && c.logging.onnx) {
     const auto dims = d.input_shape.dims();

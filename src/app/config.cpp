@@ -598,10 +598,11 @@ void parse_compile(const YAML::Node& n, CompileConfig& c) {
 }
 
 void parse_fit(const YAML::Node& n, FitConfig& f) {
-  for (const auto& [key, v] : entries(n, "fit",
-                                      {"epochs", "batch_size", "shuffle", "verbose", "gradient_clip_val",
-                                       "gradient_clip_algorithm", "accumulate_grad_batches", "min_epochs",
-                                       "max_steps", "limit_train_batches", "deterministic", "precision"})) {
+  for (const auto& [key, v] :
+       entries(n, "fit",
+               {"epochs", "batch_size", "shuffle", "verbose", "gradient_clip_val", "gradient_clip_algorithm",
+                "accumulate_grad_batches", "min_epochs", "max_steps", "limit_train_batches", "deterministic",
+                "precision", "strategy", "bucket_cap_mb", "ddp_timeout", "sync_batchnorm"})) {
     const std::string path = join("fit", key);
     if (key == "epochs")
       f.epochs = as_int(v, path);
@@ -625,11 +626,21 @@ void parse_fit(const YAML::Node& n, FitConfig& f) {
       f.limit_train_batches = as_int(v, path);
     else if (key == "precision")
       f.precision = option_value({"", T::Text, "", {"32-true", "fp32", "bf16-mixed", "bf16"}}, v, path);
+    else if (key == "strategy")
+      f.strategy = option_value({"", T::Text, "", {"auto", "ddp", "single"}}, v, path);
+    else if (key == "bucket_cap_mb")
+      f.bucket_cap_mb = as_number(v, path);
+    else if (key == "ddp_timeout")
+      f.ddp_timeout = as_number(v, path);
+    else if (key == "sync_batchnorm")
+      f.sync_batchnorm = as_bool(v, path);
     else
       f.deterministic = as_bool(v, path);
   }
   check(f.epochs >= 1, "fit.epochs: must be at least 1, got ", f.epochs);
   check(f.batch_size >= 1, "fit.batch_size: must be at least 1, got ", f.batch_size);
+  check(f.bucket_cap_mb > 0, "fit.bucket_cap_mb: must be > 0, got ", f.bucket_cap_mb);
+  check(f.ddp_timeout >= 0, "fit.ddp_timeout: must be >= 0 seconds (0: the default), got ", f.ddp_timeout);
 }
 
 void parse_logging(const YAML::Node& n, LoggingConfig& l) {

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "neurona/app/config.hpp"
@@ -167,12 +169,23 @@ int cmd_train(int argc, char** argv) {
   const Args a =
       parse_args("train", argc, argv, {"init-weights", "save-weights", "resume", "threads"}, {"quiet"});
   const app::Config config = app::load_config(a.config, a.sets);
+  // Started by mpirun or srun: one of several data-parallel processes (unless fit.strategy says
+  // single). Each takes its share of the cores unless told, and rank 0 alone prints.
+  bool quiet_rank = false;
+  if (dist::launched_by_mpi() && config.fit.strategy != "single") {
+    dist::Communicator& world = dist::Communicator::world();
+    if (a.get("threads").empty() && std::getenv("NEURONA_NUM_THREADS") == nullptr && world.local_size() > 1)
+      set_num_threads(
+          std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / world.local_size()));
+    quiet_rank = !world.is_root();
+  }
   app::TrainRequest req;
   req.init_weights = a.get("init-weights");
   req.save_weights = a.get("save-weights");
   req.resume = a.get("resume");
-  req.verbose = a.has("quiet") ? 0 : config.fit.verbose;
+  req.verbose = a.has("quiet") || quiet_rank ? 0 : config.fit.verbose;
   const app::TrainResult r = app::run_training(config, req);
+  if (quiet_rank) return 0;
 
   const train::History& h = r.history;
   std::cout << "epochs run: " << h.size() << " of " << config.fit.epochs << "\n";
@@ -385,9 +398,16 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const neurona::Error& e) {
+    // One of several data-parallel processes: the others would wait for it, so end them all now.
+    if (neurona::dist::launched_by_mpi() && neurona::dist::mpi_built() &&
+        neurona::dist::Communicator::world().size() > 1)
+      neurona::dist::Communicator::world().abort(std::string("error: ") + e.what(), 1);
     std::cerr << "neurona: error: " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
+    if (neurona::dist::launched_by_mpi() && neurona::dist::mpi_built() &&
+        neurona::dist::Communicator::world().size() > 1)
+      neurona::dist::Communicator::world().abort(std::string("internal error: ") + e.what(), 3);
     std::cerr << "neurona: internal error: " << e.what() << "\n";
     return 3;
   }

@@ -196,10 +196,22 @@ DataLoader::DataLoader(DataLoader&&) noexcept = default;
 DataLoader& DataLoader::operator=(DataLoader&&) noexcept = default;
 DataLoader::~DataLoader() = default;
 
-// The samples this rank sees per epoch: all of them, or its ceil(n / world_size) share.
+// The samples this rank sees per epoch: all of them, or its ceil(n / world_size) share (without
+// padding, the positions rank, rank + world_size, … below n).
 int64_t DataLoader::shard_size() const {
-  const int64_t n = dataset_->size(), w = options_.world_size;
-  return w == 1 ? n : (n + w - 1) / w;
+  const int64_t n = dataset_->size(), w = options_.world_size, r = options_.rank;
+  if (w == 1) return n;
+  if (!options_.pad_shards) return r < n ? (n - r + w - 1) / w : 0;
+  return (n + w - 1) / w;
+}
+
+void DataLoader::set_shard(int64_t rank, int64_t world_size, bool pad_shards) {
+  check(world_size >= 1 && rank >= 0 && rank < world_size,
+        "DataLoader: rank must be in [0, world_size), got rank ", rank, " of world_size ", world_size);
+  if (worker_) worker_->cancel();
+  options_.rank = rank;
+  options_.world_size = world_size;
+  options_.pad_shards = pad_shards;
 }
 
 int64_t DataLoader::num_batches() const {
@@ -224,7 +236,7 @@ void DataLoader::reset() {
     std::iota(order_.begin(), order_.end(), int64_t{0});
   }
   if (options_.world_size > 1 && n > 0) {
-    const int64_t w = options_.world_size, total = shard_size() * w;
+    const int64_t w = options_.world_size, total = options_.pad_shards ? ((n + w - 1) / w) * w : n;
     std::vector<int64_t> mine;
     mine.reserve(static_cast<size_t>(shard_size()));
     for (int64_t i = options_.rank; i < total; i += w) mine.push_back(order_[static_cast<size_t>(i % n)]);

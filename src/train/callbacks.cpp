@@ -180,7 +180,8 @@ std::string ModelCheckpoint::format_name(const std::string& pattern, const Logs&
 void ModelCheckpoint::on_epoch_end(Trainer& t, int64_t epoch, Logs& logs) {
   if ((epoch + 1) % o_.every_n_epochs != 0) return;
   const auto dir = o_.dirpath.empty() ? t.checkpoint_dir() : o_.dirpath;
-  auto remove_pair = [](const std::filesystem::path& p) {
+  auto remove_pair = [&t](const std::filesystem::path& p) {
+    if (!t.is_global_zero()) return;  // data-parallel: rank 0 owns the files
     std::error_code ec;
     std::filesystem::remove(p, ec);
     std::string s = p.string();
@@ -363,12 +364,13 @@ void TerminateOnNaN::on_batch_end(Trainer& t, int64_t batch, const Logs& logs) {
 CSVLogger::CSVLogger(std::filesystem::path filename, char separator, bool append)
     : path_(std::move(filename)), sep_(separator), append_(append) {}
 
-void CSVLogger::on_train_begin(Trainer&) {
+void CSVLogger::on_train_begin(Trainer& t) {
   columns_.clear();
-  if (!append_) io::write_file_atomic(path_, "");
+  if (!append_ && t.is_global_zero()) io::write_file_atomic(path_, "");
 }
 
-void CSVLogger::on_epoch_end(Trainer&, int64_t epoch, Logs& logs) {
+void CSVLogger::on_epoch_end(Trainer& t, int64_t epoch, Logs& logs) {
+  if (!t.is_global_zero()) return;  // data-parallel: rank 0 writes
   std::ostringstream os;
   if (columns_.empty()) {
     for (const auto& [k, v] : logs) columns_.push_back(k);

@@ -25,6 +25,7 @@ std::filesystem::path state_path_for(const std::filesystem::path& weights) {
 // --- checkpoints -------------------------------------------------------------------------------------
 
 void Trainer::save_checkpoint(const std::filesystem::path& path) const {
+  if (!is_global_zero()) return;
   write_checkpoint(path, make_checkpoint(epoch_, false));
 }
 
@@ -104,6 +105,13 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
     fail("resume: ", state_path.string(), ": invalid checkpoint metadata: ", e.what());
   }
 
+  // The two files are written one after the other: a process killed between them leaves a pair
+  // from different epochs, which must not resume as if it were one.
+  auto we = weights.metadata.find("neurona.global_step");
+  if (we != weights.metadata.end() && meta.contains("global_step"))
+    check(we->second == std::to_string(meta.at("global_step").get<int64_t>()), "resume: ", path.string(),
+          " holds the weights of step ", we->second, " but ", state_path.string(), " the state of step ",
+          meta.at("global_step").get<int64_t>(), " (a write was cut short); resume from another checkpoint");
   nn::StateDict sd;
   for (const auto& nt : weights.tensors) sd.insert(nt.name, nt.tensor);
   module_->load_state_dict(sd, true);

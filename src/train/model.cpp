@@ -1,5 +1,6 @@
 #include "neurona/train/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "neurona/autograd/node.hpp"
@@ -53,6 +54,7 @@ class Model::Adapter : public LightningModule {
     check(b.y.defined(), "fit: the training data has no targets");
     Tensor out = forward(b.x);
     Tensor loss = batch_loss(out, b);
+    train_seen_ += b.size();
     if (!train_metrics_.empty()) {
       Tensor p = metric_input(out);
       for (auto& m : train_metrics_) m->update(p, b.y);
@@ -68,23 +70,33 @@ class Model::Adapter : public LightningModule {
   void validation_step(const data::Batch& b, int64_t) override {
     Tensor out = forward(b.x);
     log("val_loss", batch_loss(out, b), b.size());
+    val_seen_ += b.size();
     Tensor p = metric_input(out);
     for (auto& m : val_metrics_) m->update(p, b.y);
   }
 
   void test_step(const data::Batch& b, int64_t i) override { validation_step(b, i); }
 
+  // Data-parallel, each rank's metric counts as many times as it saw samples, so the reduced value
+  // is the metric over all samples for the means (accuracy, mae, mse; not auc or rmse exactly).
+  int64_t metric_weight(int64_t seen) const {
+    return trainer() && trainer()->world_size() > 1 ? std::max<int64_t>(seen, 0) : 1;
+  }
   void on_train_epoch_start() override {
     for (auto& m : train_metrics_) m->reset();
+    train_seen_ = 0;
   }
   void on_train_epoch_end() override {
-    for (size_t i = 0; i < train_metrics_.size(); ++i) log(c_.metrics[i], train_metrics_[i]->compute());
+    for (size_t i = 0; i < train_metrics_.size(); ++i)
+      log(c_.metrics[i], train_metrics_[i]->compute(), metric_weight(train_seen_));
   }
   void on_validation_epoch_start() override {
     for (auto& m : val_metrics_) m->reset();
+    val_seen_ = 0;
   }
   void on_validation_epoch_end() override {
-    for (size_t i = 0; i < val_metrics_.size(); ++i) log("val_" + c_.metrics[i], val_metrics_[i]->compute());
+    for (size_t i = 0; i < val_metrics_.size(); ++i)
+      log("val_" + c_.metrics[i], val_metrics_[i]->compute(), metric_weight(val_seen_));
   }
 
   OptimizerConfig configure_optimizers() override {
@@ -108,6 +120,7 @@ class Model::Adapter : public LightningModule {
   std::shared_ptr<nn::Loss> loss_;
   std::string loss_name_;
   bool binary_logits_ = false;
+  int64_t train_seen_ = 0, val_seen_ = 0;
   std::vector<std::shared_ptr<nn::metrics::Metric>> train_metrics_, val_metrics_;
 };
 
@@ -157,8 +170,15 @@ History Model::fit(const data::TensorDataset& train_in, FitOptions o) {
   lo.shuffle = o.shuffle;
   lo.seed = o.seed;
   lo.transform = o.transform;
+  // Data-parallel: this rank's shards (the Trainer would make them too, but the schedule's steps per
+  // epoch are the shard's).
+  if (strategy_world_size(o.trainer) > 1) {
+    lo.rank = dist::Communicator::world().rank();
+    lo.world_size = dist::Communicator::world().size();
+  }
   data::DataLoader train_loader(train, lo);
   lo.shuffle = false;
+  lo.pad_shards = false;
   lo.transform = o.eval_transform;
   std::optional<data::DataLoader> val_loader;
   if (val) val_loader.emplace(val, lo);

@@ -14,6 +14,7 @@
 #include "neurona/core/threads.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/io/safetensors.hpp"
+#include "neurona/nn/functional.hpp"
 #include "neurona/optim/regularization.hpp"
 #include "neurona/train/progress.hpp"
 
@@ -124,6 +125,27 @@ void Trainer::record(const std::string& name, double value, int64_t batch_size) 
 }
 
 Logs Trainer::take_epoch_logs() {
+  if (comm_ && comm_->size() > 1) {
+    // Every rank's weighted sums and weights, added up: the epoch's values over all the ranks'
+    // samples, the same on every rank. The names are rank 0's.
+    std::string names;
+    for (const auto& [name, sw] : accum_) names += name + '\n';
+    comm_->broadcast(names);
+    std::vector<std::string> keys;
+    for (size_t a = 0, b; a < names.size(); a = b + 1) {
+      b = names.find('\n', a);
+      keys.push_back(names.substr(a, b - a));
+    }
+    std::vector<double> v(2 * keys.size(), 0.0);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto it = accum_.find(keys[i]);
+      if (it != accum_.end()) v[2 * i] = it->second.first, v[2 * i + 1] = it->second.second;
+    }
+    comm_->allreduce_sum(v.data(), static_cast<int64_t>(v.size()));
+    accum_.clear();
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (v[2 * i + 1] != 0) accum_[keys[i]] = {v[2 * i], v[2 * i + 1]};
+  }
   Logs logs;
   for (const auto& [name, sw] : accum_) logs[name] = sw.first / sw.second;
   accum_.clear();
@@ -152,6 +174,20 @@ void Trainer::setup_log_dir() {
 
 void Trainer::optimizer_step() {
   auto& opt = *config_.optimizer;
+  if (reducer_) {
+    // Whether this rank has gradients and asks to stop ride along with the last bucket.
+    std::vector<float> flags{backward_since_step_ ? 1.0f : 0.0f, stop_ && stop_after_batch_ ? 1.0f : 0.0f};
+    reducer_->average(opt.all_params(), flags);
+    backward_since_step_ = false;
+    if (flags[1] > 0) {
+      ranks_stop_ = true;
+      request_stop("stopped: another rank asked to stop", true);
+    }
+    if (flags[0] == 0) {  // every rank's losses were non-finite: no step, as when training alone
+      opt.zero_grad();
+      return;
+    }
+  }
   if (options_.synchronize_gradients) options_.synchronize_gradients(opt.all_params());
   if (options_.gradient_clip_val > 0) {
     const auto params = opt.all_params();
@@ -162,6 +198,9 @@ void Trainer::optimizer_step() {
   }
   opt.step();
   opt.zero_grad();
+  // Running statistics are each rank's own; rank 0's win after every step (PyTorch DDP's
+  // broadcast_buffers), so the replicas, validation and checkpoints agree.
+  if (reducer_ && !module().named_buffers().empty()) dist::broadcast_module(*comm_, module(), 0, false);
   ++global_step_;
   if (config_.scheduler && config_.interval == "step" && global_step_ % config_.frequency == 0)
     config_.scheduler->step();
@@ -211,6 +250,37 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   Attach attach(*this, m);
   if (options_.deterministic) set_num_threads(1);
   manual_seed(options_.seed);
+  comm_ = nullptr;
+  reducer_.reset();
+  backward_since_step_ = ranks_stop_ = false;
+  if (strategy_world_size(options_) > 1) {
+    comm_ = &dist::Communicator::world();
+    if (options_.ddp_timeout > 0) comm_->set_timeout(options_.ddp_timeout);
+    reducer_ = std::make_unique<dist::GradientReducer>(*comm_, options_.bucket_cap_mb);
+    if (!comm_->is_root()) {  // rank 0 alone writes and prints
+      options_.verbose = 0;
+      options_.loggers.clear();
+      options_.default_root_dir.clear();
+    }
+    // Ctrl-C under mpirun ends the job (mpirun does not pass SIGINT on); checkpoints resume it.
+    options_.handle_sigint = false;
+    // The DistributedSampler: each rank its strided share, the same number of steps on every rank
+    // (padded); validation unpadded, so its reduced values count every sample once.
+    if (train.options().world_size == 1) train.set_shard(comm_->rank(), comm_->size(), true);
+    if (val && val->options().world_size == 1) val->set_shard(comm_->rank(), comm_->size(), false);
+  }
+  const bool ddp = comm_ != nullptr;
+  // sync_batchnorm: BatchNorm's statistics over every rank's batch while this fit runs.
+  struct SyncBatchNorm {
+    bool on;
+    ~SyncBatchNorm() {
+      if (on) nn::F::set_batch_stats_reducer(nullptr);
+    }
+  } sync_bn{ddp && options_.sync_batchnorm};
+  if (sync_bn.on) {
+    dist::Communicator* comm = comm_;
+    nn::F::set_batch_stats_reducer([comm](double* data, int64_t n) { comm->allreduce_sum(data, n); });
+  }
   config_ = m.configure_optimizers();
   check(config_.optimizer != nullptr, m.type_name(), ".configure_optimizers returned no optimizer");
   check(config_.interval == "epoch" || config_.interval == "step",
@@ -240,6 +310,8 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   for (auto& cb : options_.callbacks) cb->on_train_begin(*this);
   // Restored after on_train_begin, which resets callback state for a fresh run.
   if (!ckpt_path.empty()) load_checkpoint(ckpt_path);
+  // Every rank starts from rank 0's weights and buffers (a resumed run's are the same file's).
+  if (ddp) dist::broadcast_module(*comm_, m, 0);
   config_.optimizer->zero_grad();
   for (auto& lg : options_.loggers) {
     if (!options_.hparams.empty()) lg->log_hyperparams(options_.hparams);
@@ -269,15 +341,18 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
             ".training_step must return a one-element loss");
       const double loss_value = loss.item();
       const bool last = idx + 1 == train_batches_;
-      if (std::isfinite(loss_value)) {
+      const bool finite = std::isfinite(loss_value);
+      if (finite) {
         (options_.accumulate_grad_batches > 1 ? mul(loss, 1.0f / float(options_.accumulate_grad_batches))
                                               : loss)
             .backward();
-        if ((idx + 1) % options_.accumulate_grad_batches == 0 || last) {
-          // The epoch's last gradients, before the step clears them, for the histograms.
-          if (last && histogram_epoch()) log_histograms("gradients/", true);
-          optimizer_step();
-        }
+        backward_since_step_ = true;
+      }
+      // Data-parallel, every rank takes part in every step's exchange, whatever its loss was.
+      if ((finite || ddp) && ((idx + 1) % options_.accumulate_grad_batches == 0 || last)) {
+        // The epoch's last gradients, before the step clears them, for the histograms.
+        if (last && histogram_epoch()) log_histograms("gradients/", true);
+        optimizer_step();
       }
       record("loss", loss_value, batch.size());
       if (options_.log_every_n_steps > 0 && global_step_ % options_.log_every_n_steps == 0 &&
@@ -298,7 +373,9 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
         request_stop("max_steps reached", true);
       if (val && options_.val_check_interval > 0 && idx % options_.val_check_interval == 0 && !last)
         mid_validation = run_validation(*val, true);
-      if (stop_ && stop_after_batch_) break;
+      if (ddp ? ranks_stop_ || (options_.max_steps > 0 && global_step_ >= options_.max_steps)
+              : stop_ && stop_after_batch_)
+        break;
     }
     if (interrupted_) {
       // The partial epoch is not an epoch: no history row, callbacks, schedule or validation.
@@ -346,6 +423,11 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
     metrics_ = logs;
     for (auto& cb : options_.callbacks) cb->on_epoch_end(*this, epoch_, logs);
     metrics_ = logs;
+    if (ddp) {  // the logs are the same on every rank; a stop from anything else must agree too
+      double stop = stop_ ? 1 : 0;
+      comm_->allreduce_sum(&stop, 1);
+      if (stop > 0 && !stop_) request_stop("stopped: another rank asked to stop");
+    }
     history_.append(epoch_, logs);
     for (auto& lg : options_.loggers) lg->log_epoch_metrics(logs, epoch_, global_step_);
     if (histogram_epoch()) log_histograms("weights/", false);
@@ -381,6 +463,18 @@ History Trainer::fit(LightningModule& m, data::DataLoader& train, data::DataLoad
   }
   for (auto& lg : options_.loggers)
     lg->finalize(interrupted_ ? io::RunStatus::Killed : io::RunStatus::Finished);
+  if (ddp) {
+    // The replicas took the same steps from the same weights: their bits must agree.
+    const bool same = dist::replicas_identical(*comm_, m);
+    check(same, "ddp: the ", comm_->size(), " replicas ended with different weights (this is rank ",
+          comm_->rank(), "; its fingerprint ", dist::fingerprint(m), ")");
+    if (options_.verbose > 0 && comm_->is_root()) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "ddp: %d ranks, replicas identical (weights fingerprint %016llx)",
+                    comm_->size(), static_cast<unsigned long long>(dist::fingerprint(m)));
+      progress.message(buf);
+    }
+  }
   return history_;
 }
 
@@ -411,6 +505,13 @@ std::vector<Tensor> Trainer::predict(LightningModule& m, data::DataLoader& loade
   loader.set_epoch(0);
   for (const data::Batch& batch : loader) out.push_back(m.predict_step(batch, idx++));
   return out;
+}
+
+int strategy_world_size(const TrainerOptions& o) {
+  check(o.strategy == "auto" || o.strategy == "ddp" || o.strategy == "single",
+        "Trainer: strategy must be 'auto', 'ddp' or 'single', got '", o.strategy, "'");
+  if (o.strategy == "single" || !dist::launched_by_mpi()) return 1;
+  return dist::Communicator::world().size();
 }
 
 // --- random restarts ----------------------------------------------------------------------------------

@@ -209,3 +209,24 @@ TEST(DataLoader, ShardsSplitLikeDistributedSampler) {
   EXPECT_ERROR_CONTAINS(DataLoader(numbered(4), bad),
                         "rank must be in [0, world_size), got rank 2 of world_size 2");
 }
+
+// Unpadded shards (validation): 10 samples over 3 ranks give [0,3,6,9], [1,4,7], [2,5,8], each
+// sample once; set_shard turns a loader into its shard at the next epoch.
+TEST(DataLoader, UnpaddedShardsSeeEverySampleOnce) {
+  const std::vector<std::vector<int64_t>> expected = {{0, 3, 6, 9}, {1, 4, 7}, {2, 5, 8}};
+  for (int64_t r = 0; r < 3; ++r) {
+    LoaderOptions o;
+    o.batch_size = 2;
+    DataLoader loader(numbered(10), o);
+    EXPECT_EQ(loader.num_samples(), 10);
+    loader.set_shard(r, 3, false);
+    EXPECT_EQ(loader.num_samples(), r == 0 ? 4 : 3);
+    EXPECT_EQ(loader.num_batches(), 2);
+    EXPECT_EQ(epoch_rows(loader), expected[size_t(r)]) << "rank " << r;
+  }
+  DataLoader few(numbered(2), {});
+  few.set_shard(3, 4, false);
+  EXPECT_EQ(few.num_batches(), 0);
+  EXPECT_TRUE(epoch_rows(few).empty());
+  EXPECT_ERROR_CONTAINS(few.set_shard(4, 4), "rank must be in [0, world_size), got rank 4 of world_size 4");
+}

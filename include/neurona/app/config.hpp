@@ -88,6 +88,11 @@ struct FitConfig {
   int64_t accumulate_grad_batches = 1, min_epochs = 0, max_steps = -1, limit_train_batches = -1;
   bool deterministic = false;
   std::string precision = "32-true";  // or "bf16-mixed" (Lightning's words): bf16 matmuls, fp32 weights
+  // Data-parallel training (train::TrainerOptions::strategy): auto | ddp | single; buckets in MiB;
+  // seconds a collective may wait before the job is aborted (0: 30 s or NEURONA_DDP_TIMEOUT).
+  std::string strategy = "auto";
+  double bucket_cap_mb = 25, ddp_timeout = 0;
+  bool sync_batchnorm = false;  // BatchNorm statistics over all ranks' batches
 };
 
 struct LoggingConfig {

@@ -88,6 +88,9 @@ struct LoaderOptions {
   // the samples at positions r, r + world_size, …, so each rank has ceil(n / world_size).
   int64_t rank = 0;
   int64_t world_size = 1;
+  // false: no padding, so no sample is seen twice and the first n % world_size ranks have one
+  // sample more (validation, whose values are then reduced across ranks exactly).
+  bool pad_shards = true;
   // Applied to each batch once gathered, on whichever thread builds it (see BatchTransform).
   std::shared_ptr<const BatchTransform> transform = nullptr;
 };
@@ -110,7 +113,10 @@ class DataLoader {
 
   void reset();               // starts the next epoch
   void set_epoch(int64_t e);  // the next reset() starts epoch e
-  bool next(Batch& batch);    // false once the epoch is exhausted
+  // Makes this loader rank `rank`'s share of `world_size` (LoaderOptions::rank, world_size and
+  // pad_shards), as the Trainer does for data-parallel training. Takes effect at the next reset().
+  void set_shard(int64_t rank, int64_t world_size, bool pad_shards = true);
+  bool next(Batch& batch);  // false once the epoch is exhausted
   // Sample order of the current epoch (this rank's share of it).
   const std::vector<int64_t>& order() const { return order_; }
   // Whether batches are built on the worker thread (decided by timing the first ones).

@@ -1,6 +1,7 @@
 #pragma once
 // Differentiable functions behind the layers and losses (PyTorch's torch.nn.functional). Each
 // computes its forward in one pass and records one backward; see src/nn/functional/.
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -69,6 +70,14 @@ Tensor dropout(const Tensor& x, float p = 0.5f, bool training = true, Generator*
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
                   const Tensor& bias, bool training, const BatchNormOptions& options = {},
                   Tensor num_batches_tracked = {});
+// Synchronised batch statistics (data-parallel training's sync_batchnorm): while a reducer is set,
+// batch_norm in training adds its per-channel counts and moments, and its backward the per-channel
+// gradient sums, over every process with it (an in-place sum of doubles, called on the calling
+// thread), so every process normalises with the statistics of the whole global batch. The
+// gradients of γ and β stay this process's sums (data-parallel averaging follows). Unset (the
+// default): statistics per process. Set by train::Trainer for `sync_batchnorm`.
+using BatchStatsReducer = std::function<void(double* data, int64_t n)>;
+void set_batch_stats_reducer(BatchStatsReducer reducer);
 // Normalises over the last `normalized_dims` dimensions; weight/bias (optional) have their shape.
 Tensor layer_norm(const Tensor& x, int64_t normalized_dims, const Tensor& weight = {},
                   const Tensor& bias = {}, float eps = 1e-5f);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "neurona/data/dataset.hpp"
+#include "neurona/dist/ddp.hpp"
 #include "neurona/io/logger.hpp"
 #include "neurona/io/safetensors.hpp"
 #include "neurona/nn/module.hpp"
@@ -81,6 +82,21 @@ struct TrainerOptions {
   // complete (after accumulation) and before clipping and the step: where data-parallel training
   // averages the gradients across processes, so every process takes the same step.
   std::function<void(const std::vector<Tensor>& params)> synchronize_gradients;
+  // Data-parallel training (Lightning's strategy): "auto" trains data-parallel when this process
+  // is one of several started by an MPI launcher (mpirun, srun) and alone otherwise; "ddp" asks
+  // for it (alone when started alone); "single" never shares. Data-parallel, rank 0's initial
+  // weights go to every rank, each loader yields this rank's shard (the training one padded so
+  // every rank runs the same steps), gradients are averaged in buckets of bucket_cap_mb MiB
+  // before clipping and the step, the epoch's logged values are reduced across ranks (so every
+  // callback decides the same), and only rank 0 writes run directories, checkpoints and logs and
+  // prints progress. batch_size stays per process, as in Lightning.
+  std::string strategy = "auto";
+  double bucket_cap_mb = dist::kDefaultBucketCapMb;
+  // Data-parallel: BatchNorm layers normalise with the statistics of the global batch (all
+  // ranks'), not their own shard's (PyTorch's SyncBatchNorm; F::set_batch_stats_reducer).
+  bool sync_batchnorm = false;
+  double ddp_timeout = 0;  // seconds a collective may wait before the job is aborted; 0: 30 s
+                           // or NEURONA_DDP_TIMEOUT
   // What the loggers receive besides the per-epoch logs (TensorBoard, MLflow, CSV):
   int64_t log_every_n_steps = 50;                  // training loss per step every N optimizer steps; 0: off
   int64_t histogram_every_n_epochs = 1;            // weight and gradient histograms; 0: off
@@ -121,10 +137,15 @@ class Trainer {
   bool interrupted() const { return interrupted_; }
   // Run directory of this fit (empty when default_root_dir is empty).
   const std::filesystem::path& log_dir() const { return log_dir_; }
+  // Data-parallel position during fit (0 of 1 when training alone). Only rank 0 writes files.
+  int global_rank() const { return comm_ ? comm_->rank() : 0; }
+  int world_size() const { return comm_ ? comm_->size() : 1; }
+  bool is_global_zero() const { return global_rank() == 0; }
   std::filesystem::path checkpoint_dir() const;
 
   // Writes a checkpoint: `<path>` holds the weights (safetensors, PyTorch names), and
-  // `<path minus .safetensors>.state.safetensors` everything else needed to resume.
+  // `<path minus .safetensors>.state.safetensors` everything else needed to resume. Data-parallel,
+  // rank 0 writes it and the other ranks do nothing (their state is the same).
   void save_checkpoint(const std::filesystem::path& path) const;
 
   // Receives module.log() values; used by LightningModule::log.
@@ -162,7 +183,16 @@ class Trainer {
   std::filesystem::path log_dir_;
   std::string history_csv_header_;                          // the header history.csv was last written with
   std::map<std::string, std::pair<double, double>> accum_;  // name -> (weighted sum, weight)
+  // Data-parallel training: the world (null when training alone) and the gradient buckets.
+  dist::Communicator* comm_ = nullptr;
+  std::unique_ptr<dist::GradientReducer> reducer_;
+  bool backward_since_step_ = false;  // this rank has gradients for the coming step
+  bool ranks_stop_ = false;           // a rank asked to stop after a batch (agreed at the last step)
 };
+
+// The number of processes `options.strategy` trains on: the MPI world's size for "auto" and
+// "ddp", 1 for "single". Throws on another strategy name.
+int strategy_world_size(const TrainerOptions& options);
 
 // A module's state_dict as the tensors of a weights file; integer buffers stay integer (I64).
 std::vector<io::NamedTensor> weight_tensors(const nn::Module& m);

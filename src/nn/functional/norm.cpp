@@ -18,6 +18,11 @@ using autograd::record;
 
 namespace {
 
+BatchStatsReducer& stats_reducer() {
+  static BatchStatsReducer r;
+  return r;
+}
+
 // batch_norm's kernels. x is [N, C, L] (L = 1 for [N, C], H·W for [N, C, H, W]), seen as
 // Around{outer = N, n = C, inner = L}; each kernel handles the channels [c0, c1) and walks the
 // rows in memory order, so the pool splits the work by blocks of channels and every channel adds
@@ -187,6 +192,8 @@ int64_t channel_grain(Around d) {
 
 }  // namespace
 
+void set_batch_stats_reducer(BatchStatsReducer reducer) { stats_reducer() = std::move(reducer); }
+
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
                   const Tensor& bias, bool training, const BatchNormOptions& opt,
                   Tensor num_batches_tracked) {
@@ -204,7 +211,10 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   check_vec(weight, "weight");
   check_vec(bias, "bias");
   const bool use_batch = training || !running_mean.defined();
-  if (use_batch)
+  // Statistics over every process's batch (sync_batchnorm); M is then the global count.
+  const BatchStatsReducer reduce = use_batch && training ? stats_reducer() : BatchStatsReducer();
+  const bool sync = static_cast<bool>(reduce);
+  if (use_batch && !sync)
     check(m > 1, "batch_norm: expected more than 1 value per channel when training, got input ", x.shape());
 
   // Per channel: mean, invstd, γ, β (kept for backward).
@@ -223,16 +233,37 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   const float* xp = x.data();
   Tensor y = Tensor::empty(x.shape());
   float* yp = y.data();
+  double M = static_cast<double>(m);  // values per channel over the processes
+  if (sync) {
+    // This process's moments; then the global mean from Σ m·μ_r, and Σ (x − μ)² from each
+    // process's own spread plus m·(μ_r − μ)², which stays well conditioned.
+    parallel_for(0, c, channel_grain(d), [&](int64_t c0, int64_t c1) {
+      channel_moments(xp, d, c0, c1, moments.data(), moments.data() + c);
+    });
+    std::vector<double> buf(static_cast<size_t>(c) + 1);
+    for (int64_t ch = 0; ch < c; ++ch) buf[ch] = m * moments[ch];
+    buf[c] = static_cast<double>(m);
+    reduce(buf.data(), c + 1);
+    M = buf[c];
+    check(M > 1, "batch_norm: expected more than 1 value per channel over the processes, got ", M);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double mu = buf[ch] / M, dev = moments[ch] - mu;
+      buf[ch] = moments[c + ch] + m * dev * dev;
+      moments[ch] = mu;
+    }
+    reduce(buf.data(), c);
+    for (int64_t ch = 0; ch < c; ++ch) moments[c + ch] = buf[ch];
+  }
   parallel_for(0, c, channel_grain(d), [&](int64_t c0, int64_t c1) {
     if (use_batch) {
       double *s = moments.data(), *ss = s + c;
-      channel_moments(xp, d, c0, c1, s, ss);
+      if (!sync) channel_moments(xp, d, c0, c1, s, ss);
       for (int64_t ch = c0; ch < c1; ++ch) {
-        const double mu = s[ch], var = ss[ch] / m;
+        const double mu = s[ch], var = ss[ch] / M;
         mean[ch] = static_cast<float>(mu);
         invstd[ch] = static_cast<float>(1.0 / std::sqrt(var + opt.eps));
         if (update_running) {
-          const double fed_var = opt.unbiased_running_var ? ss[ch] / (m - 1) : var;
+          const double fed_var = opt.unbiased_running_var ? ss[ch] / (M - 1) : var;
           rm[ch] = (1.f - momentum) * rm[ch] + momentum * static_cast<float>(mu);
           rv[ch] = (1.f - momentum) * rv[ch] + momentum * static_cast<float>(fed_var);
         }
@@ -260,15 +291,26 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
                   std::vector<double> sums(2 * c);
                   std::vector<float> factors(3 * c);
                   Tensor gx = gr.needs(0) ? Tensor::empty(x.shape()) : Tensor();
+                  // Synchronised: dx needs the means of g and g·x̂ over every process's values; γ
+                  // and β keep this process's sums.
+                  std::vector<double> global;
+                  if (sync && gx.defined()) {
+                    parallel_for(0, c, channel_grain(d), [&](int64_t c0, int64_t c1) {
+                      grad_sums(gp, xp, d, c0, c1, mean, invstd, sums.data(), sums.data() + c);
+                    });
+                    global = sums;
+                    reduce(global.data(), 2 * c);
+                  }
                   parallel_for(0, c, channel_grain(d), [&](int64_t c0, int64_t c1) {
                     double *sg = sums.data(), *sgh = sg + c;
-                    grad_sums(gp, xp, d, c0, c1, mean, invstd, sg, sgh);
+                    if (!sync || !gx.defined()) grad_sums(gp, xp, d, c0, c1, mean, invstd, sg, sgh);
                     if (!gx.defined()) return;
+                    if (sync) sg = global.data(), sgh = sg + c;
                     float *k_scale = factors.data(), *mg = k_scale + c, *mgh = mg + c;
                     for (int64_t ch = c0; ch < c1; ++ch) {
                       k_scale[ch] = gamma[ch] * invstd[ch];
-                      mg[ch] = static_cast<float>(sg[ch] / m);
-                      mgh[ch] = static_cast<float>(sgh[ch] / m);
+                      mg[ch] = static_cast<float>(sg[ch] / M);
+                      mgh[ch] = static_cast<float>(sgh[ch] / M);
                     }
                     if (use_batch)
                       grad_input(gp, xp, d, c0, c1, mean, invstd, k_scale, mg, mgh, gx.data());
