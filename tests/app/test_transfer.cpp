@@ -4,6 +4,7 @@
 #include <string>
 
 #include "neurona/app/config.hpp"
+#include "neurona/nn/summary.hpp"
 #include "neurona/optim/optimizer.hpp"
 #include "test_util.hpp"
 
@@ -182,6 +183,25 @@ TEST(Transfer, InitLoadsMatchingTensorsAndReportsTheRest) {
   const app::Config strict = app::parse_config(config(target, "  init: " + file.string() + "\n"), "t.yaml");
   auto net2 = app::build_model(strict, d.input_shape);
   EXPECT_ERROR_CONTAINS(app::apply_model_transfer(strict, *net2), "do not fit the model");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Transfer, SummaryCountsFrozenParametersAsNonTrainable) {
+  const neurona::app::Config c =
+      neurona::app::parse_config(config(kBnNet, "  freeze: [0, '1.weight']\n"), "t.yaml");
+  const neurona::app::PreparedData d = neurona::app::load_data(c);
+  auto net = neurona::app::build_model(c, d.input_shape);
+  neurona::app::apply_model_transfer(c, *net);
+  const std::string s = neurona::nn::summary(*net, d.input_shape, c.name);
+  // dense 2 -> 4: 12 parameters, all frozen; batchnorm: 4 of its 8 (the weight); dense 4 -> 1: 5.
+  EXPECT_NE(s.find("0 (Linear) frozen "), std::string::npos) << s;
+  EXPECT_NE(s.find("1 (BatchNorm1d) (4 frozen) "), std::string::npos) << s;
+  EXPECT_NE(s.find("2 (Linear) "), std::string::npos) << s;
+  EXPECT_NE(s.find(" Trainable params: 9 "), std::string::npos) << s;
+  EXPECT_NE(s.find(" Non-trainable params: 16 "), std::string::npos) << s;
 }
 
 }  // namespace
