@@ -392,6 +392,7 @@ void apply_model_transfer(const Config& c, nn::Sequential& net, std::string* rep
       for (const auto& t : file.content.tensors) in_file[t.name] = t.tensor;
       const nn::StateDict own = net.state_dict();
       std::vector<std::string> loaded, skipped, left;
+      size_t by_pattern = 0;  // skipped names strict: true allows
       nn::StateDict load;
       for (const auto& [name, t] : own) {
         const auto pattern = std::find_if(init.skip.begin(), init.skip.end(),
@@ -400,6 +401,7 @@ void apply_model_transfer(const Config& c, nn::Sequential& net, std::string* rep
         if (pattern != init.skip.end()) {
           skipped.push_back(name + " (skip: " + *pattern + ")");
           left.push_back(name);
+          ++by_pattern;
         } else if (it == in_file.end()) {
           left.push_back(name);
         } else if (it->second.shape() != t.shape()) {
@@ -414,12 +416,21 @@ void apply_model_transfer(const Config& c, nn::Sequential& net, std::string* rep
         }
       }
       std::vector<std::string> unused;
-      for (const auto& [name, t] : in_file)
-        if (!own.contains(name)) unused.push_back(name);
+      size_t unused_skipped = 0;
+      for (const auto& [name, t] : in_file) {
+        if (own.contains(name)) continue;
+        unused.push_back(name);
+        const std::string& n = name;
+        if (std::any_of(init.skip.begin(), init.skip.end(),
+                        [&](const std::string& p) { return glob_match(p, n); }))
+          ++unused_skipped;
+      }
       if (init.strict) {
-        check(left.empty() && unused.empty(), "model.init: ", init.weights.string(),
-              " does not fit the model exactly (strict: true): ", skipped.size(), " skipped, ",
-              left.size() - skipped.size(), " missing, ", unused.size(),
+        // strict with skip: the skipped names may be absent or differ; everything else must match.
+        check(left.size() == by_pattern && unused.size() == unused_skipped,
+              "model.init: ", init.weights.string(),
+              " does not fit the model exactly (strict: true): ", skipped.size() - by_pattern,
+              " mis-shaped, ", left.size() - skipped.size(), " missing, ", unused.size() - unused_skipped,
               " not in the model; strict: false loads the tensors that match");
       }
       net.load_state_dict(load, false);
@@ -746,6 +757,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
 optim::LRFinderResult run_lr_find(const Config& c) {
   PreparedData d = load_data(c);
   auto net = build_model(c, d.input_shape);
+  apply_model_transfer(c, *net);
   train::CompileOptions co = compile_options(c, net.get());
   auto loss = co.loss_object ? co.loss_object : train::make_loss(co.loss);
   auto opt = co.optimizer(net->parameters());

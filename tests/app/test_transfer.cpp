@@ -183,6 +183,17 @@ TEST(Transfer, InitLoadsMatchingTensorsAndReportsTheRest) {
   const app::Config strict = app::parse_config(config(target, "  init: " + file.string() + "\n"), "t.yaml");
   auto net2 = app::build_model(strict, d.input_shape);
   EXPECT_ERROR_CONTAINS(app::apply_model_transfer(strict, *net2), "do not fit the model");
+  // strict with skip: the skipped head may differ, the rest must match exactly.
+  const app::Config head = app::parse_config(
+      config(target, "  init: {weights: " + file.string() + ", skip: ['1.*']}\n"), "t.yaml");
+  auto net3 = app::build_model(head, d.input_shape);
+  app::apply_model_transfer(head, *net3);
+  EXPECT_TRUE(same_bits(net3->state_dict().at("0.bias"), from.at("0.bias")));
+  EXPECT_TRUE(same_bits(net3->state_dict().at("1.weight"), start.at("1.weight")));
+  const app::Config not_all = app::parse_config(
+      config(target, "  init: {weights: " + file.string() + ", skip: ['1.weight']}\n"), "t.yaml");
+  auto net4 = app::build_model(not_all, d.input_shape);
+  EXPECT_ERROR_CONTAINS(app::apply_model_transfer(not_all, *net4), "(strict: true): 1 mis-shaped, 0 missing");
 }
 
 }  // namespace
