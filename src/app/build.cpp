@@ -1,5 +1,7 @@
 // A validated app::Config turned into objects: data, model, compile and fit options, loggers, and
 // the train / lr-find jobs (weights files and predictions: src/app/weights.cpp).
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -186,6 +188,35 @@ std::shared_ptr<optim::LRScheduler> make_schedule(const Named& s, optim::Optimiz
   return entry.make(entry.options_from(s.options), opt, context);
 }
 
+bool glob_match(const std::string& pattern, const std::string& name) {
+  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+// A model.freeze entry: an integer is a layer index (negative counts from the end), else a glob.
+bool frozen_by(const std::string& entry, const std::string& name, size_t layers) {
+  char* end = nullptr;
+  const long index = std::strtol(entry.c_str(), &end, 10);
+  if (!entry.empty() && end && *end == '\0') {
+    const long i = index < 0 ? index + static_cast<long>(layers) : index;
+    return name.rfind(std::to_string(i) + ".", 0) == 0;
+  }
+  return glob_match(entry, name);
+}
+
+// Keeps the given layers in inference mode during training: the trainer switches the model to
+// training mode each epoch (and after mid-epoch validation), so this runs before each batch.
+class FrozenBatchNorm : public train::Callback {
+ public:
+  explicit FrozenBatchNorm(std::vector<std::shared_ptr<nn::Module>> layers) : layers_(std::move(layers)) {}
+  std::string name() const override { return "FrozenBatchNorm"; }
+  void on_batch_begin(train::Trainer&, int64_t) override {
+    for (auto& l : layers_) l->eval();
+  }
+
+ private:
+  std::vector<std::shared_ptr<nn::Module>> layers_;
+};
+
 }  // namespace
 
 std::string task_of(const Config& c) {
@@ -350,6 +381,100 @@ std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_
   return net;
 }
 
+void apply_model_transfer(const Config& c, nn::Sequential& net, std::string* report) {
+  if (c.model_init) {
+    const Config::Init& init = *c.model_init;
+    WeightsFile file = read_weights(init.weights);
+    if (init.strict && init.skip.empty()) {
+      load_weights(file, net);
+    } else {
+      std::map<std::string, Tensor> in_file;
+      for (const auto& t : file.content.tensors) in_file[t.name] = t.tensor;
+      const nn::StateDict own = net.state_dict();
+      std::vector<std::string> loaded, skipped, left;
+      size_t by_pattern = 0;  // skipped names strict: true allows
+      nn::StateDict load;
+      for (const auto& [name, t] : own) {
+        const auto pattern = std::find_if(init.skip.begin(), init.skip.end(),
+                                          [&](const std::string& p) { return glob_match(p, name); });
+        const auto it = in_file.find(name);
+        if (pattern != init.skip.end()) {
+          skipped.push_back(name + " (skip: " + *pattern + ")");
+          left.push_back(name);
+          ++by_pattern;
+        } else if (it == in_file.end()) {
+          left.push_back(name);
+        } else if (it->second.shape() != t.shape()) {
+          std::ostringstream why;
+          why << name << " (shape " << it->second.shape() << " in the file, " << t.shape()
+              << " in the model)";
+          skipped.push_back(why.str());
+          left.push_back(name);
+        } else {
+          load.insert(name, it->second);
+          loaded.push_back(name);
+        }
+      }
+      std::vector<std::string> unused;
+      size_t unused_skipped = 0;
+      for (const auto& [name, t] : in_file) {
+        if (own.contains(name)) continue;
+        unused.push_back(name);
+        const std::string& n = name;
+        if (std::any_of(init.skip.begin(), init.skip.end(),
+                        [&](const std::string& p) { return glob_match(p, n); }))
+          ++unused_skipped;
+      }
+      if (init.strict) {
+        // strict with skip: the skipped names may be absent or differ; everything else must match.
+        check(left.size() == by_pattern && unused.size() == unused_skipped,
+              "model.init: ", init.weights.string(),
+              " does not fit the model exactly (strict: true): ", skipped.size() - by_pattern,
+              " mis-shaped, ", left.size() - skipped.size(), " missing, ", unused.size() - unused_skipped,
+              " not in the model; strict: false loads the tensors that match");
+      }
+      net.load_state_dict(load, false);
+      std::ostringstream r;
+      auto list = [&r](const char* title, const std::vector<std::string>& names) {
+        r << "  " << title << " (" << names.size() << ")" << (names.empty() ? "\n" : ":\n");
+        for (const auto& n : names) r << "    " << n << "\n";
+      };
+      r << "model.init: " << init.weights.string() << "\n";
+      list("loaded", loaded);
+      list("skipped", skipped);
+      list("left at initialisation", left);
+      list("in the file, not in the model", unused);
+      if (report) *report = r.str();
+    }
+  }
+  if (!c.freeze.empty()) {
+    std::vector<bool> used(c.freeze.size(), false);
+    for (auto& [name, p] : net.named_parameters()) {
+      for (size_t i = 0; i < c.freeze.size(); ++i) {
+        if (!frozen_by(c.freeze[i], name, net.size())) continue;
+        used[i] = true;
+        p.requires_grad_(false);
+      }
+    }
+    for (size_t i = 0; i < c.freeze.size(); ++i)
+      check(used[i], "model.freeze[", i, "]: '", c.freeze[i], "' matches no parameter of the model");
+  }
+}
+
+std::vector<std::shared_ptr<nn::Module>> frozen_batchnorm_layers(const Config& c, nn::Sequential& net) {
+  std::vector<std::shared_ptr<nn::Module>> out;
+  if (c.batchnorm != "frozen") return out;
+  for (auto& [name, m] : net.named_modules()) {
+    if (!dynamic_cast<nn::BatchNorm1d*>(m.get())) continue;
+    const auto params = m->parameters();
+    if (params.empty()) continue;
+    const bool all_frozen =
+        std::none_of(params.begin(), params.end(), [](const Tensor& p) { return p.requires_grad(); });
+    if (all_frozen) out.push_back(m);
+  }
+  return out;
+}
+
 // The (parameter, penalty) pairs of the layers' kernel_regularizer and bias_regularizer: layer i
 // of the config is child i of the net build_model made.
 static std::vector<std::pair<Tensor, optim::Regularizer>> layer_regularizers(const Config& c,
@@ -384,9 +509,42 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
   const optim::OptimizerEntry* entry = &optim::optimizers().get(cc.optimizer.kind);
   const neurona::Options options = entry->options_from(cc.optimizer.options);
   const std::string path = cc.optimizer.path;
-  o.optimizer = [entry, options, path](std::vector<Tensor> p) -> std::shared_ptr<optim::Optimizer> {
+  std::vector<std::pair<std::string, Tensor>> named;
+  if (!cc.param_groups.empty()) {
+    check(net != nullptr, "compile.param_groups: compile_options needs the model built from this config");
+    named = net->named_parameters();
+  }
+  const std::vector<ParamGroupConfig> groups = cc.param_groups;
+  o.optimizer = [entry, options, path, named,
+                 groups](std::vector<Tensor> p) -> std::shared_ptr<optim::Optimizer> {
     try {
-      return entry->make(options, std::move(p));
+      if (groups.empty()) return entry->make(options, std::move(p));
+      // Each parameter joins the first group whose glob matches its name; the rest train with the
+      // optimizer's own settings, in a last group.
+      std::vector<std::vector<Tensor>> members(groups.size() + 1);
+      for (const Tensor& t : p) {
+        std::string name;
+        for (const auto& [n, q] : named)
+          if (q.same(t)) name = n;
+        size_t g = 0;
+        while (g < groups.size() && !glob_match(groups[g].params, name)) ++g;
+        members[g].push_back(t);
+      }
+      for (size_t g = 0; g < groups.size(); ++g)
+        check(!members[g].empty(), groups[g].path, ".params: '", groups[g].params,
+              "' matches no trainable parameter of the model");
+      std::shared_ptr<optim::Optimizer> opt = entry->make(options, members[0]);
+      for (size_t g = 1; g < members.size(); ++g)
+        if (!members[g].empty()) opt->add_param_group(members[g]);
+      for (size_t g = 0; g < groups.size(); ++g) {
+        if (groups[g].lr) opt->set(g, "lr", *groups[g].lr);
+        if (groups[g].weight_decay) {
+          check(opt->hparam(g, "weight_decay") != nullptr, groups[g].path,
+                ".weight_decay: ", opt->type_name(), " has no weight_decay");
+          opt->set(g, "weight_decay", *groups[g].weight_decay);
+        }
+      }
+      return opt;
     } catch (const Error& e) {
       const std::string message = e.what();
       for (const auto& key : entry->option_names())
@@ -457,6 +615,10 @@ train::FitOptions fit_options(const Config& c, const PreparedData& d, nn::Module
   f.verbose = c.fit.verbose;
   f.seed = c.seed;
   f.callbacks = make_callbacks(c);
+  if (auto* seq = dynamic_cast<nn::Sequential*>(&net)) {
+    auto bn = frozen_batchnorm_layers(c, *seq);
+    if (!bn.empty()) f.callbacks.push_back(std::make_shared<FrozenBatchNorm>(std::move(bn)));
+  }
   f.validation_data = d.val;
   f.transform = d.augment;
   f.eval_transform = d.eval_transform();
@@ -551,6 +713,9 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
     rc.seed = seed;
     auto net = build_model(rc, d.input_shape);
     if (!r.init_weights.empty()) load_weights(r.init_weights, *net);
+    std::string report;
+    apply_model_transfer(rc, *net, &report);
+    if (!report.empty() && r.verbose) std::cout << report << std::flush;
     train::Model model(net);
     model.compile(compile_options(rc, net.get()));
     train::FitOptions f = fit_options(rc, d, *net);
@@ -600,6 +765,7 @@ TrainResult run_training(const Config& c, const TrainRequest& r) {
 optim::LRFinderResult run_lr_find(const Config& c) {
   PreparedData d = load_data(c);
   auto net = build_model(c, d.input_shape);
+  apply_model_transfer(c, *net);
   train::CompileOptions co = compile_options(c, net.get());
   auto loss = co.loss_object ? co.loss_object : train::make_loss(co.loss);
   auto opt = co.optimizer(net->parameters());

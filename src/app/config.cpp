@@ -570,9 +570,26 @@ void check_sequential(const Named& s) {
 
 void parse_compile(const YAML::Node& n, CompileConfig& c) {
   check(n && !n.IsNull(), "compile: missing (optimizer and loss)");
-  for (const auto& [key, v] : entries(n, "compile", {"optimizer", "loss", "metrics", "schedule"})) {
+  for (const auto& [key, v] :
+       entries(n, "compile", {"optimizer", "loss", "metrics", "schedule", "param_groups"})) {
     const std::string path = join("compile", key);
-    if (key == "optimizer")
+    if (key == "param_groups") {
+      check(v.IsSequence(), path, ": expected a list, e.g. - {params: '0.*', lr: 0.001}", line_of(v));
+      for (size_t i = 0; i < v.size(); ++i) {
+        ParamGroupConfig g;
+        g.path = path + "[" + std::to_string(i) + "]";
+        for (const auto& [k, x] : entries(v[i], g.path, {"params", "lr", "weight_decay"})) {
+          if (k == "params")
+            g.params = scalar_text(x, join(g.path, k));
+          else if (k == "lr")
+            g.lr = as_number(x, join(g.path, k));
+          else
+            g.weight_decay = as_number(x, join(g.path, k));
+        }
+        check(!g.params.empty(), g.path, ".params: missing (a glob of parameter names, e.g. '0.*')");
+        c.param_groups.push_back(g);
+      }
+    } else if (key == "optimizer")
       c.optimizer = parse_named(v, path, optimizer_specs(), "optimizer");
     else if (key == "loss")
       c.loss = parse_named(v, path, loss_specs(), "loss");
@@ -748,7 +765,33 @@ Config parse_config(const std::string& text, const std::string& file_name,
   const YAML::Node model = sections["model"];
   check(model && !model.IsNull(),
         "model: missing (model.layers lists the layers, or model.from names an ONNX file)");
-  const auto model_keys = entries(model, "model", {"layers", "from"});
+  std::vector<std::pair<std::string, YAML::Node>> model_keys;
+  for (auto& [key, v] : entries(model, "model", {"layers", "from", "init", "freeze", "batchnorm"})) {
+    const std::string path = join("model", key);
+    if (key == "init") {
+      Config::Init init;
+      if (v.IsScalar()) {
+        init.weights = scalar_text(v, path);
+      } else {
+        for (const auto& [k, x] : entries(v, path, {"weights", "strict", "skip"})) {
+          if (k == "weights")
+            init.weights = scalar_text(x, join(path, k));
+          else if (k == "strict")
+            init.strict = as_bool(x, join(path, k));
+          else
+            init.skip = as_strings(x, join(path, k));
+        }
+      }
+      check(!init.weights.empty(), path, ".weights: missing (a safetensors file)");
+      c.model_init = init;
+    } else if (key == "freeze") {
+      c.freeze = as_strings(v, path);
+    } else if (key == "batchnorm") {
+      c.batchnorm = option_value({"", T::Text, "", {"frozen", "train"}}, v, path);
+    } else {
+      model_keys.emplace_back(key, v);
+    }
+  }
   check(model_keys.size() == 1, "model: expected one of layers (a list of layers) and from (an ONNX file)");
   if (model_keys[0].first == "from") {
     c.model_from = scalar_text(model_keys[0].second, "model.from");

@@ -326,6 +326,7 @@ int cmd_summary(int argc, char** argv) {
   const app::Config c = app::load_config(a.config, a.sets);
   const app::PreparedData d = app::load_data(c);
   auto net = app::build_model(c, d.input_shape);
+  app::apply_model_transfer(c, *net);  // model.freeze shows as non-trainable parameters
   std::cout << nn::summary(*net, d.input_shape, c.name);
   std::string opt = c.compile.optimizer.kind;
   std::string args;

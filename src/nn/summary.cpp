@@ -71,6 +71,12 @@ ModelSummary summarize(Module& model, const Shape& input_shape, const std::strin
     SummaryRow row;
     row.name = name + " (" + child->type_name() + ")";
     row.params = child->num_parameters();
+    // Frozen parameters (requires_grad false), as Keras's summary counts non-trainable ones.
+    const int64_t trainable = child->num_parameters(true);
+    if (row.params > 0 && trainable < row.params) {
+      const std::string frozen = trainable == 0 ? std::string() : format_count(row.params - trainable);
+      row.name.append(frozen.empty() ? " frozen" : " (" + frozen + " frozen)");
+    }
     // The last output this child produced (a child called twice shows its final shape).
     for (const auto& [m, s] : rec.seen)
       if (m == child.get()) row.output_shape = s;

@@ -68,6 +68,14 @@ struct DataConfig {
   int64_t limit = -1;  // > 0: keep only the first N rows (quick runs on big sets)
 };
 
+// One entry of compile.param_groups: the parameters whose names match `params` (a glob) train
+// with their own lr and weight_decay (unset: the optimizer's).
+struct ParamGroupConfig {
+  std::string params;
+  std::optional<double> lr, weight_decay;
+  std::string path;  // "compile.param_groups[0]"
+};
+
 struct CompileConfig {
   Named optimizer;  // kind = optimizer name, options = PyTorch argument names
   Named loss;       // kind = canonical loss name
@@ -76,6 +84,7 @@ struct CompileConfig {
   std::string interval = "epoch";
   int64_t frequency = 1;
   std::string monitor = "val_loss";
+  std::vector<ParamGroupConfig> param_groups;
 };
 
 struct FitConfig {
@@ -112,6 +121,19 @@ struct Config {
   // model.from: an ONNX file the network is imported from (io::import_onnx) with its weights;
   // `layers` then describes the imported layers (kind and options, path "model.from[i]").
   std::string model_from;
+  // model.init: weights loaded after the model is built. strict: every tensor must match (as
+  // --init-weights); otherwise those whose name and shape match load, `skip` globs never do.
+  struct Init {
+    std::filesystem::path weights;
+    bool strict = true;
+    std::vector<std::string> skip;
+  };
+  std::optional<Init> model_init;
+  // model.freeze: parameter-name globs or layer indices ("2", "-1") whose parameters do not train;
+  // model.batchnorm: "frozen" runs a BatchNorm layer whose parameters are all frozen in inference
+  // mode (running statistics unchanged), "train" keeps it in training mode.
+  std::vector<std::string> freeze;
+  std::string batchnorm = "frozen";
   CompileConfig compile;
   FitConfig fit;
   std::vector<Named> callbacks;
@@ -158,6 +180,13 @@ std::string task_of(const Config& config);
 // model.from, the imported ONNX network with its weights (an error unless it takes samples of
 // `input_shape`).
 std::shared_ptr<nn::Sequential> build_model(const Config& config, const Shape& input_shape);
+
+// model.init and model.freeze applied to a built model; `report` (when not null) receives
+// model.init's printed block: what was loaded, skipped and left at its initialisation.
+void apply_model_transfer(const Config& config, nn::Sequential& net, std::string* report = nullptr);
+// The layers model.batchnorm: frozen keeps in inference mode while training (BatchNorm layers
+// whose parameters are all frozen).
+std::vector<std::shared_ptr<nn::Module>> frozen_batchnorm_layers(const Config& config, nn::Sequential& net);
 
 // Optimizer, loss, metrics and schedule of `compile:`. The layers' kernel_regularizer and
 // bias_regularizer penalise `net`'s parameters, so a config that has them needs the built `net`.

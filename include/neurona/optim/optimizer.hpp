@@ -51,6 +51,9 @@ class Optimizer {
   std::vector<Tensor> all_params() const;
   bool frozen(size_t group) const;
   void set_frozen(size_t group, bool frozen);
+  // Adds a group with group 0's hyper-parameters (PyTorch's add_param_group with the defaults);
+  // set() then changes its own.
+  virtual void add_param_group(std::vector<Tensor> params) = 0;
 
   double lr(size_t group = 0) const;
   void set_lr(size_t group, double lr);
@@ -119,6 +122,11 @@ class OptimizerWith : public Optimizer {
     find.name = name;
     visit_hparams(group, find);
     return find.found;
+  }
+  void add_param_group(std::vector<Tensor> params) override {
+    options_.push_back(options_.at(0));
+    add_group(std::move(params), false);
+    validate(options_.size() - 1);
   }
 
  protected:
