@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake          # g++ 12, CMake 3.25
   clang-format                   # the formatting gate in scripts/test.sh
+  ccache                         # scripts/test.sh reuses earlier runs' object files
   libopenblas-dev                # the GEMM library
   zlib1g-dev                     # gzip-compressed data files
   libpng-dev libturbojpeg0-dev   # PNG and JPEG images (data.images)
