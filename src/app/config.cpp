@@ -128,11 +128,14 @@ std::string scalar_text(const YAML::Node& n, const std::string& path) {
 }
 
 double as_number(const YAML::Node& n, const std::string& path) {
+  double x = 0;
   try {
-    return n.as<double>();
+    x = n.as<double>();
   } catch (const YAML::Exception&) {
     fail(path, ": expected a number, got '", n.IsScalar() ? n.Scalar() : "a list or map", "'", line_of(n));
   }
+  check(std::isfinite(x), path, ": expected a finite number, got '", n.Scalar(), "'", line_of(n));
+  return x;
 }
 int64_t as_int(const YAML::Node& n, const std::string& path) {
   try {
@@ -691,13 +694,25 @@ void parse_logging(const YAML::Node& n, LoggingConfig& l) {
 
 // --- Named accessors ---------------------------------------------------------------------------
 
+// The option texts were checked when the file was read; a text that still does not parse is an option
+// set from C++, named in the error rather than escaping as std::invalid_argument.
 double Named::number(const std::string& key, double fallback) const {
   auto it = options.find(key);
-  return it == options.end() ? fallback : std::stod(it->second);
+  if (it == options.end()) return fallback;
+  try {
+    return std::stod(it->second);
+  } catch (const std::exception&) {
+    fail(path, ".", key, ": expected a number, got '", it->second, "'");
+  }
 }
 int64_t Named::integer(const std::string& key, int64_t fallback) const {
   auto it = options.find(key);
-  return it == options.end() ? fallback : std::stoll(it->second);
+  if (it == options.end()) return fallback;
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    fail(path, ".", key, ": expected a whole number, got '", it->second, "'");
+  }
 }
 bool Named::flag(const std::string& key, bool fallback) const {
   auto it = options.find(key);
@@ -720,6 +735,25 @@ std::vector<std::string> layer_names() { return names_of(layer_specs()); }
 std::vector<std::string> schedule_names() { return names_of(schedule_specs()); }
 std::vector<std::string> callback_names() { return names_of(callback_specs()); }
 
+// YAML lets a map name a key twice and keeps one of the values: a config that says `lr` twice would
+// train silently on one of them, so every map in the file is checked, and keys must be plain words.
+static void check_keys_unique(const YAML::Node& n, const std::string& where) {
+  if (n.IsSequence()) {
+    for (const auto& item : n) check_keys_unique(item, where);
+    return;
+  }
+  if (!n.IsMap()) return;
+  std::map<std::string, int> seen;  // key -> line
+  for (const auto& kv : n) {
+    const int line = kv.first.Mark().line + 1;
+    check(kv.first.IsScalar(), where, ":", line, ": a key must be a single word, not a list or map");
+    const auto [it, fresh] = seen.emplace(kv.first.Scalar(), line);
+    check(fresh, where, ":", line, ": key '", kv.first.Scalar(), "' is given twice (lines ", it->second,
+          " and ", line, "); keep one");
+    check_keys_unique(kv.second, where);
+  }
+}
+
 Config parse_config(const std::string& text, const std::string& file_name,
                     const std::vector<std::string>& overrides) {
   const std::string where = file_name.empty() ? "config" : file_name;
@@ -730,6 +764,7 @@ Config parse_config(const std::string& text, const std::string& file_name,
     fail(where, ":", e.mark.line + 1, ":", e.mark.column + 1, ": bad YAML: ", e.msg);
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  check_keys_unique(root, where);
   check(root.IsMap(), where, ": expected keys and values at the top (name, data, model, compile, fit, …)");
 
   Config c;

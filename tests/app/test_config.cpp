@@ -76,6 +76,37 @@ TEST(Config, BuildsTheObjectsItDescribes) {
   EXPECT_NEAR(h["lr"][2], 0.05, 1e-12);
 }
 
+TEST(Config, KeyGivenTwiceIsAnErrorNamingBothLines) {
+  // Without the check YAML keeps one of the two values and training runs on it silently.
+  EXPECT_ERROR_CONTAINS(app::parse_config("name: a\nseed: 1\nseed: 2\n", "twice.yaml"),
+                        "twice.yaml:3: key 'seed' is given twice (lines 2 and 3)");
+  EXPECT_ERROR_CONTAINS(
+      app::parse_config("compile:\n  optimizer: {sgd: {lr: 0.1, lr: 0.2}}\n", "nested.yaml"),
+      "key 'lr' is given twice (lines 2 and 2)");
+  EXPECT_ERROR_CONTAINS(app::parse_config("model:\n  layers:\n    - {dense: 4, dense: 8}\n", "l.yaml"),
+                        "l.yaml:3: key 'dense' is given twice");
+  EXPECT_ERROR_CONTAINS(app::parse_config("? [a, b]\n: 1\n", "k.yaml"),
+                        "k.yaml:1: a key must be a single word");
+}
+
+TEST(Config, NonFiniteNumbersAreErrorsNotInternalOnes) {
+  auto with_lr = [](const std::string& lr) {
+    std::string s = kTiny;
+    s.replace(s.find("lr: 0.1,"), 8, "lr: " + lr + ",");
+    return s;
+  };
+  for (const std::string bad : {".nan", ".inf", "-.inf", ".NaN"})
+    EXPECT_ERROR_CONTAINS(app::parse_config(with_lr(bad), "t"),
+                          "compile.optimizer.sgd.lr: expected a finite number, got '" + bad + "'");
+  EXPECT_ERROR_CONTAINS(app::parse_config(kTiny, "t", {"compile.optimizer.sgd.lr=.nan"}),
+                        "compile.optimizer.sgd.lr: expected a finite number");
+  app::Named n;
+  n.path = "model.layers[0]";
+  n.options["rate"] = "half";
+  EXPECT_ERROR_CONTAINS(n.number("rate", 0), "model.layers[0].rate: expected a number, got 'half'");
+  EXPECT_ERROR_CONTAINS(n.integer("rate", 0), "model.layers[0].rate: expected a whole number");
+}
+
 TEST(Config, ErrorsNameTheKeyPathAndSuggest) {
   auto with = [](const std::string& from, const std::string& to) {
     std::string s = kTiny;
