@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -364,6 +365,8 @@ std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_
       m = entry.make(entry.options_from(l.options), nn::LayerInput{dims});
     } catch (const Error& e) {
       fail(l.path, ": ", e.what());
+    } catch (const std::bad_alloc&) {  // a size in the file far beyond the machine's memory
+      fail(l.path, ": ", l.kind, " is too large: its parameters cannot be allocated");
     }
     // The next layer's input size comes from running this one on a zero sample.
     try {
@@ -375,6 +378,8 @@ std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_
       dims.assign(out.shape().dims().begin() + 1, out.shape().dims().end());
     } catch (const Error& e) {
       fail(l.path, ": ", e.what());
+    } catch (const std::bad_alloc&) {
+      fail(l.path, ": ", l.kind, " is too large: its output for one sample cannot be allocated");
     }
     net->add(m);
   }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -404,6 +405,15 @@ int main(int argc, char** argv) {
         neurona::dist::Communicator::world().size() > 1)
       neurona::dist::Communicator::world().abort(std::string("error: ") + e.what(), 1);
     std::cerr << "neurona: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // Sizes read from files are checked where they are read; this is the last guard, so that an
+    // input too large for the machine still ends in a user's error rather than an internal one.
+    if (neurona::dist::launched_by_mpi() && neurona::dist::mpi_built() &&
+        neurona::dist::Communicator::world().size() > 1)
+      neurona::dist::Communicator::world().abort("error: out of memory", 1);
+    std::cerr << "neurona: error: out of memory: the model or data asked for more than this machine can "
+                 "allocate (check the layer sizes, batch_size and the input files)\n";
     return 1;
   } catch (const std::exception& e) {
     if (neurona::dist::launched_by_mpi() && neurona::dist::mpi_built() &&

@@ -201,6 +201,24 @@ TEST(Cli, TypoNamesTheKeyAndSuggests) {
   std::filesystem::remove_all(dir);
 }
 
+// Under AddressSanitizer a failed huge allocation is reported by the sanitizer itself, so the
+// user's error is checked in the plain build only.
+#ifndef __SANITIZE_ADDRESS__
+TEST(Cli, LayerTooLargeForMemoryIsAnErrorNamingTheLayer) {
+  const auto dir = fresh_dir("huge");
+  write(dir / "huge.yaml",
+        "data: {synthetic: {kind: xor, n: 40}}\n"
+        "model: {layers: [{dense: 4, activation: tanh}, {dense: 400000000000}]}\n"
+        "compile: {optimizer: sgd, loss: mse}\n");
+  const ExampleRun r = cli("summary " + (dir / "huge.yaml").string());
+  REQUIRE_CLI(r);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_EQ(r.output,
+            "neurona: error: model.layers[1]: dense is too large: its parameters cannot be allocated\n");
+  std::filesystem::remove_all(dir);
+}
+#endif
+
 TEST(Cli, SetOverridesAnyKey) {
   const ExampleRun r =
       cli("summary examples/wine.yaml --set compile.optimizer.adam.lr=0.01 --set model.layers[0].dense=64");
