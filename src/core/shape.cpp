@@ -56,4 +56,12 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return Shape(out);
 }
 
+std::optional<uint64_t> checked_bytes(const std::vector<int64_t>& dims, uint64_t element_size) {
+  uint64_t total = element_size;
+  for (int64_t d : dims) {
+    if (d < 0 || __builtin_mul_overflow(total, static_cast<uint64_t>(d), &total)) return std::nullopt;
+  }
+  return total;
+}
+
 }  // namespace neurona

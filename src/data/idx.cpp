@@ -89,12 +89,11 @@ IdxRaw read_raw(const std::string& path) {
   raw.data_offset = 4 + 4 * ndims;
   check(b.size() >= raw.data_offset, path, ": truncated IDX file: the header of ", ndims,
         " dimensions needs ", raw.data_offset, " bytes, the file has ", b.size());
-  int64_t count = 1;
-  for (size_t d = 0; d < ndims; ++d) {
-    raw.dims.push_back(be32(b.data() + 4 + 4 * d));
-    count *= raw.dims.back();
-  }
-  const size_t need = static_cast<size_t>(count) * static_cast<size_t>(raw.type_size);
+  for (size_t d = 0; d < ndims; ++d) raw.dims.push_back(be32(b.data() + 4 + 4 * d));
+  const std::optional<uint64_t> bytes_needed = checked_bytes(raw.dims, static_cast<uint64_t>(raw.type_size));
+  check(bytes_needed.has_value(), path, ": IDX dimensions ", Shape(raw.dims),
+        " are too large to be an array");
+  const size_t need = static_cast<size_t>(*bytes_needed);
   const size_t have = b.size() - raw.data_offset;
   check(have >= need, path, ": truncated IDX file: dimensions ", Shape(raw.dims), " need ", need,
         " data bytes, found ", have);

@@ -104,11 +104,14 @@ NpyArray read_npy_array(const std::string& path) {
          " (supported: '<f4' float32, '<f8' float64, "
          "'|u1' uint8, '<i8' int64)");
 
-  Tensor t = Tensor::empty(Shape(dims));
-  const int64_t n = t.numel();
-  const size_t need = static_cast<size_t>(n * size);
+  const std::optional<uint64_t> bytes_needed = checked_bytes(dims, static_cast<uint64_t>(size));
+  check(bytes_needed.has_value(), path, ": .npy shape ", header_value(header, "shape", path),
+        " is too large to be an array");
+  const size_t need = static_cast<size_t>(*bytes_needed);
   check(bytes.size() - data_start >= need, path, ": truncated .npy data: shape ", Shape(dims), " needs ",
         need, " bytes, found ", bytes.size() - data_start);
+  Tensor t = Tensor::empty(Shape(dims));  // only once the file is known to hold its data
+  const int64_t n = t.numel();
   const char* src = bytes.data() + data_start;
   std::string dtype;
   if (descr == "'<f4'") {

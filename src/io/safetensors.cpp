@@ -164,12 +164,14 @@ SafetensorsContent load_safetensors(const std::filesystem::path& path) {
     check(esize != 0, where(), "unsupported dtype '", dtype, "' (readable: F32, F64, F16, BF16, I64, I32)");
 
     std::vector<int64_t> dims;
-    uint64_t numel = 1;
     for (const auto& d : entry["shape"]) {
-      check(d.is_number_unsigned(), where(), "shape entries must be non-negative integers, got ", d.dump());
+      check(d.is_number_unsigned() && d.get<uint64_t>() <= uint64_t(INT64_MAX), where(),
+            "shape entries must be non-negative integers, got ", d.dump());
       dims.push_back(d.get<int64_t>());
-      numel *= d.get<uint64_t>();
     }
+    const std::optional<uint64_t> bytes_needed = checked_bytes(dims, esize);
+    check(bytes_needed.has_value(), where(), "shape ", Shape(dims), " is too large to be a tensor");
+    const uint64_t numel = *bytes_needed / esize;
     for (const auto& o : entry["data_offsets"])
       check(o.is_number_unsigned(), where(), "data_offsets must be non-negative integers, got ", o.dump());
     const uint64_t begin = entry["data_offsets"][0].get<uint64_t>();

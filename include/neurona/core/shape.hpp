@@ -4,6 +4,7 @@
 // builds one or more.
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -89,5 +90,10 @@ std::ostream& operator<<(std::ostream& os, const Shape& s);
 
 // NumPy broadcasting of two shapes; throws naming `op` when they are incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+// The bytes an array of these sizes takes at `element_size` bytes per element, or nullopt when a
+// size is negative or the product overflows 64 bits. File readers compare it with the bytes the
+// file really has before allocating anything.
+std::optional<uint64_t> checked_bytes(const std::vector<int64_t>& dims, uint64_t element_size);
 
 }  // namespace neurona
