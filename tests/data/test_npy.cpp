@@ -48,3 +48,23 @@ TEST(NpyErrors, FortranOrderAndNotNpy) {
   EXPECT_ERROR_CONTAINS(read_npy(neurona::testing::write_file("plain.npy", "hello world")),
                         "plain.npy: not a .npy file");
 }
+
+// A 150-byte file whose header claims far more than it holds: an error before any allocation
+// (such a header used to overflow the size product and crash).
+TEST(NpyErrors, HeaderClaimingAHugeShapeIsAnErrorBeforeAllocating) {
+  auto npy_with_shape = [](const std::string& shape) {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+    header.resize(117, ' ');
+    header += '\n';
+    std::string file = std::string("\x93NUMPY\x01\x00", 8);
+    file += static_cast<char>(header.size());
+    file += '\0';
+    return file + header + std::string(16, '\0');
+  };
+  EXPECT_ERROR_CONTAINS(
+      read_npy(neurona::testing::write_file("huge.npy", npy_with_shape("(1152921504606846976, 4)"))),
+      "huge.npy: .npy shape (1152921504606846976, 4) is too large to be an array");
+  EXPECT_ERROR_CONTAINS(
+      read_npy(neurona::testing::write_file("big.npy", npy_with_shape("(1000000, 1000)"))),
+      "big.npy: truncated .npy data: shape [1000000,1000] needs 4000000000 bytes, found 16");
+}
