@@ -400,8 +400,9 @@ void apply_model_transfer(const Config& c, nn::Sequential& net, std::string* rep
       size_t by_pattern = 0;  // skipped names strict: true allows
       nn::StateDict load;
       for (const auto& [name, t] : own) {
+        // (n: clang 14's lambdas cannot capture a structured binding itself)
         const auto pattern = std::find_if(init.skip.begin(), init.skip.end(),
-                                          [&](const std::string& p) { return glob_match(p, name); });
+                                          [&n = name](const std::string& p) { return glob_match(p, n); });
         const auto it = in_file.find(name);
         if (pattern != init.skip.end()) {
           skipped.push_back(name + " (skip: " + *pattern + ")");

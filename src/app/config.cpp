@@ -484,13 +484,14 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
         d.augment.push_back(std::move(step));
       }
     } else if (key == "synthetic") {
-      d.synthetic = parse_named(v.IsMap() && v["kind"] ? [&] {
+      // (node: clang 14's lambdas cannot capture a structured binding itself)
+      d.synthetic = parse_named(v.IsMap() && v["kind"] ? [&, &node = v] {
         // {kind: spiral, n: 500} reads as {spiral: {n: 500}}
         YAML::Node m(YAML::NodeType::Map);
         YAML::Node opts(YAML::NodeType::Map);
-        for (const auto& kv : v)
+        for (const auto& kv : node)
           if (kv.first.as<std::string>() != "kind") opts[kv.first] = kv.second;
-        m[scalar_text(v["kind"], join(path, "kind"))] = opts;
+        m[scalar_text(node["kind"], join(path, "kind"))] = opts;
         return m;
       }() : v, path, synthetic_specs(), "data set");
       if (!d.synthetic.has("seed")) d.synthetic.options["seed"] = std::to_string(seed);
@@ -564,7 +565,7 @@ void check_sequential(const Named& s) {
   for (size_t i = 0; i < ms.size(); ++i) {
     check(ms[i] == std::floor(ms[i]) && ms[i] > 0, key, "[", i, "]: expected a whole number > 0, got ",
           ms[i]);
-    check(i == 0 || ms[i] > ms[i - 1], key, ": must increase (", ms[i - 1], " then ", ms[i], ")");
+    if (i > 0) check(ms[i] > ms[i - 1], key, ": must increase (", ms[i - 1], " then ", ms[i], ")");
   }
   for (const auto& item : s.items)
     check(item.kind != "reduce_on_plateau" && item.kind != "sequential", item.path, ": ", item.kind,
@@ -757,6 +758,9 @@ static void check_keys_unique(const YAML::Node& n, const std::string& where) {
 Config parse_config(const std::string& text, const std::string& file_name,
                     const std::vector<std::string>& overrides) {
   const std::string where = file_name.empty() ? "config" : file_name;
+  // YAML is UTF-8; a Latin-1 file would be read, then fail to be written into a JSON header.
+  if (const size_t bad = invalid_utf8_at(text); bad != std::string::npos)
+    fail(where, ", ", describe_position(text, bad), ": not UTF-8 text (save the file as UTF-8)");
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
 
 #include "neurona/core/error.hpp"
+#include "neurona/core/format.hpp"
 
 namespace neurona::data {
 namespace {
@@ -254,11 +256,15 @@ int64_t CsvColumn::width() const {
 CsvData parse_csv(const std::string& text, const std::string& file, const CsvOptions& opt) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     fail(file, ": empty file: expected a header line and data rows");
+  // Column names and categories go into the weights file's JSON header, which must be UTF-8.
+  if (const size_t bad = invalid_utf8_at(text); bad != std::string::npos)
+    fail(file, ", ", describe_position(text, bad), ": not UTF-8 text (save the file as UTF-8)");
   const CsvSchema* schema = opt.schema;
   const char delim = opt.delimiter ? opt.delimiter
                      : schema      ? schema->delimiter
                                    : detect_delimiter(text, file);
   std::vector<Record> rows = split_records(text, delim, file);
+  check(!rows.empty(), file, ": no header line (every line is blank)");
   std::vector<std::string> header;
   for (auto& h : rows[0].fields) header.push_back(trim(h));
   const int64_t header_line = rows[0].line;
@@ -367,10 +373,17 @@ CsvData parse_csv(const std::string& text, const std::string& file, const CsvOpt
 }
 
 CsvData read_csv(const std::string& path, const CsvOptions& options) {
+  // A directory opens as a stream that reads nothing: say so rather than "empty file".
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  check(type != std::filesystem::file_type::not_found, path, ": cannot open file: no such file");
+  check(type != std::filesystem::file_type::directory, path,
+        ": cannot open file: it is a directory, not a CSV file");
   std::ifstream in(path, std::ios::binary);
   check(in.good(), path, ": cannot open file");
   std::ostringstream ss;
   ss << in.rdbuf();
+  check(!in.bad(), path, ": read error");
   return parse_csv(ss.str(), path, options);
 }
 

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -34,27 +35,47 @@ uint32_t be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }
 
-// The whole file, decompressed when it is gzip (zlib reads plain files unchanged).
-std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
-  check(std::filesystem::is_regular_file(path), path, ": no such file");
-  gzFile f = gzopen(path.c_str(), "rb");
-  check(f != nullptr, path, ": cannot open file");
-  std::vector<uint8_t> out;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const int got = gzread(f, buf, sizeof buf);
-    if (got < 0) {
-      int code = 0;
-      const std::string msg = gzerror(f, &code);
-      gzclose(f);
-      fail(path, ": corrupt or truncated gzip data (", msg, ")");
-    }
-    if (got == 0) break;
-    out.insert(out.end(), buf, buf + got);
+// An IDX file open for reading, decompressed on the fly when it is gzip (zlib reads plain files
+// unchanged). Reads are bounded by what the caller asks for, so a small gzip file that inflates
+// to gigabytes (a "zip bomb") is read only as far as its header says it holds.
+class IdxStream {
+ public:
+  explicit IdxStream(const std::string& path) : path_(path) {
+    check(!std::filesystem::is_directory(path), path, ": is a directory, not an IDX file");
+    check(std::filesystem::is_regular_file(path), path, ": no such file");
+    f_ = gzopen(path.c_str(), "rb");
+    check(f_ != nullptr, path, ": cannot open file");
   }
-  gzclose(f);
-  return out;
-}
+  ~IdxStream() { gzclose(f_); }
+  // The most bytes a gzip file can inflate to: deflate's largest ratio (1032:1) times its size
+  // (no limit for a plain file: reading it is bounded by its size anyway).
+  uint64_t capacity() const {
+    std::error_code ec;
+    const uint64_t size = std::filesystem::file_size(path_, ec);
+    return gzdirect(f_) ? UINT64_MAX : size * 1032 + 1024;
+  }
+  IdxStream(const IdxStream&) = delete;
+  IdxStream& operator=(const IdxStream&) = delete;
+
+  // Appends up to `n` more bytes to `out`; fewer only at the end of the data.
+  void read(std::vector<uint8_t>& out, uint64_t n) {
+    uint8_t buf[1 << 16];
+    while (n > 0) {
+      const int got = gzread(f_, buf, static_cast<unsigned>(std::min<uint64_t>(n, sizeof buf)));
+      if (got < 0) {
+        int code = 0;
+        fail(path_, ": corrupt or truncated gzip data (", gzerror(f_, &code), ")");
+      }
+      if (got == 0) return;
+      out.insert(out.end(), buf, buf + got);
+      n -= static_cast<uint64_t>(got);
+    }
+  }
+
+ private:
+  std::string path_;
+  gzFile f_;
+};
 
 int type_size(uint8_t code) {
   switch (code) {
@@ -75,8 +96,9 @@ int type_size(uint8_t code) {
 
 IdxRaw read_raw(const std::string& path) {
   IdxRaw raw;
-  raw.bytes = read_maybe_gzip(path);
-  const auto& b = raw.bytes;
+  IdxStream in(path);
+  auto& b = raw.bytes;
+  in.read(b, 4);
   check(b.size() >= 4, path, ": truncated IDX file: ", b.size(), " bytes, too short for the magic number");
   raw.magic = be32(b.data());
   check(b[0] == 0 && b[1] == 0 && b[3] >= 1, path, ": not an IDX file: magic number ", hex(raw.magic),
@@ -87,6 +109,7 @@ IdxRaw read_raw(const std::string& path) {
         int(b[2]));
   const size_t ndims = b[3];
   raw.data_offset = 4 + 4 * ndims;
+  in.read(b, 4 * ndims);
   check(b.size() >= raw.data_offset, path, ": truncated IDX file: the header of ", ndims,
         " dimensions needs ", raw.data_offset, " bytes, the file has ", b.size());
   for (size_t d = 0; d < ndims; ++d) raw.dims.push_back(be32(b.data() + 4 + 4 * d));
@@ -94,11 +117,13 @@ IdxRaw read_raw(const std::string& path) {
   check(bytes_needed.has_value(), path, ": IDX dimensions ", Shape(raw.dims),
         " are too large to be an array");
   const size_t need = static_cast<size_t>(*bytes_needed);
+  check(need <= in.capacity(), path, ": truncated IDX file: dimensions ", Shape(raw.dims), " need ", need,
+        " data bytes, more than a gzip file of this size can hold");
+  in.read(b, need + 1);  // one byte more tells a file with data after the array
   const size_t have = b.size() - raw.data_offset;
   check(have >= need, path, ": truncated IDX file: dimensions ", Shape(raw.dims), " need ", need,
         " data bytes, found ", have);
-  check(have == need, path, ": IDX file has ", have - need, " bytes after the data of dimensions ",
-        Shape(raw.dims));
+  check(have == need, path, ": IDX file has more bytes after the data of dimensions ", Shape(raw.dims));
   return raw;
 }
 
@@ -150,6 +175,10 @@ std::string find_file(const std::string& dir, const std::string& stem) {
   for (const char* suffix : {"", ".gz"}) {
     const auto p = std::filesystem::path(dir) / (stem + suffix);
     if (std::filesystem::is_regular_file(p)) return p.string();
+  }
+  for (const char* suffix : {"", ".gz"}) {  // there, but not a file: say so rather than "missing"
+    const auto p = std::filesystem::path(dir) / (stem + suffix);
+    check(!std::filesystem::is_directory(p), p.string(), ": is a directory, not an IDX file");
   }
   fail(dir, ": missing ", stem, " (or ", stem, ".gz)");
 }

@@ -51,6 +51,15 @@ DecodedImage to_color(DecodedImage img, ColorMode color) {
   return img;
 }
 
+// A compressed image can claim far more pixels than its bytes hold (a 100-byte JPEG may say
+// 60000x60000): above PIL's decompression-bomb limit (2 x 89,478,485 pixels) it is an error
+// before the pixels are allocated.
+constexpr int64_t kMaxPixels = 2 * 89478485;
+void check_pixel_count(int64_t h, int64_t w, const std::string& name, const char* format) {
+  check(h * w <= kMaxPixels, name, ": the ", format, " header says ", w, "x", h, " pixels, more than the ",
+        kMaxPixels, " an image may have (a corrupt file or a decompression bomb)");
+}
+
 DecodedImage decode_png(const std::vector<uint8_t>& bytes, const std::string& name) {
   png_image png;
   std::memset(&png, 0, sizeof png);
@@ -62,6 +71,8 @@ DecodedImage decode_png(const std::vector<uint8_t>& bytes, const std::string& na
   const bool color = (png.format & PNG_FORMAT_FLAG_COLOR) != 0;
   png.format = color ? PNG_FORMAT_RGBA : PNG_FORMAT_GA;
   const auto h = static_cast<int64_t>(png.height), w = static_cast<int64_t>(png.width);
+  if (h * w > kMaxPixels) png_image_free(&png);  // the reader's memory, before the error
+  check_pixel_count(h, w, name, "PNG");
   std::vector<uint8_t> raw(PNG_IMAGE_SIZE(png));
   if (!png_image_finish_read(&png, nullptr, raw.data(), 0, nullptr)) {
     const std::string message = png.message;
@@ -80,6 +91,7 @@ DecodedImage decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& n
     fail(name, ": corrupt or truncated JPEG (", tjGetErrorStr2(tj.get()), ")");
   check(colorspace != TJCS_CMYK && colorspace != TJCS_YCCK, name,
         ": CMYK JPEG images are not supported (save it as RGB)");
+  check_pixel_count(h, w, name, "JPEG");
   const bool gray = colorspace == TJCS_GRAY;
   const int format = gray ? TJPF_GRAY : TJPF_RGB;
   std::vector<uint8_t> raw(static_cast<size_t>(w) * static_cast<size_t>(h) *

@@ -40,13 +40,18 @@ std::string header_value(const std::string& header, const std::string& key, cons
 
 std::vector<int64_t> parse_shape(const std::string& text, const std::string& path) {
   std::vector<int64_t> dims;
+  check(text.size() >= 2 && text.front() == '(' && text.back() == ')', path,
+        ": malformed shape in .npy header (expected a tuple such as (3, 4)): ", text);
   std::string inner = text.substr(1, text.size() - 2);
   std::stringstream ss(inner);
   std::string item;
   while (std::getline(ss, item, ',')) {
     if (item.find_first_not_of(' ') == std::string::npos) continue;
     try {
-      dims.push_back(std::stoll(item));
+      size_t used = 0;
+      const int64_t d = std::stoll(item, &used);
+      if (d < 0 || item.find_first_not_of(' ', used) != std::string::npos) throw std::invalid_argument(item);
+      dims.push_back(d);
     } catch (const std::exception&) {
       fail(path, ": bad dimension '", item, "' in .npy shape ", text);
     }
@@ -68,6 +73,12 @@ void convert(const char* src, float* dst, int64_t n) {
 Tensor read_npy(const std::string& path) { return read_npy_array(path).data; }
 
 NpyArray read_npy_array(const std::string& path) {
+  // A directory opens as a stream whose first read throws a bare std::ios_base::failure.
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  check(type != std::filesystem::file_type::not_found, path, ": cannot open file: no such file");
+  check(type != std::filesystem::file_type::directory, path,
+        ": cannot open file: it is a directory, not a .npy file");
   std::ifstream in(path, std::ios::binary);
   check(in.good(), path, ": cannot open file");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -96,7 +96,8 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<Named
   }
   if (!metadata.empty()) header["__metadata__"] = metadata;
 
-  std::string json = header.dump();
+  // Metadata from elsewhere (class names of a folder) may not be UTF-8: replaced, not thrown.
+  std::string json = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   json.append((8 - json.size() % 8) % 8, ' ');
   std::string out;
   out.reserve(8 + json.size() + offset);
@@ -152,7 +153,8 @@ SafetensorsContent load_safetensors(const std::filesystem::path& path) {
       }
       continue;
     }
-    auto where = [&] { return "safetensors '" + file + "', tensor '" + name + "': "; };
+    // (n: clang 14's lambdas cannot capture a structured binding itself)
+    auto where = [&, &n = name] { return "safetensors '" + file + "', tensor '" + n + "': "; };
     check(entry.is_object(), where(), "entry is not an object");
     check(entry.contains("dtype") && entry["dtype"].is_string(), where(), "missing string 'dtype'");
     check(entry.contains("shape") && entry["shape"].is_array(), where(), "missing array 'shape'");

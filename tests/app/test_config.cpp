@@ -89,6 +89,15 @@ TEST(Config, KeyGivenTwiceIsAnErrorNamingBothLines) {
                         "k.yaml:1: a key must be a single word");
 }
 
+TEST(Config, TextThatIsNotUtf8IsAnErrorBeforeTraining) {
+  // A Latin-1 config used to train, then end in "internal error" writing the weights file's
+  // JSON header (which holds the config text).
+  EXPECT_ERROR_CONTAINS(app::parse_config("# \xe9pocas\nname: a\n", "latin1.yaml"),
+                        "latin1.yaml, line 1, column 3 (byte 0xE9): not UTF-8 text (save the file as UTF-8)");
+  // The same in UTF-8 reads on (to the next check: this config has no data).
+  EXPECT_ERROR_CONTAINS(app::parse_config("# \xc3\xa9pocas\nname: a\n", "utf8.yaml"), "data: missing");
+}
+
 TEST(Config, NonFiniteNumbersAreErrorsNotInternalOnes) {
   auto with_lr = [](const std::string& lr) {
     std::string s = kTiny;

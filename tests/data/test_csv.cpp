@@ -82,6 +82,20 @@ TEST(CsvErrors, EmptyFile) {
   EXPECT_ERROR_CONTAINS(read_csv(write_file("header_only.csv", "a,b\n")), "no data rows after the header");
 }
 
+TEST(CsvErrors, OnlyBlankRecordsIsAnErrorNotACrash) {
+  // An empty quoted field alone on its line is a blank record: no header at all (found by fuzzing:
+  // this read past the end of the records).
+  EXPECT_ERROR_CONTAINS(parse_csv("\"\"\n", "blank.csv", {.delimiter = ';'}),
+                        "blank.csv: no header line (every line is blank)");
+}
+
+TEST(CsvErrors, TextThatIsNotUtf8NamesItsLineAndColumn) {
+  // "año" in Latin-1: names and categories must go into the weights file's JSON header later.
+  EXPECT_ERROR_CONTAINS(parse_csv("x,y\n1,a\xf1o\n", "latin1.csv"),
+                        "latin1.csv, line 2, column 4 (byte 0xF1): not UTF-8 text");
+  EXPECT_NO_THROW(parse_csv("x,a\xc3\xb1o\n1,2\n", "utf8.csv"));
+}
+
 TEST(CsvErrors, MissingTargetColumnSuggestsTheNearest) {
   const auto path = write_file("target.csv", "alcohol;quality\n9.4;5\n");
   EXPECT_ERROR_CONTAINS(read_csv(path, {.target = {"qualty"}}),

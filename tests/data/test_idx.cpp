@@ -108,6 +108,23 @@ TEST(IdxErrors, TruncatedFile) {
   EXPECT_ERROR_CONTAINS(read_idx(gz), "cut.idx.gz");
 }
 
+// A gzip file is inflated only as far as its header says: a small file claiming more than
+// deflate can hold is refused at once, and data beyond the claim is not inflated (a "zip bomb" of
+// 64 MiB of zeros after a 2x2x2 header used to be read whole into memory).
+TEST(IdxErrors, GzipIsInflatedNoFurtherThanItsHeaderSays) {
+  const auto claim = scratch_path("claim-idx3-ubyte.gz");
+  write_gzip(claim, idx_bytes({1000000, 1000, 1000}, pixels(64)));
+  EXPECT_ERROR_CONTAINS(read_idx(claim),
+                        "dimensions [1000000,1000,1000] need 1000000000000 data bytes, more than a gzip file "
+                        "of this size can hold");
+  const auto bomb = scratch_path("bomb-idx3-ubyte.gz");
+  write_gzip(bomb, idx_bytes({2, 2, 2}, std::string(64 << 20, '\0')));
+  ASSERT_LT(std::filesystem::file_size(bomb), 1u << 20);
+  EXPECT_ERROR_CONTAINS(read_idx(bomb),
+                        "bomb-idx3-ubyte.gz: IDX file has more bytes after the data of "
+                        "dimensions [2,2,2]");
+}
+
 TEST(IdxErrors, ImageLabelCountMismatch) {
   const auto images = write_file("five-images", idx_bytes({5, 2, 2}, pixels(20)));
   const auto labels = write_file("four-labels", idx_bytes({4}, std::string(4, 1)));

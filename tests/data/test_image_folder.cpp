@@ -142,6 +142,44 @@ TEST(ImageDecode, FormatIsTakenFromTheBytesNotTheExtension) {
   EXPECT_EQ(read_image((dir / "really-png.jpg").string()).pixels, kRgb);
 }
 
+// PNG's chunk checksum (CRC-32, polynomial 0xEDB88320), bit by bit.
+uint32_t png_crc(const uint8_t* p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i) {
+    c ^= p[i];
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+TEST(ImageDecode, HeadersClaimingTooManyPixelsAreErrorsBeforeAllocating) {
+  const auto dir = fresh_dir("bombs");
+  // A 1x3 PNG whose IHDR (bytes 16..23 of the file) is rewritten to say 20000x20000, checksum fixed.
+  write_png(dir / "small.png", 1, 3, 3, kRgb);
+  std::vector<uint8_t> png = bytes_of(dir / "small.png");
+  for (int k = 0; k < 2; ++k) {
+    const uint32_t side = 20000;
+    for (int b = 0; b < 4; ++b) png[16 + 4 * k + b] = static_cast<uint8_t>(side >> (24 - 8 * b));
+  }
+  const uint32_t crc = png_crc(&png[12], 17);  // chunk type and its 13 bytes of data
+  for (int b = 0; b < 4; ++b) png[29 + b] = static_cast<uint8_t>(crc >> (24 - 8 * b));
+  EXPECT_ERROR_CONTAINS(decode_image(png, "bomb.png"),
+                        "bomb.png: the PNG header says 20000x20000 pixels, more than the 178956970");
+  // An 8x8 JPEG whose frame header (after the SOF0 marker FF C0: length, precision, height, width)
+  // says 60000x60000 (libjpeg's own limit is 65500 a side).
+  write_jpeg(dir / "small.jpg", 8, 8, 1, std::vector<uint8_t>(64, 9));
+  std::vector<uint8_t> jpg = bytes_of(dir / "small.jpg");
+  size_t sof = 0;
+  while (sof + 1 < jpg.size() && !(jpg[sof] == 0xFF && jpg[sof + 1] == 0xC0)) ++sof;
+  ASSERT_LT(sof + 9, jpg.size());
+  for (size_t b = sof + 5; b < sof + 9; b += 2) {
+    jpg[b] = 60000 >> 8;
+    jpg[b + 1] = 60000 & 0xFF;
+  }
+  EXPECT_ERROR_CONTAINS(decode_image(jpg, "bomb.jpg"),
+                        "bomb.jpg: the JPEG header says 60000x60000 pixels, more than the 178956970");
+}
+
 TEST(ImageResize, BilinearHalfPixelCentresByHand) {
   // 2x2 -> 4x4: output row y reads source row (y + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25,
   // clamped to [0, 1]; the same for columns. E.g. (1, 1) = 0.75 (0.75·0 + 0.25·100) +

@@ -68,3 +68,28 @@ TEST(NpyErrors, HeaderClaimingAHugeShapeIsAnErrorBeforeAllocating) {
       read_npy(neurona::testing::write_file("big.npy", npy_with_shape("(1000000, 1000)"))),
       "big.npy: truncated .npy data: shape [1000000,1000] needs 4000000000 bytes, found 16");
 }
+
+// Shapes that are not tuples of non-negative integers (found by fuzzing: an empty one threw
+// std::out_of_range, "internal error" in the CLI).
+TEST(NpyErrors, MalformedShapesAreErrors) {
+  auto npy_with_header = [](std::string header) {
+    header.resize(117, ' ');
+    header += '\n';
+    std::string file = std::string("\x93NUMPY\x01\x00", 8);
+    file += static_cast<char>(header.size());
+    file += '\0';
+    return file + header + std::string(16, '\0');
+  };
+  EXPECT_ERROR_CONTAINS(
+      read_npy(neurona::testing::write_file(
+          "noshape.npy", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape':"))),
+      "noshape.npy: malformed shape in .npy header (expected a tuple such as (3, 4))");
+  EXPECT_ERROR_CONTAINS(
+      read_npy(neurona::testing::write_file(
+          "neg.npy", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }"))),
+      "neg.npy: bad dimension '-2' in .npy shape (-2,)");
+  EXPECT_ERROR_CONTAINS(
+      read_npy(neurona::testing::write_file(
+          "junk.npy", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2x,), }"))),
+      "junk.npy: bad dimension '2x' in .npy shape (2x,)");
+}

@@ -99,7 +99,7 @@ TEST(Linear, FusedActivationsMatchPyTorch) {
     expect_fixture(x.grad(), key + ".g0");
     expect_fixture(w.grad(), key + ".g1");
     expect_fixture(b.grad(), key + ".g2");
-    expect_gradcheck([act](const std::vector<Tensor>& in) { return F::linear(in[0], in[1], in[2], act); },
+    expect_gradcheck([a = act](const std::vector<Tensor>& in) { return F::linear(in[0], in[1], in[2], a); },
                      {fixture_tensor("linear.x", {3, 4}), fixture_tensor("linear.w", {2, 4}),
                       fixture_tensor("linear.b", {2})});
   }

@@ -1,6 +1,8 @@
 #pragma once
-// Numbers as text, the same way wherever users read them.
+// Numbers as text, the same way wherever users read them; checks of text read from files.
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace neurona {
 
@@ -14,5 +16,11 @@ std::string format_float(float v);
 std::string format_default(double v);
 // printf's %.<significant>g ("0.123457" for 6): tables and messages meant for reading.
 std::string format_number(double v, int significant);
+
+// Where `text` stops being UTF-8 (the byte offset of the first bad sequence), or npos when it all
+// is. Text files (configs, CSV tables) must be UTF-8: their names and values go into JSON headers.
+size_t invalid_utf8_at(std::string_view text);
+// "line L, column C (byte 0xHH)" for the byte at `offset` of `text`, for messages.
+std::string describe_position(std::string_view text, size_t offset);
 
 }  // namespace neurona
