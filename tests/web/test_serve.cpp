@@ -178,6 +178,16 @@ TEST_F(ServeTest, MalformedAndOversizedRequestsGet4xxWithAMessage) {
   EXPECT_EQ(http(port_, "DELETE", "/api/playground/" + id).status, 200);
 }
 
+// Found by fuzzing: a URL with bytes that are not UTF-8 made the 404 message unencodable as JSON,
+// and the exception escaped the handler and ended the server.
+TEST_F(ServeTest, UrlsThatAreNotUtf8Get404AndTheServerLives) {
+  const Reply r = http(port_, "GET", "/api/expl\xff\xfeorer");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(error_of(r).find("not found: /api/expl\xef\xbf\xbd\xef\xbf\xbdorer"), std::string::npos)
+      << r.body;
+  EXPECT_EQ(http(port_, "GET", "/api/health").status, 200);
+}
+
 TEST_F(ServeTest, PathsOutsideTheLogDirectoryAreRefused) {
   EXPECT_EQ(http(port_, "GET", "/logs/secret.txt").body, "inside");
   const std::vector<std::string> attacks = {

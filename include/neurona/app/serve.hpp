@@ -16,6 +16,7 @@ struct ServeOptions {
   int max_sessions = 64;        // Playground sessions alive at once
   double session_idle_s = 120;  // a session nobody asked about for this long is closed
   double session_max_s = 3600;  // and none lives longer than this
+  double read_timeout_s = 5;    // a connection whose request stops arriving for this long is closed
 };
 
 // The server in-process: start() binds and serves on a background thread until stop().

@@ -1,6 +1,14 @@
 // `neurona serve`: the HTTP routes (cpp-httplib), request validation and the command line.
 #include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -31,7 +39,9 @@ struct HttpError : std::runtime_error {
 
 void send_json(httplib::Response& res, const json& j, int status = 200) {
   res.status = status;
-  res.set_content(j.dump(), "application/json");
+  // Text from the request or from files (a URL, a run's name) may not be UTF-8: such bytes become
+  // U+FFFD instead of an exception.
+  res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -85,11 +95,164 @@ const char* mime_of(const std::string& name) {
   return "text/plain; charset=utf-8";
 }
 
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxHead = 64 << 10;  // a request's line and headers
+
+// Set by a handler that answers before the request's body is read: the connection is closed after
+// the answer, or the body would be taken for the next request.
+thread_local bool close_after_answer = false;
+
+// One connection's stream (see HttpServer). Reads are buffered; each waits at most the read
+// timeout and, within a request, ends at the request's deadline; a request's head (its line and
+// headers, up to the empty line) may take kMaxHead bytes. Waits for reading end when the server
+// stops (its listening socket is closed).
+class ConnectionStream final : public httplib::Stream {
+ public:
+  ConnectionStream(socket_t sock, const std::atomic<socket_t>& listener, Clock::duration read_timeout,
+                   Clock::duration write_timeout)
+      : sock_(sock), listener_(listener), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+
+  // Waits up to `idle` for the next request, which must then arrive whole within `deadline`.
+  bool next_request(Clock::duration idle, Clock::duration deadline) {
+    if (!readable(Clock::now() + idle)) return false;
+    deadline_ = Clock::now() + deadline;
+    head_ = 0;
+    matched_ = 0;
+    return true;
+  }
+  bool failed() const { return failed_; }           // a read met the deadline or the head limit
+  bool head_read() const { return matched_ == 4; }  // up to its end (not so after a malformed line)
+  // Reads and drops what the client still sends, while it sends promptly, for at most `limit`: a
+  // socket closed with unread data resets the connection, and the client may lose the answer.
+  void drain(Clock::duration limit) {
+    const auto until = Clock::now() + limit;
+    while (ready(POLLIN, std::min(until, Clock::now() + std::chrono::milliseconds(100)), true) &&
+           ::recv(sock_, buf_, sizeof buf_, 0) > 0) {
+    }
+  }
+
+  bool is_readable() const override { return readable(read_until()); }
+  bool is_writable() const override { return ready(POLLOUT, Clock::now() + write_timeout_, false); }
+  ssize_t read(char* ptr, size_t size) override {
+    if (pos_ == end_) {
+      if (!readable(read_until())) {
+        failed_ = true;
+        return -1;
+      }
+      ssize_t n;
+      do n = ::recv(sock_, buf_, sizeof buf_, 0);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      pos_ = 0;
+      end_ = size_t(n);
+    }
+    const size_t n = std::min(size, end_ - pos_);
+    // In the head: its bytes are counted up to the "\r\n\r\n" that ends it.
+    for (size_t i = 0; i < n && matched_ < 4; ++i, ++head_) {
+      const char c = buf_[pos_ + i];
+      matched_ = c == "\r\n\r\n"[matched_] ? matched_ + 1 : c == '\r' ? 1 : 0;
+    }
+    if (head_ > kMaxHead) {
+      failed_ = true;
+      return -1;
+    }
+    std::memcpy(ptr, buf_ + pos_, n);
+    pos_ += n;
+    return ssize_t(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) return -1;
+    ssize_t n;
+    do n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n;
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(true, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { address(false, ip, port); }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  Clock::time_point read_until() const { return std::min(Clock::now() + read_timeout_, deadline_); }
+  bool readable(Clock::time_point until) const { return pos_ < end_ || ready(POLLIN, until, true); }
+  // Polls in slices, so that a wait for reading ends soon after the server stops.
+  bool ready(short events, Clock::time_point until, bool reading) const {
+    for (;;) {
+      if (reading && listener_ == INVALID_SOCKET) return false;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{sock_, events, 0};
+      const int r = ::poll(&p, 1, int(std::min<long long>(left, 100)));
+      if (r > 0) return true;
+      if (r < 0 && errno != EINTR) return false;
+    }
+  }
+  void address(bool peer, std::string& ip, int& port) const {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    auto* sa = reinterpret_cast<sockaddr*>(&a);
+    if ((peer ? ::getpeername(sock_, sa, &len) : ::getsockname(sock_, sa, &len)) != 0) return;
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+    if (::getnameinfo(sa, len, host, sizeof host, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+      ip = host;
+      port = std::atoi(serv);
+    }
+  }
+
+  socket_t sock_;
+  const std::atomic<socket_t>& listener_;
+  Clock::duration read_timeout_, write_timeout_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  size_t head_ = 0;
+  int matched_ = 0;
+  bool failed_ = false;
+  char buf_[4096];
+  size_t pos_ = 0, end_ = 0;
+};
+
+// httplib 0.11 reads a request with a timeout for each read only, and keeps its headers whatever
+// their size: a client sending a byte now and then held a worker as long as it liked (24 of them,
+// one per worker, stalled the server) and one sending megabytes of headers had them all kept in
+// memory. Its API has no hook before the headers are read, so connections are served here, as by
+// its own process_and_close_socket (keep-alive, up to keep_alive_max_count_ requests), over a
+// ConnectionStream: a request must arrive whole within request_deadline, with a head of kMaxHead
+// bytes at most.
+class HttpServer : public httplib::Server {
+ public:
+  Clock::duration request_deadline = std::chrono::seconds(10);
+  // httplib 0.11 listens with a backlog of 5 (built into the shared library): a burst of clients
+  // overflowed it, and the connections dropped waited for TCP's retries (1 s, 3 s, ...).
+  void set_backlog(int n) { ::listen(svr_sock_, n); }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    using std::chrono::microseconds, std::chrono::seconds;
+    ConnectionStream strm(sock, svr_sock_, seconds(read_timeout_sec_) + microseconds(read_timeout_usec_),
+                          seconds(write_timeout_sec_) + microseconds(write_timeout_usec_));
+    bool ok = false, drain = false;
+    for (size_t left = keep_alive_max_count_;
+         left > 0 && strm.next_request(seconds(keep_alive_timeout_sec_), request_deadline); --left) {
+      bool closed = false;
+      close_after_answer = false;
+      ok = process_request(strm, left == 1, closed, nullptr);
+      drain = close_after_answer || strm.failed() || !strm.head_read();
+      if (!ok || closed || drain) break;
+    }
+    if (drain) {
+      ::shutdown(sock, SHUT_WR);
+      strm.drain(std::chrono::seconds(1));
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+};
+
 }  // namespace
 
 struct WebServer::Impl {
   ServeOptions options;
-  httplib::Server http;
+  HttpServer http;
   playground::SessionManager sessions;
   std::thread thread;
   int port = 0;
@@ -137,8 +300,10 @@ struct WebServer::Impl {
   void routes() {
     http.set_payload_max_length(kMaxBody);
     http.set_keep_alive_timeout(2);
-    http.set_read_timeout(5);
+    const auto read_us = static_cast<int64_t>(options.read_timeout_s * 1e6);
+    http.set_read_timeout(read_us / 1000000, read_us % 1000000);
     http.set_write_timeout(5);
+    http.request_deadline = std::chrono::microseconds(2 * read_us);  // for a whole request (HttpServer)
     // Enough workers for the page's parallel requests plus many sessions' step requests.
     http.new_task_queue = [] { return new httplib::ThreadPool(24); };
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -147,6 +312,25 @@ struct WebServer::Impl {
                               : res.status == 404 ? "not found: " + req.path
                                                   : "bad request";
       send_error(res, res.status, msg);
+    });
+    // Before a body is read: httplib 0.11 holds a Content-Length to the payload limit, but would
+    // keep a chunked body, or one without a length (read until the client closes), whatever its
+    // size; and a body over the limit is refused now rather than read through.
+    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      const std::string length = req.get_header_value("Content-Length");
+      const bool has_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+      if (req.has_header("Transfer-Encoding") || (has_body && !req.has_header("Content-Length")))
+        send_error(res, 411, "send the body with a Content-Length (no chunked transfer encoding)");
+      else if (req.get_header_value_count("Content-Length") > 1 ||
+               length.find_first_not_of("0123456789") != std::string::npos)
+        send_error(res, 400, "malformed Content-Length");
+      else if (length.size() > 7 || (!length.empty() && std::stoul(length) > kMaxBody))
+        send_error(res, 413, "the request body is too large (1 MiB at most)");
+      else
+        return httplib::Server::HandlerResponse::Unhandled;
+      res.set_header("Connection", "close");
+      close_after_answer = true;
+      return httplib::Server::HandlerResponse::Handled;
     });
 
     // Pages and their files, all embedded in the binary.
@@ -307,6 +491,7 @@ void WebServer::start() {
           im.options.port, " (in use, or not an address of this machine)");
     im.port = im.options.port;
   }
+  im.http.set_backlog(SOMAXCONN);
   im.thread = std::thread([&im] { im.http.listen_after_bind(); });
 }
 
