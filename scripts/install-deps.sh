@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev             # JSON headers of safetensors files
   libyaml-cpp-dev                # config files of the neurona command
   libgtest-dev                   # the test suite
+  clang libclang-rt-dev          # the sanitized build and its libFuzzer targets (fuzz/, scripts/fuzz.sh)
   protobuf-compiler              # tests decode event files with `protoc --decode` ...
   libprotobuf-dev                # ... which needs google/protobuf/*.proto from here
   python3-torch python3-numpy    # the tests that compare against PyTorch

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the dependencies, then builds and runs the whole test suite twice: in Release, and
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Installs the dependencies, then builds and runs the whole test suite twice: in Release (g++), and
+# under AddressSanitizer + UndefinedBehaviorSanitizer (clang), where the fuzz targets run too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -31,10 +31,14 @@ run_ctest() {  # build dir, then environment assignments for ctest
 }
 run_ctest build
 
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNEURONA_SANITIZE=ON -DNEURONA_BUILD_BENCH=OFF \
-  -DCMAKE_CXX_FLAGS="-O1" "${launcher[@]}"
+# The sanitized build is clang's, because it also builds the libFuzzer targets of fuzz/: the suite
+# runs again under AddressSanitizer + UBSan, then every reader of user input replays its seed
+# corpus and is fuzzed for a few seconds (scripts/fuzz.sh; `bash scripts/fuzz.sh 600` is the long run).
+CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNEURONA_FUZZ=ON \
+  -DNEURONA_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O1" "${launcher[@]}"
 cmake --build build-asan -j"$jobs"
 run_ctest build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+bash scripts/fuzz.sh
 
 bash scripts/check-install.sh
 
