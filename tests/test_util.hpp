@@ -29,6 +29,19 @@ inline void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor
 }
 
 // Expects `stmt` to throw neurona::Error whose message contains `fragment`.
+// True in builds under AddressSanitizer (g++ says so with a macro, clang with __has_feature), whose
+// quarantine and shadow memory make a process's RSS say little about its own allocations.
+#if defined(__SANITIZE_ADDRESS__)
+#define NEURONA_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NEURONA_TEST_UNDER_ASAN 1
+#endif
+#endif
+#ifndef NEURONA_TEST_UNDER_ASAN
+#define NEURONA_TEST_UNDER_ASAN 0
+#endif
+
 #define EXPECT_ERROR_CONTAINS(stmt, fragment)                                         \
   do {                                                                                \
     try {                                                                             \

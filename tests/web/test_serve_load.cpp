@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "neurona/app/serve.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -361,9 +362,14 @@ TEST_F(ServeLoad, TwoHundredClientsGetWellFormedAnswers) {
   // Nobody starved: every client had answers.
   EXPECT_GT(*std::min_element(per_client.begin(), per_client.end()), 0u);
   // Memory stays bounded: 200 clients' threads and buffers, the server's 24 workers and their
-  // requests, whatever the duration.
-  if (peak_reset) EXPECT_LT(double(hwm_after - rss_before) / 1024, 200.0);
-  EXPECT_LT(double(rss_after - rss_before) / 1024, 200.0);
+  // requests, whatever the duration (measured in plain builds: ASan's quarantine alone holds
+  // up to 256 MiB of freed memory).
+  if (!NEURONA_TEST_UNDER_ASAN) {
+    if (peak_reset) {
+      EXPECT_LT(double(hwm_after - rss_before) / 1024, 200.0);
+    }
+    EXPECT_LT(double(rss_after - rss_before) / 1024, 200.0);
+  }
   const auto h0 = Clock::now();
   EXPECT_EQ(ask(port, request("GET", "/api/health", false)).status, 200);
   EXPECT_LT(seconds_since(h0), 1.0);
@@ -467,9 +473,11 @@ TEST_F(ServeLoad, OversizedBodiesAreRefusedQuickly) {
       "oversized: 2 MiB body refused in %.0f ms, a 10 GB claim in %.0f ms, a 24 MiB chunked body in %.0f ms, "
       "4 MiB of headers in %.0f ms; peak RSS grew %.1f MiB\n",
       big_s * 1000, claim_s * 1000, chunked_s * 1000, headers_s * 1000, growth);
-  // The test's own buffers (2 MiB body, 1 MiB chunk) and nothing of the 30 MiB refused (before
-  // httplib's limits were completed here, the chunked body and the headers took 66 MiB).
-  if (peak_reset) EXPECT_LT(growth, 16.0);
+  // The test's own buffers (2 MiB body, 1 MiB chunk) and nothing of the 30 MiB refused (before httplib's
+  // limits were completed here, the chunked body and the headers took 66 MiB).
+  if (peak_reset && !NEURONA_TEST_UNDER_ASAN) {
+    EXPECT_LT(growth, 16.0);
+  }
   const Answer h = ask(port, request("GET", "/api/health", false), 2);
   EXPECT_EQ(h.status, 200) << h.error;
 }
