@@ -278,6 +278,7 @@ Named parse_named(const YAML::Node& n, const std::string& path, const std::vecto
     return out;
   }
   check(n.IsMap(), path, ": expected a ", what, " name or {", what, ": options}", line_of(n));
+  check(n.size() > 0, path, ": empty; expected a ", what, " name or {", what, ": options}", line_of(n));
   // The kind key: the one naming a kind. A key that is also an option of that kind (dense's
   // `activation`) only names the kind when nothing else does.
   std::vector<std::string> kind_keys;

@@ -130,7 +130,7 @@ SafetensorsContent load_safetensors(const std::filesystem::path& path) {
   Json header;
   try {
     header = Json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // a syntax error, or a number too large (out_of_range)
     fail("safetensors '", file, "': invalid JSON header: ", e.what());
   }
   check(header.is_object(), "safetensors '", file, "': the JSON header is not an object");

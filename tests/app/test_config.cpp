@@ -98,6 +98,12 @@ TEST(Config, TextThatIsNotUtf8IsAnErrorBeforeTraining) {
   EXPECT_ERROR_CONTAINS(app::parse_config("# \xc3\xa9pocas\nname: a\n", "utf8.yaml"), "data: missing");
 }
 
+TEST(Config, EmptyOptionsMapIsAnError) {
+  // Found by fuzzing: an empty map where a named thing was expected was read past its end.
+  EXPECT_ERROR_CONTAINS(app::parse_config("data:\n  synthetic: {}\n", "e.yaml"),
+                        "data.synthetic: empty; expected a data set name or {data set: options}");
+}
+
 TEST(Config, NonFiniteNumbersAreErrorsNotInternalOnes) {
   auto with_lr = [](const std::string& lr) {
     std::string s = kTiny;

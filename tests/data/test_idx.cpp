@@ -125,6 +125,15 @@ TEST(IdxErrors, GzipIsInflatedNoFurtherThanItsHeaderSays) {
                         "dimensions [2,2,2]");
 }
 
+// Found by fuzzing: a zero dimension after huge ones is an empty array, whose element count
+// used to overflow on the way to 0.
+TEST(Idx, ZeroDimensionAfterHugeOnesIsAnEmptyArray) {
+  const auto path = write_file("empty-idx4-ubyte", idx_bytes({100000, 100000, 100000, 0}, ""));
+  const Tensor t = read_idx(path);
+  EXPECT_EQ(t.shape(), (Shape{100000, 100000, 100000, 0}));
+  EXPECT_EQ(t.numel(), 0);
+}
+
 TEST(IdxErrors, ImageLabelCountMismatch) {
   const auto images = write_file("five-images", idx_bytes({5, 2, 2}, pixels(20)));
   const auto labels = write_file("four-labels", idx_bytes({4}, std::string(4, 1)));

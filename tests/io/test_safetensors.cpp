@@ -117,6 +117,9 @@ TEST_F(SafetensorsErrors, TruncatedFiles) {
 TEST_F(SafetensorsErrors, BadJson) {
   EXPECT_ERROR_CONTAINS(io::load_safetensors(write(with_header(R"({"w":{"dtype":"F32",)", ""))),
                         "invalid JSON header");
+  // Found by fuzzing: a number too large for a double is nlohmann's out_of_range, not a parse_error.
+  EXPECT_ERROR_CONTAINS(io::load_safetensors(write(with_header(R"({"__metadata__":{"n":1e999}})", ""))),
+                        "invalid JSON header");
   EXPECT_ERROR_CONTAINS(io::load_safetensors(write(with_header("[1,2]", ""))), "not an object");
   EXPECT_ERROR_CONTAINS(io::load_safetensors(write(with_header(R"({"w":{"dtype":"F32","shape":[1]}})", ""))),
                         "data_offsets");

@@ -127,6 +127,9 @@ TEST_F(ServeTest, MalformedAndOversizedRequestsGet4xxWithAMessage) {
   Reply r = http(port_, "POST", "/api/playground", "{\"dataset\": ");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(error_of(r).find("malformed JSON"), std::string::npos) << r.body;
+  r = http(port_, "POST", "/api/explorer/1d", R"({"lr": 1e999})");  // out_of_range, not a parse_error
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(error_of(r).find("malformed JSON"), std::string::npos) << r.body;
 
   r = http(port_, "POST", "/api/playground", R"({"dataset": "spiral", "colour": "red"})");
   EXPECT_EQ(r.status, 400);

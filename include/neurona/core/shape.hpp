@@ -50,9 +50,12 @@ class Shape {
 
   int64_t rank() const { return rank_; }
   int64_t numel() const {
-    int64_t n = 1;
-    for (int64_t i = 0; i < rank_; ++i) n *= dims_[i];
-    return n;
+    // Unsigned, whose products wrap instead of overflowing: a zero dimension after huge ones (an
+    // empty IDX array of [778, 8, 71303168, 35717120, 0]) gives 0 as it must. Shapes whose
+    // product does not fit are refused where they are read.
+    uint64_t n = 1;
+    for (int64_t i = 0; i < rank_; ++i) n *= static_cast<uint64_t>(dims_[i]);
+    return static_cast<int64_t>(n);
   }
   // Size of dimension d; negative d counts from the end (-1 is the last).
   int64_t operator[](int64_t d) const { return dims_[normalize(d)]; }

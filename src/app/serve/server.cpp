@@ -52,7 +52,7 @@ json parse_json(const httplib::Request& req) {
   if (req.body.size() > kMaxJson) throw HttpError(413, "the JSON body is larger than 64 KiB");
   try {
     return json::parse(req.body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number too large (out_of_range)
     throw HttpError(400, std::string("malformed JSON: ") + e.what());
   }
 }
