@@ -49,18 +49,27 @@ TEST(NpyErrors, FortranOrderAndNotNpy) {
                         "plain.npy: not a .npy file");
 }
 
+namespace {
+
+// A version 1.0 .npy file of `header` (padded to 117 bytes and a newline) and 16 bytes of data.
+std::string npy_with_header(std::string header) {
+  header.resize(117, ' ');
+  header += '\n';
+  std::string file = std::string("\x93NUMPY\x01\x00", 8);
+  file += static_cast<char>(header.size());
+  file += '\0';
+  return file + header + std::string(16, '\0');
+}
+
+std::string npy_with_shape(const std::string& shape) {
+  return npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }");
+}
+
+}  // namespace
+
 // A 150-byte file whose header claims far more than it holds: an error before any allocation
 // (such a header used to overflow the size product and crash).
 TEST(NpyErrors, HeaderClaimingAHugeShapeIsAnErrorBeforeAllocating) {
-  auto npy_with_shape = [](const std::string& shape) {
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
-    header.resize(117, ' ');
-    header += '\n';
-    std::string file = std::string("\x93NUMPY\x01\x00", 8);
-    file += static_cast<char>(header.size());
-    file += '\0';
-    return file + header + std::string(16, '\0');
-  };
   EXPECT_ERROR_CONTAINS(
       read_npy(neurona::testing::write_file("huge.npy", npy_with_shape("(1152921504606846976, 4)"))),
       "huge.npy: .npy shape (1152921504606846976, 4) is too large to be an array");
@@ -72,24 +81,12 @@ TEST(NpyErrors, HeaderClaimingAHugeShapeIsAnErrorBeforeAllocating) {
 // Shapes that are not tuples of non-negative integers (found by fuzzing: an empty one threw
 // std::out_of_range, "internal error" in the CLI).
 TEST(NpyErrors, MalformedShapesAreErrors) {
-  auto npy_with_header = [](std::string header) {
-    header.resize(117, ' ');
-    header += '\n';
-    std::string file = std::string("\x93NUMPY\x01\x00", 8);
-    file += static_cast<char>(header.size());
-    file += '\0';
-    return file + header + std::string(16, '\0');
-  };
   EXPECT_ERROR_CONTAINS(
       read_npy(neurona::testing::write_file(
           "noshape.npy", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape':"))),
       "noshape.npy: malformed shape in .npy header (expected a tuple such as (3, 4))");
-  EXPECT_ERROR_CONTAINS(
-      read_npy(neurona::testing::write_file(
-          "neg.npy", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }"))),
-      "neg.npy: bad dimension '-2' in .npy shape (-2,)");
-  EXPECT_ERROR_CONTAINS(
-      read_npy(neurona::testing::write_file(
-          "junk.npy", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2x,), }"))),
-      "junk.npy: bad dimension '2x' in .npy shape (2x,)");
+  EXPECT_ERROR_CONTAINS(read_npy(neurona::testing::write_file("neg.npy", npy_with_shape("(-2,)"))),
+                        "neg.npy: bad dimension '-2' in .npy shape (-2,)");
+  EXPECT_ERROR_CONTAINS(read_npy(neurona::testing::write_file("junk.npy", npy_with_shape("(2x,)"))),
+                        "junk.npy: bad dimension '2x' in .npy shape (2x,)");
 }
