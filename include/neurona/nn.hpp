@@ -1,6 +1,7 @@
 #pragma once
-// The nn layer: modules, layers (and their registry), functional ops, losses, initialisers, metrics
-// and summary().
+// The nn layer: modules, layers (and their registry), functional ops, losses, initialisers, metrics,
+// summary() and the model zoo.
+#include "neurona/nn/blocks.hpp"
 #include "neurona/nn/functional.hpp"
 #include "neurona/nn/image_layers.hpp"
 #include "neurona/nn/init.hpp"
@@ -10,3 +11,4 @@
 #include "neurona/nn/module.hpp"
 #include "neurona/nn/registry.hpp"
 #include "neurona/nn/summary.hpp"
+#include "neurona/nn/zoo.hpp"

@@ -28,6 +28,7 @@
 #include "neurona/io/logger.hpp"
 #include "neurona/io/onnx.hpp"
 #include "neurona/io/safetensors.hpp"
+#include "neurona/nn/blocks.hpp"
 #include "neurona/nn/registry.hpp"
 #include "neurona/nn/summary.hpp"
 #include "neurona/optim/optimizers.hpp"
@@ -193,17 +194,6 @@ bool glob_match(const std::string& pattern, const std::string& name) {
   return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }
 
-// A model.freeze entry: an integer is a layer index (negative counts from the end), else a glob.
-bool frozen_by(const std::string& entry, const std::string& name, size_t layers) {
-  char* end = nullptr;
-  const long index = std::strtol(entry.c_str(), &end, 10);
-  if (!entry.empty() && end && *end == '\0') {
-    const long i = index < 0 ? index + static_cast<long>(layers) : index;
-    return name.rfind(std::to_string(i) + ".", 0) == 0;
-  }
-  return glob_match(entry, name);
-}
-
 // Keeps the given layers in inference mode during training: the trainer switches the model to
 // training mode each epoch (and after mid-epoch validation), so this runs before each batch.
 class FrozenBatchNorm : public train::Callback {
@@ -217,6 +207,76 @@ class FrozenBatchNorm : public train::Callback {
  private:
   std::vector<std::shared_ptr<nn::Module>> layers_;
 };
+
+// data.classes and data.per_class on one set of samples with class-id targets: the rows kept
+// (the listed classes, the first `per_class` of each), their targets renumbered in the listed
+// order. `what` names the set in errors; `check_present` makes a listed class without samples one.
+void select_classes(Tensor& x, Tensor& y, const DataConfig& d, int64_t per_class, const std::string& what,
+                    bool check_present) {
+  const std::vector<int64_t>& classes = d.classes;
+  check(y.defined() && y.numel() == x.size(0), "data.", classes.empty() ? "per_class" : "classes", ": ", what,
+        " needs one class id per sample");
+  std::map<int64_t, int64_t> count;  // by position in `classes` (or class id)
+  std::vector<int64_t> rows;
+  std::vector<float> ids;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    const int64_t id = static_cast<int64_t>(y.data()[i]);
+    int64_t pos = id;
+    if (!classes.empty()) {
+      const auto it = std::find(classes.begin(), classes.end(), id);
+      if (it == classes.end()) continue;
+      pos = it - classes.begin();
+    }
+    if (per_class > 0 && count[pos] >= per_class) continue;
+    ++count[pos];
+    rows.push_back(i);
+    ids.push_back(static_cast<float>(pos));
+  }
+  if (check_present)
+    for (size_t k = 0; k < classes.size(); ++k)
+      check(count.count(static_cast<int64_t>(k)), "data.classes[", k, "]: class ", classes[k], " has no sample in ",
+            what);
+  check(!rows.empty(), "data.classes: no sample of the listed classes in ", what);
+  x = x.index_select(rows);
+  std::vector<int64_t> dims = y.shape().dims();
+  dims[0] = static_cast<int64_t>(rows.size());
+  y = Tensor::from(ids, Shape(dims));
+}
+
+// One entry of model.layers on samples of shape `dims`, which becomes its output's shape. A list
+// kind (sequential, residual, concat) has its entries built first: concat's branches each on the
+// block's input, the others' entries one after another.
+std::shared_ptr<nn::Module> build_layer(const Named& l, std::vector<int64_t>& dims) {
+  std::shared_ptr<nn::Module> m;
+  nn::LayerInput input{dims};
+  std::vector<int64_t> inner = dims;
+  for (const Named& item : l.items) {
+    if (nn::builds_branches(l.kind)) inner = dims;
+    input.items.push_back(build_layer(item, inner));
+  }
+  try {
+    const nn::LayerEntry& entry = nn::layers().get(l.kind);
+    m = entry.make(entry.options_from(l.options), input);
+  } catch (const Error& e) {
+    fail(l.path, ": ", e.what());
+  } catch (const std::bad_alloc&) {  // a size in the file far beyond the machine's memory
+    fail(l.path, ": ", l.kind, " is too large: its parameters cannot be allocated");
+  }
+  // The next layer's input size comes from running this one on a zero sample.
+  try {
+    nn::EvalGuard eval(*m);
+    NoGradGuard no_grad;
+    std::vector<int64_t> batch = {1};
+    batch.insert(batch.end(), dims.begin(), dims.end());
+    const Tensor out = m->forward(Tensor::zeros(Shape(batch)));
+    dims.assign(out.shape().dims().begin() + 1, out.shape().dims().end());
+  } catch (const Error& e) {
+    fail(l.path, ": ", e.what());
+  } catch (const std::bad_alloc&) {
+    fail(l.path, ": ", l.kind, " is too large: its output for one sample cannot be allocated");
+  }
+  return m;
+}
 
 }  // namespace
 
@@ -284,6 +344,28 @@ PreparedData load_data(const Config& c) {
       p = data::playground(s.kind, po);
     }
     x = p.x, y = p.y;
+  }
+  if (!d.classes.empty() || d.per_class > 0) {
+    check(out.task != "regression", "data.", d.classes.empty() ? "per_class" : "classes",
+          ": needs class targets; the task is regression");
+    select_classes(x, y, d, d.per_class, "the training data", true);
+    auto keep_classes = [&d](std::optional<data::TensorDataset>& set, const char* what) {
+      if (!set || d.classes.empty()) return;
+      Tensor sx = set->features(), sy = set->targets();
+      select_classes(sx, sy, d, -1, what, false);
+      set = data::TensorDataset(sx, sy);
+    };
+    keep_classes(val, "the validation data");
+    keep_classes(test, "the test data");
+    if (!out.class_names.empty() && !d.classes.empty()) {
+      std::vector<std::string> names;
+      for (int64_t id : d.classes) {
+        check(id < static_cast<int64_t>(out.class_names.size()), "data.classes: class ", id, " is past the ",
+              out.class_names.size(), " classes of the data");
+        names.push_back(out.class_names[static_cast<size_t>(id)]);
+      }
+      out.class_names = names;
+    }
   }
   if (d.limit > 0 && x.size(0) > d.limit) {
     const auto rows = first_rows(x.size(0), d.limit);
@@ -358,43 +440,25 @@ std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_
   }
   auto net = std::make_shared<nn::Sequential>();
   std::vector<int64_t> dims = input_shape.dims();
-  for (const Named& l : c.layers) {
-    std::shared_ptr<nn::Module> m;
-    try {
-      const nn::LayerEntry& entry = nn::layers().get(l.kind);
-      m = entry.make(entry.options_from(l.options), nn::LayerInput{dims});
-    } catch (const Error& e) {
-      fail(l.path, ": ", e.what());
-    } catch (const std::bad_alloc&) {  // a size in the file far beyond the machine's memory
-      fail(l.path, ": ", l.kind, " is too large: its parameters cannot be allocated");
-    }
-    // The next layer's input size comes from running this one on a zero sample.
-    try {
-      nn::EvalGuard eval(*m);
-      NoGradGuard no_grad;
-      std::vector<int64_t> batch = {1};
-      batch.insert(batch.end(), dims.begin(), dims.end());
-      const Tensor out = m->forward(Tensor::zeros(Shape(batch)));
-      dims.assign(out.shape().dims().begin() + 1, out.shape().dims().end());
-    } catch (const Error& e) {
-      fail(l.path, ": ", e.what());
-    } catch (const std::bad_alloc&) {
-      fail(l.path, ": ", l.kind, " is too large: its output for one sample cannot be allocated");
-    }
-    net->add(m);
-  }
+  for (const Named& l : c.layers) net->add(build_layer(l, dims));
   return net;
 }
 
 void apply_model_transfer(const Config& c, nn::Sequential& net, std::string* report) {
   if (c.model_init) {
     const Config::Init& init = *c.model_init;
-    WeightsFile file = read_weights(init.weights);
-    if (init.strict && init.skip.empty()) {
-      load_weights(file, net);
+    // A safetensors file (weights, or a checkpoint's weights file), or an ONNX model whose
+    // initializers the importer names as Neurona does.
+    std::map<std::string, Tensor> in_file;
+    const bool onnx = init.weights.extension() == ".onnx";
+    if (onnx) {
+      for (const auto& [name, t] : io::import_onnx(init.weights).net->state_dict()) in_file[name] = t;
+    }
+    if (!onnx && init.strict && init.skip.empty()) {
+      load_weights(read_weights(init.weights), net);
     } else {
-      std::map<std::string, Tensor> in_file;
-      for (const auto& t : file.content.tensors) in_file[t.name] = t.tensor;
+      if (!onnx)
+        for (const auto& t : read_weights(init.weights).content.tensors) in_file[t.name] = t.tensor;
       const nn::StateDict own = net.state_dict();
       std::vector<std::string> loaded, skipped, left;
       size_t by_pattern = 0;  // skipped names strict: true allows
@@ -453,18 +517,21 @@ void apply_model_transfer(const Config& c, nn::Sequential& net, std::string* rep
       if (report) *report = r.str();
     }
   }
-  if (!c.freeze.empty()) {
-    std::vector<bool> used(c.freeze.size(), false);
+  // model.freeze, then model.unfreeze (freeze: ["*"], unfreeze: ["fc.*"] trains the head alone).
+  auto select = [&net](const std::vector<std::string>& entries, const char* key, bool trainable) {
+    std::vector<bool> used(entries.size(), false);
     for (auto& [name, p] : net.named_parameters()) {
-      for (size_t i = 0; i < c.freeze.size(); ++i) {
-        if (!frozen_by(c.freeze[i], name, net.size())) continue;
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (!train::parameter_selected(entries[i], name, net)) continue;
         used[i] = true;
-        p.requires_grad_(false);
+        p.requires_grad_(trainable);
       }
     }
-    for (size_t i = 0; i < c.freeze.size(); ++i)
-      check(used[i], "model.freeze[", i, "]: '", c.freeze[i], "' matches no parameter of the model");
-  }
+    for (size_t i = 0; i < entries.size(); ++i)
+      check(used[i], "model.", key, "[", i, "]: '", entries[i], "' matches no parameter of the model");
+  };
+  select(c.freeze, "freeze", false);
+  select(c.unfreeze, "unfreeze", true);
 }
 
 std::vector<std::shared_ptr<nn::Module>> frozen_batchnorm_layers(const Config& c, nn::Sequential& net) {
@@ -481,18 +548,24 @@ std::vector<std::shared_ptr<nn::Module>> frozen_batchnorm_layers(const Config& c
   return out;
 }
 
-// The (parameter, penalty) pairs of the layers' kernel_regularizer and bias_regularizer: layer i
-// of the config is child i of the net build_model made.
-static std::vector<std::pair<Tensor, optim::Regularizer>> layer_regularizers(const Config& c,
-                                                                             nn::Sequential* net) {
-  std::vector<std::pair<Tensor, optim::Regularizer>> out;
-  for (size_t i = 0; i < c.layers.size(); ++i) {
-    const Named& l = c.layers[i];
+// The modules a list kind's entries became, in the order of its items: a residual block's body
+// layers, the children of sequential and concat.
+static std::vector<std::shared_ptr<nn::Module>> item_modules(const nn::Module& block) {
+  if (const auto* r = dynamic_cast<const nn::Residual*>(&block)) return r->body()->children();
+  return block.children();
+}
+
+// The (parameter, penalty) pairs of the layers' kernel_regularizer and bias_regularizer: entry i
+// of a list of layers is child i of the module built from it (nested lists included).
+static void layer_regularizers(const std::vector<Named>& layers, const std::vector<std::shared_ptr<nn::Module>>& modules,
+                               std::vector<std::pair<Tensor, optim::Regularizer>>& out) {
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Named& l = layers[i];
+    check(i < modules.size(), l.path, ": the model has ", modules.size(), " layers here, not one per config entry");
+    if (!l.items.empty()) layer_regularizers(l.items, item_modules(*modules[i]), out);
     for (const char* key : {"kernel_regularizer", "bias_regularizer"}) {
       if (!l.has(key)) continue;
-      check(net != nullptr, l.path, ".", key, ": compile_options needs the model built from this config");
-      check(i < net->size(), l.path, ": the model has ", net->size(), " layers, not one per config entry");
-      const auto* linear = dynamic_cast<const nn::Linear*>((*net)[i].get());
+      const auto* linear = dynamic_cast<const nn::Linear*>(modules[i].get());
       check(linear != nullptr, l.path, ".", key, ": layer ", i, " of the model is not a dense layer");
       const std::vector<double> v = l.numbers(key);
       const optim::Regularizer r{v.at(0), v.at(1)};
@@ -503,6 +576,26 @@ static std::vector<std::pair<Tensor, optim::Regularizer>> layer_regularizers(con
       out.emplace_back(kernel ? linear->weight : linear->bias, r);
     }
   }
+}
+
+// The path of the first layer with a kernel_regularizer or bias_regularizer ("" when none).
+static std::string regularized_layer(const std::vector<Named>& layers) {
+  for (const Named& l : layers) {
+    for (const char* key : {"kernel_regularizer", "bias_regularizer"})
+      if (l.has(key)) return l.path + "." + key;
+    const std::string inner = regularized_layer(l.items);
+    if (!inner.empty()) return inner;
+  }
+  return "";
+}
+
+static std::vector<std::pair<Tensor, optim::Regularizer>> layer_regularizers(const Config& c,
+                                                                             nn::Sequential* net) {
+  std::vector<std::pair<Tensor, optim::Regularizer>> out;
+  const std::string first = regularized_layer(c.layers);
+  if (first.empty()) return out;
+  check(net != nullptr, first, ": compile_options needs the model built from this config");
+  layer_regularizers(c.layers, net->children(), out);
   return out;
 }
 
@@ -520,15 +613,39 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
     check(net != nullptr, "compile.param_groups: compile_options needs the model built from this config");
     named = net->named_parameters();
   }
-  const std::vector<ParamGroupConfig> groups = cc.param_groups;
-  o.optimizer = [entry, options, path, named,
-                 groups](std::vector<Tensor> p) -> std::shared_ptr<optim::Optimizer> {
+  // A backbone_finetuning callback needs the backbone's parameters as a group of their own, last.
+  std::vector<Tensor> backbone;
+  for (const Named& cb : c.callbacks) {
+    if (cb.kind != "backbone_finetuning") continue;
+    check(net != nullptr, cb.path, ": compile_options needs the model built from this config");
+    const auto& e = train::callbacks().get(cb.kind);
     try {
-      if (groups.empty()) return entry->make(options, std::move(p));
+      for (const auto& [name, t] :
+           train::backbone_parameters(*net, train::backbone_finetuning_options(e.options_from(cb.options), {}).backbone))
+        backbone.push_back(t);
+    } catch (const Error& err) {
+      fail(cb.path, ".", err.what());
+    }
+  }
+  const std::vector<ParamGroupConfig> groups = cc.param_groups;
+  o.optimizer = [entry, options, path, named, groups,
+                 backbone](std::vector<Tensor> p) -> std::shared_ptr<optim::Optimizer> {
+    try {
+      auto in_backbone = [&backbone](const Tensor& t) {
+        return std::any_of(backbone.begin(), backbone.end(), [&t](const Tensor& b) { return b.same(t); });
+      };
+      std::vector<Tensor> rest;
+      for (const Tensor& t : p)
+        if (!in_backbone(t)) rest.push_back(t);
+      if (groups.empty()) {
+        std::shared_ptr<optim::Optimizer> opt = entry->make(options, rest);
+        if (!backbone.empty()) opt->add_param_group(backbone);
+        return opt;
+      }
       // Each parameter joins the first group whose glob matches its name; the rest train with the
       // optimizer's own settings, in a last group.
       std::vector<std::vector<Tensor>> members(groups.size() + 1);
-      for (const Tensor& t : p) {
+      for (const Tensor& t : rest) {
         std::string name;
         for (const auto& [n, q] : named)
           if (q.same(t)) name = n;
@@ -550,6 +667,7 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
           opt->set(g, "weight_decay", *groups[g].weight_decay);
         }
       }
+      if (!backbone.empty()) opt->add_param_group(backbone);
       return opt;
     } catch (const Error& e) {
       const std::string message = e.what();

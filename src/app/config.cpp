@@ -431,7 +431,8 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
   for (const auto& [key, v] :
        entries(n, p,
                {"csv", "val_csv", "test_csv", "idx", "npy", "images", "synthetic", "target", "features",
-                "categorical", "missing", "task", "split", "scale", "limit", "rescale", "augment"})) {
+                "categorical", "missing", "task", "split", "scale", "limit", "rescale", "augment", "classes",
+                "per_class"})) {
     const std::string path = join(p, key);
     if (key == "csv")
       d.csv = scalar_text(v, path);
@@ -508,6 +509,20 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
       d.task = option_value({"", T::Text, "", {"regression", "binary", "multiclass"}}, v, path);
     else if (key == "limit")
       d.limit = as_int(v, path);
+    else if (key == "classes") {
+      check(v.IsSequence() && v.size() > 0, path, ": expected a list of class ids, e.g. [5, 6, 7, 8, 9]", line_of(v));
+      for (size_t i = 0; i < v.size(); ++i) {
+        const std::string ip = path + "[" + std::to_string(i) + "]";
+        const int64_t id = as_int(v[i], ip);
+        check(id >= 0, ip, ": class ids are >= 0, got ", id, line_of(v[i]));
+        check(std::find(d.classes.begin(), d.classes.end(), id) == d.classes.end(), ip, ": class ", id,
+              " is listed twice", line_of(v[i]));
+        d.classes.push_back(id);
+      }
+    } else if (key == "per_class") {
+      d.per_class = as_int(v, path);
+      check(d.per_class >= 1, path, ": expected at least 1 sample per class, got ", d.per_class, line_of(v));
+    }
     else if (key == "split") {
       if (v.IsScalar()) {
         const std::string s = lower(v.Scalar());
@@ -806,7 +821,7 @@ Config parse_config(const std::string& text, const std::string& file_name,
   check(model && !model.IsNull(),
         "model: missing (model.layers lists the layers, or model.from names an ONNX file)");
   std::vector<std::pair<std::string, YAML::Node>> model_keys;
-  for (auto& [key, v] : entries(model, "model", {"layers", "from", "init", "freeze", "batchnorm"})) {
+  for (auto& [key, v] : entries(model, "model", {"layers", "from", "init", "freeze", "unfreeze", "batchnorm"})) {
     const std::string path = join("model", key);
     if (key == "init") {
       Config::Init init;
@@ -826,6 +841,8 @@ Config parse_config(const std::string& text, const std::string& file_name,
       c.model_init = init;
     } else if (key == "freeze") {
       c.freeze = as_strings(v, path);
+    } else if (key == "unfreeze") {
+      c.unfreeze = as_strings(v, path);
     } else if (key == "batchnorm") {
       c.batchnorm = option_value({"", T::Text, "", {"frozen", "train"}}, v, path);
     } else {

@@ -1,5 +1,5 @@
-// Shape ops: views (reshape, flatten, slice) share storage; transpose, permute, index_select and
-// clone copy. Each forward sits beside its backward.
+// Shape ops: views (reshape, flatten, slice) share storage; transpose, permute, index_select,
+// cat and clone copy. Each forward sits beside its backward.
 #include <cstring>
 
 #include "neurona/autograd/node.hpp"
@@ -134,6 +134,50 @@ Tensor Tensor::index_select(const std::vector<int64_t>& rows) const {
       for (int64_t j = 0; j < row; ++j) dst[j] += src[j];
     }
     gr[0] = ga;
+  });
+}
+
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim_in) {
+  check(!tensors.empty(), "cat: no tensors given");
+  const Shape& first = tensors[0].shape();
+  check(first.rank() >= 1, "cat: tensor 0 of shape ", first, " has no dimension to join along");
+  const int64_t d = first.normalize(dim_in, "cat");
+  if (tensors.size() > autograd::Inputs::kMax) {  // a node records at most kMax inputs: join in parts
+    const auto mid = tensors.begin() + static_cast<std::ptrdiff_t>(autograd::Inputs::kMax - 1);
+    return cat({cat(std::vector<Tensor>(tensors.begin(), mid), d), cat(std::vector<Tensor>(mid, tensors.end()), d)},
+               d);
+  }
+  std::vector<int64_t> dims = first.dims();
+  dims[d] = 0;
+  // Each tensor is `outer` blocks of widths[i] = size(d) * inner floats; the output interleaves them.
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < d; ++i) outer *= first.dims()[i];
+  for (int64_t i = d + 1; i < first.rank(); ++i) inner *= first.dims()[i];
+  std::vector<int64_t> widths;
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    const Shape& s = tensors[t].shape();
+    bool fits = s.rank() == first.rank();
+    for (int64_t i = 0; fits && i < s.rank(); ++i) fits = i == d || s.dims()[i] == first.dims()[i];
+    check(fits, "cat: tensor ", t, " has shape ", s, ", which cannot join tensor 0's ", first,
+          " along dimension ", d);
+    dims[d] += s.dims()[d];
+    widths.push_back(s.dims()[d] * inner);
+  }
+  Tensor out = Tensor::empty(Shape(dims));
+  const int64_t row = dims[d] * inner;
+  for (int64_t o = 0, col = 0; o < outer; ++o, col = 0)
+    for (size_t t = 0; t < tensors.size(); col += widths[t], ++t)
+      std::memcpy(out.data() + o * row + col, tensors[t].data() + o * widths[t],
+                  static_cast<size_t>(widths[t]) * sizeof(float));
+  return record(out, "cat", tensors, [widths, outer, row](const Tensor& g, Grads& gr) {
+    for (size_t t = 0, col = 0; t < widths.size(); col += static_cast<size_t>(widths[t]), ++t) {
+      if (!gr.needs(static_cast<int>(t))) continue;
+      Tensor part = Tensor::empty(gr.input(static_cast<int>(t)).shape());
+      for (int64_t o = 0; o < outer; ++o)
+        std::memcpy(part.data() + o * widths[t], g.data() + o * row + static_cast<int64_t>(col),
+                    static_cast<size_t>(widths[t]) * sizeof(float));
+      gr[static_cast<int>(t)] = part;
+    }
   });
 }
 

@@ -7,6 +7,7 @@
 #include "neurona/core/error.hpp"
 #include "neurona/io/files.hpp"
 #include "neurona/io/onnx.hpp"
+#include "neurona/nn/blocks.hpp"
 #include "neurona/nn/image_layers.hpp"
 #include "neurona/nn/layers.hpp"
 #include "onnx_model.hpp"
@@ -143,9 +144,39 @@ class Exporter {
       for (const auto& [name, child] : m.named_children()) module(*child, path + name + ".");
       return;
     }
+    if (auto* r = dynamic_cast<nn::Residual*>(&m)) {  // Add(body(x), shortcut(x)), then the activation
+      const std::string in = x_;
+      const Tensor probe_in = probe_;
+      module(*r->body(), path + "body.");
+      const std::string body = x_;
+      const Tensor probe_body = probe_;
+      x_ = in;
+      probe_ = probe_in;
+      if (r->shortcut()) module(*r->shortcut(), path + "shortcut.");
+      x_ = node("Add", {body, x_}, {}, path);
+      probe_ = probe_body;
+      activation_word(r->activation(), path);
+      return;
+    }
+    if (dynamic_cast<nn::Concat*>(&m)) {  // each branch on the same input, joined along axis 1
+      const std::string in = x_;
+      const Tensor probe_in = probe_;
+      std::vector<std::string> outs;
+      std::vector<Tensor> probes;
+      for (const auto& [name, child] : m.named_children()) {
+        x_ = in;
+        probe_ = probe_in;
+        module(*child, path + name + ".");
+        outs.push_back(x_);
+        probes.push_back(probe_);
+      }
+      x_ = node("Concat", outs, {Attribute::of_int("axis", 1)}, path);
+      probe_ = cat(probes, 1);
+      return;
+    }
     fail("ONNX export: module ", m.type_name(),
          path.empty() ? "" : " at '" + path.substr(0, path.size() - 1) + "'",
-         " has no ONNX form (export supports Sequential and the layers of nn::layers())");
+         " has no ONNX form (export supports Sequential, Residual, Concat and the layers of nn::layers())");
   }
 
   int64_t rank() const { return probe_.dim(); }

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "neurona/autograd/node.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/format.hpp"
+#include "neurona/nn/blocks.hpp"
 #include "neurona/nn/image_layers.hpp"
 #include "neurona/nn/layers.hpp"
 
@@ -26,6 +28,14 @@ LayerEntry row(std::string name, std::vector<std::string> aliases, std::string m
   return make_entry<LayerEntry>(
       {std::move(name), std::move(aliases), std::move(main_key), std::move(options), std::move(summary)},
       std::move(f));
+}
+
+// A list kind: its entries come built in LayerInput::items.
+LayerEntry list_row(std::string name, std::vector<OptionSpec> options, std::string summary,
+                    std::function<std::shared_ptr<Module>(const Options&, const LayerInput&)> f) {
+  LayerEntry e = row(std::move(name), {}, "", std::move(options), std::move(summary), std::move(f));
+  e.list = true;
+  return e;
 }
 
 std::string text(bool v) { return v ? "true" : "false"; }
@@ -261,6 +271,34 @@ std::vector<LayerEntry> rows() {
                                       : Pad2d{n(2), n(3), n(0), n(1)};
             return make<ZeroPad2d>(ZeroPad2dOptions{p});
           }),
+      list_row("sequential", {}, "the listed layers one after another (a named group, torch.nn.Sequential)",
+               [](const Options&, const LayerInput& in) -> std::shared_ptr<Module> {
+                 auto seq = std::make_shared<Sequential>();
+                 for (const auto& m : in.items) seq->add(m);
+                 return seq;
+               }),
+      list_row("residual",
+               {{"shortcut", T::Text, "identity", {"identity", "projection"}},
+                {"activation", T::Text, "linear", acts}},
+               "activation(body(x) + shortcut(x)): the listed layers with a skip connection (ResNet's block)",
+               [](const Options& o, const LayerInput& in) -> std::shared_ptr<Module> {
+                 auto body = std::make_shared<Sequential>();
+                 for (const auto& m : in.items) body->add(m);
+                 std::shared_ptr<Module> shortcut;
+                 if (o.text("shortcut") == "projection") {
+                   NoGradGuard no_grad;
+                   EvalGuard eval(*body);
+                   std::vector<int64_t> batch = {1};
+                   batch.insert(batch.end(), in.shape.begin(), in.shape.end());
+                   const Tensor y = body->forward(Tensor::zeros(Shape(batch)));
+                   shortcut = residual_projection(in.shape, {y.shape().dims().begin() + 1, y.shape().dims().end()});
+                 }
+                 return std::make_shared<Residual>(body, shortcut, o.text("activation"));
+               }),
+      list_row("concat", {}, "the listed branches on the same input, joined along the channels (torch.cat)",
+               [](const Options&, const LayerInput& in) -> std::shared_ptr<Module> {
+                 return std::make_shared<Concat>(in.items);
+               }),
       row("flatten", {}, "start_dim", {{"start_dim", T::Int, text(flatten.start_dim)}},
           "nn::Flatten: merges dimensions start_dim… into one",
           [](const Options& o, const LayerInput&) { return make<Flatten>(o.integer("start_dim")); }),
@@ -305,6 +343,8 @@ std::vector<LayerEntry> rows() {
 }
 
 }  // namespace
+
+bool builds_branches(const std::string& kind) { return kind == "concat"; }
 
 const Registry<LayerEntry>& layers() {
   static const Registry<LayerEntry> r("layer", rows());

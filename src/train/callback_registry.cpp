@@ -29,10 +29,21 @@ std::string flag(bool v) { return v ? "true" : "false"; }
 
 const std::vector<std::string> kModes = {"auto", "min", "max"};
 
+// A text option written as a list ("a,b"): its items.
+std::vector<std::string> items_of(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
+    out.push_back(text.substr(start, comma - start));
+  out.push_back(text.substr(start));
+  return out;
+}
+
 std::vector<CallbackEntry> rows() {
   const EarlyStoppingOptions es;
   const ModelCheckpointOptions mc;
   const ReduceLROnPlateauCallbackOptions rp;
+  const BackboneFinetuningOptions bf;
   return {
       // baseline: none (NaN); verbose: the fit's.
       row("early_stopping", {"earlystopping"}, "",
@@ -131,10 +142,44 @@ std::vector<CallbackEntry> rows() {
             check(sep.size() == 1, "separator: expected one character, got '", sep, "'");
             return std::make_shared<CSVLogger>(o.text("filename"), sep[0], o.flag("append"));
           }),
+      // backbone_initial_lr: none (the ratio's); backbone: every layer but the head; verbose: the fit's.
+      row("backbone_finetuning", {"backbonefinetuning"}, "unfreeze_backbone_at_epoch",
+          {{"unfreeze_backbone_at_epoch", T::Int, whole(bf.unfreeze_backbone_at_epoch)},
+           {"multiplier", T::Number, number(bf.multiplier)},
+           {"backbone_initial_ratio_lr", T::Number, number(bf.backbone_initial_ratio_lr)},
+           {"backbone_initial_lr", T::Number},
+           {"should_align", T::Bool, flag(bf.should_align)},
+           {"train_bn", T::Bool, flag(bf.train_bn)},
+           {"backbone", T::Text},
+           {"verbose", T::Bool}},
+          "Lightning's BackboneFinetuning: the backbone frozen, then trained at a growing fraction of the lr",
+          [](const Options& o, const CallbackContext& ctx) -> std::shared_ptr<Callback> {
+            return std::make_shared<BackboneFinetuning>(backbone_finetuning_options(o, ctx));
+          }),
+      row("gradual_unfreezing", {"gradualunfreezing"}, "epochs_per_layer",
+          {{"epochs_per_layer", T::Int, "1"}, {"verbose", T::Bool}},
+          "ULMFiT's gradual unfreezing: the head first, then one more layer down every epochs_per_layer",
+          [](const Options& o, const CallbackContext& ctx) -> std::shared_ptr<Callback> {
+            return std::make_shared<GradualUnfreezing>(o.integer("epochs_per_layer"),
+                                                       o.has("verbose") ? o.flag("verbose") : ctx.verbose);
+          }),
   };
 }
 
 }  // namespace
+
+BackboneFinetuningOptions backbone_finetuning_options(const Options& o, const CallbackContext& ctx) {
+  BackboneFinetuningOptions b;
+  b.unfreeze_backbone_at_epoch = o.integer("unfreeze_backbone_at_epoch");
+  b.multiplier = o.number("multiplier");
+  b.backbone_initial_ratio_lr = o.number("backbone_initial_ratio_lr");
+  if (o.has("backbone_initial_lr")) b.backbone_initial_lr = o.number("backbone_initial_lr");
+  b.should_align = o.flag("should_align");
+  b.train_bn = o.flag("train_bn");
+  b.verbose = o.has("verbose") ? o.flag("verbose") : ctx.verbose;
+  if (o.has("backbone")) b.backbone = items_of(o.text("backbone"));
+  return b;
+}
 
 const Registry<CallbackEntry>& callbacks() {
   static const Registry<CallbackEntry> r("callback", rows());

@@ -1,14 +1,18 @@
 #include "neurona/train/callbacks.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include "neurona/core/error.hpp"
 #include "neurona/core/format.hpp"
 #include "neurona/io/files.hpp"
+#include "neurona/nn/layers.hpp"
 #include "neurona/train/trainer.hpp"
 
 namespace neurona::train {
@@ -389,6 +393,179 @@ void CSVLogger::on_epoch_end(Trainer& t, int64_t epoch, Logs& logs) {
   }
   os << '\n';
   io::append_file(path_, os.str());
+}
+
+// --- fine-tuning ---------------------------------------------------------------------------------
+
+bool parameter_selected(const std::string& entry, const std::string& name, const nn::Module& model) {
+  char* end = nullptr;
+  const long index = std::strtol(entry.c_str(), &end, 10);
+  if (!entry.empty() && end && *end == '\0') {
+    const auto& children = model.named_children();
+    const long n = static_cast<long>(children.size());
+    const long i = index < 0 ? index + n : index;
+    if (i < 0 || i >= n) return false;
+    return name.rfind(children[static_cast<size_t>(i)].first + ".", 0) == 0;
+  }
+  return fnmatch(entry.c_str(), name.c_str(), 0) == 0;
+}
+
+namespace {
+
+// The top-level children that have parameters, in order.
+std::vector<std::pair<std::string, std::shared_ptr<nn::Module>>> layers_with_parameters(nn::Module& model) {
+  std::vector<std::pair<std::string, std::shared_ptr<nn::Module>>> out;
+  for (const auto& [name, child] : model.named_children())
+    if (!child->parameters().empty()) out.emplace_back(name, child);
+  return out;
+}
+
+void set_requires_grad(const std::vector<Tensor>& params, bool on) {
+  for (const Tensor& p : params) {
+    Tensor q = p;
+    q.requires_grad_(on);
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, Tensor>> backbone_parameters(nn::Module& model,
+                                                                const std::vector<std::string>& patterns) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  if (patterns.empty()) {
+    const auto layers = layers_with_parameters(model);
+    check(layers.size() >= 2, "backbone: the model has ", layers.size(),
+          " layer(s) with parameters; a backbone and a head need at least two");
+    const std::string head = layers.back().first + ".";
+    for (const auto& [name, p] : model.named_parameters())
+      if (name.rfind(head, 0) != 0) out.emplace_back(name, p);
+    return out;
+  }
+  std::vector<bool> used(patterns.size(), false);
+  for (const auto& [name, p] : model.named_parameters()) {
+    bool selected = false;
+    for (size_t i = 0; i < patterns.size(); ++i)
+      if (parameter_selected(patterns[i], name, model)) selected = used[i] = true;
+    if (selected) out.emplace_back(name, p);
+  }
+  for (size_t i = 0; i < patterns.size(); ++i)
+    check(used[i], "backbone[", i, "]: '", patterns[i], "' matches no parameter of the model");
+  return out;
+}
+
+BackboneFinetuning::BackboneFinetuning(BackboneFinetuningOptions options) : o_(std::move(options)) {
+  check(o_.unfreeze_backbone_at_epoch >= 0, "BackboneFinetuning: unfreeze_backbone_at_epoch must be >= 0, got ",
+        o_.unfreeze_backbone_at_epoch);
+  check(std::isfinite(o_.multiplier) && o_.multiplier > 0, "BackboneFinetuning: multiplier must be > 0, got ",
+        o_.multiplier);
+  check(std::isfinite(o_.backbone_initial_ratio_lr) && o_.backbone_initial_ratio_lr > 0,
+        "BackboneFinetuning: backbone_initial_ratio_lr must be > 0, got ", o_.backbone_initial_ratio_lr);
+  check(std::isnan(o_.backbone_initial_lr) || o_.backbone_initial_lr > 0,
+        "BackboneFinetuning: backbone_initial_lr must be > 0, got ", o_.backbone_initial_lr);
+}
+
+void BackboneFinetuning::on_train_begin(Trainer& t) {
+  nn::Module& model = t.module();
+  params_.clear();
+  batchnorm_.clear();
+  norms_.clear();
+  std::set<const TensorImpl*> norm_params;
+  for (const auto& [name, m] : model.named_modules())
+    if (dynamic_cast<const nn::BatchNorm1d*>(m.get()))
+      for (const Tensor& p : m->parameters()) norm_params.insert(p.impl());
+  std::set<const TensorImpl*> mine;
+  for (const auto& [name, p] : backbone_parameters(model, o_.backbone)) {
+    params_.push_back(p);
+    batchnorm_.push_back(norm_params.count(p.impl()) != 0);
+    mine.insert(p.impl());
+  }
+  for (const auto& [name, m] : model.named_modules()) {
+    if (!dynamic_cast<const nn::BatchNorm1d*>(m.get())) continue;
+    const auto ps = m->parameters();
+    if (!ps.empty() && mine.count(ps.front().impl())) norms_.push_back(m);
+  }
+  // The backbone's group: the one whose parameters are exactly the backbone's.
+  optim::Optimizer& opt = t.optimizer();
+  bool found = false;
+  for (size_t g = 0; g < opt.num_groups() && !found; ++g) {
+    const auto& ps = opt.params(g);
+    std::set<const TensorImpl*> in_group;
+    for (const Tensor& p : ps) in_group.insert(p.impl());
+    if (in_group == mine) {
+      group_ = g;
+      found = true;
+    }
+  }
+  check(found && group_ > 0, "BackboneFinetuning: the optimizer must hold the backbone's ", params_.size(),
+        " parameters as a group of their own after the head's (group 0); in a config the callback's "
+        "backbone patterns make that group, in C++ configure_optimizers must");
+  lr_ = std::numeric_limits<double>::quiet_NaN();
+  frozen_ = false;
+  set_frozen(t, true);
+}
+
+void BackboneFinetuning::set_frozen(Trainer& t, bool frozen) {
+  frozen_ = frozen;
+  t.optimizer().set_frozen(group_, frozen);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    // With train_bn the BatchNorm parameters keep their gradients; the frozen group is not stepped.
+    Tensor p = params_[i];
+    p.requires_grad_(!frozen || (o_.train_bn && batchnorm_[i]));
+  }
+}
+
+void BackboneFinetuning::on_epoch_begin(Trainer& t, int64_t epoch) {
+  optim::Optimizer& opt = t.optimizer();
+  const int64_t at = o_.unfreeze_backbone_at_epoch;
+  if (epoch < at) {
+    if (!frozen_) set_frozen(t, true);
+    return;
+  }
+  if (frozen_) set_frozen(t, false);
+  const double head = opt.lr(0);
+  if (epoch == at || std::isnan(lr_)) {
+    lr_ = std::isnan(o_.backbone_initial_lr) ? head * o_.backbone_initial_ratio_lr : o_.backbone_initial_lr;
+  } else {
+    lr_ *= o_.multiplier;
+    if (o_.should_align && lr_ > head) lr_ = head;
+  }
+  opt.set_lr(group_, lr_);
+  if (o_.verbose && t.is_global_zero())
+    std::printf("Epoch %lld: backbone %s, lr %s (head %s)\n", static_cast<long long>(epoch + 1),
+                epoch == at ? "unfrozen" : "training", format_number(lr_).c_str(), format_number(head).c_str());
+}
+
+void BackboneFinetuning::on_batch_begin(Trainer&, int64_t) {
+  if (frozen_ && !o_.train_bn)
+    for (auto& m : norms_) m->eval();
+}
+
+void BackboneFinetuning::save_state(CallbackState& s) const { s.numbers["backbone_lr"] = lr_; }
+void BackboneFinetuning::load_state(const CallbackState& s) { lr_ = s.number("backbone_lr", name()); }
+
+GradualUnfreezing::GradualUnfreezing(int64_t epochs_per_layer, bool verbose)
+    : every_(epochs_per_layer), verbose_(verbose) {
+  check(every_ >= 1, "GradualUnfreezing: epochs_per_layer must be >= 1, got ", every_);
+}
+
+int64_t GradualUnfreezing::trainable_layers(int64_t epoch) const {
+  return std::min<int64_t>(static_cast<int64_t>(layers_.size()), 1 + epoch / every_);
+}
+
+void GradualUnfreezing::on_train_begin(Trainer& t) {
+  layers_ = layers_with_parameters(t.module());
+  check(layers_.size() >= 2, "GradualUnfreezing: the model has ", layers_.size(),
+        " layer(s) with parameters; there is nothing to unfreeze gradually");
+}
+
+void GradualUnfreezing::on_epoch_begin(Trainer& t, int64_t epoch) {
+  const int64_t n = static_cast<int64_t>(layers_.size());
+  const int64_t open = trainable_layers(epoch);
+  for (int64_t i = 0; i < n; ++i) set_requires_grad(layers_[static_cast<size_t>(i)].second->parameters(), i >= n - open);
+  if (verbose_ && t.is_global_zero() && open > trainable_layers(epoch - 1 < 0 ? 0 : epoch - 1))
+    std::printf("Epoch %lld: layer %s unfrozen (%lld of %lld layers train)\n", static_cast<long long>(epoch + 1),
+                layers_[static_cast<size_t>(n - open)].first.c_str(), static_cast<long long>(open),
+                static_cast<long long>(n));
 }
 
 }  // namespace neurona::train

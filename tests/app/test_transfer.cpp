@@ -216,3 +216,83 @@ TEST(Transfer, SummaryCountsFrozenParametersAsNonTrainable) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace neurona;
+
+TEST(Transfer, UnfreezeMakesASelectionTrainableAgain) {
+  const app::Config c = app::parse_config(config(kBnNet, "  freeze: ['*']\n  unfreeze: [-1]\n"), "t.yaml");
+  const nn::StateDict before = initial_state(c);
+  const nn::StateDict after = train(c).net->state_dict();
+  for (const char* name : {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean"})
+    EXPECT_TRUE(same_bits(before.at(name), after.at(name))) << name;
+  EXPECT_FALSE(same_bits(before.at("2.weight"), after.at("2.weight")));
+  const app::Config bad = app::parse_config(config(kBnNet, "  unfreeze: ['head.*']\n"), "t.yaml");
+  auto net = app::build_model(bad, app::load_data(bad).input_shape);
+  EXPECT_ERROR_CONTAINS(app::apply_model_transfer(bad, *net), "model.unfreeze[0]: 'head.*' matches no parameter");
+}
+
+// backbone_finetuning on a 3-layer net: the backbone (layers 0 and 1, all but the head) frozen for
+// two epochs, then at lr 0.1 × 0.1, growing ×4 per epoch and capped at the head's 0.1.
+std::string finetuning_config(int epochs, const std::string& options) {
+  std::string s = config(kBnNet, "", "");
+  s.replace(s.find("epochs: 2"), 9, "epochs: " + std::to_string(epochs));
+  return s + "callbacks:\n  - learning_rate_monitor\n  - backbone_finetuning: {unfreeze_backbone_at_epoch: 2" + options +
+         "}\n";
+}
+
+TEST(Transfer, BackboneFinetuningFreezesThenTrainsTheBackboneAtAGrowingRate) {
+  const app::Config frozen = app::parse_config(finetuning_config(2, ", multiplier: 4"), "t.yaml");
+  const nn::StateDict before = initial_state(frozen);
+  const app::TrainResult r2 = train(frozen);
+  const nn::StateDict after2 = r2.net->state_dict();
+  // Frozen backbone: bit-unchanged; its BatchNorm keeps training mode (train_bn), so its running
+  // statistics move while its weight and bias do not.
+  for (const char* name : {"0.weight", "0.bias", "1.weight", "1.bias"})
+    EXPECT_TRUE(same_bits(before.at(name), after2.at(name))) << name;
+  EXPECT_FALSE(same_bits(before.at("1.running_mean"), after2.at("1.running_mean")));
+  EXPECT_FALSE(same_bits(before.at("2.weight"), after2.at("2.weight")));
+
+  const app::TrainResult r5 = train(app::parse_config(finetuning_config(5, ", multiplier: 4"), "t.yaml"));
+  const auto& head = r5.history["lr-SGD"];
+  const auto& backbone = r5.history["lr-SGD/pg1"];
+  ASSERT_EQ(backbone.size(), 5u);
+  const std::vector<double> want = {0.1, 0.1, 0.01, 0.04, 0.1};  // epochs 0-1: frozen at the group's own lr
+  for (size_t e = 0; e < 5; ++e) {
+    EXPECT_DOUBLE_EQ(head[e], 0.1) << e;
+    EXPECT_NEAR(backbone[e], want[e], 1e-12) << e;
+  }
+  const nn::StateDict after5 = r5.net->state_dict();
+  EXPECT_FALSE(same_bits(before.at("0.weight"), after5.at("0.weight")));
+  EXPECT_FALSE(same_bits(before.at("1.weight"), after5.at("1.weight")));
+  // The first two epochs were the same as the 2-epoch run's: the backbone moved only afterwards.
+  EXPECT_EQ(r2.history["loss"][1], r5.history["loss"][1]);
+}
+
+TEST(Transfer, BackboneFinetuningWithoutTrainBnKeepsFrozenBatchNormInInferenceMode) {
+  const app::Config c = app::parse_config(finetuning_config(2, ", train_bn: false, backbone: ['0.*', '1.*']"), "t.yaml");
+  const nn::StateDict before = initial_state(c);
+  const nn::StateDict after = train(c).net->state_dict();
+  for (const char* name : {"0.weight", "1.weight", "1.running_mean", "1.running_var", "1.num_batches_tracked"})
+    EXPECT_TRUE(same_bits(before.at(name), after.at(name))) << name;
+  EXPECT_ERROR_CONTAINS(train(app::parse_config(finetuning_config(2, ", backbone: ['7.*']"), "t.yaml")),
+                        "callbacks[1].backbone[0]: '7.*' matches no parameter");
+}
+
+TEST(Transfer, GradualUnfreezingOpensOneLayerMorePerEpochFromTheHead) {
+  std::string s = config(kBnNet, "", "");
+  s += "callbacks: [{gradual_unfreezing: {epochs_per_layer: 1}}]\n";
+  const app::Config one = app::parse_config(s, "t.yaml");  // 2 epochs: the head, then batchnorm too
+  const nn::StateDict before = initial_state(one);
+  const nn::StateDict after = train(one).net->state_dict();
+  EXPECT_TRUE(same_bits(before.at("0.weight"), after.at("0.weight")));
+  EXPECT_TRUE(same_bits(before.at("0.bias"), after.at("0.bias")));
+  EXPECT_FALSE(same_bits(before.at("1.weight"), after.at("1.weight")));
+  EXPECT_FALSE(same_bits(before.at("2.weight"), after.at("2.weight")));
+  s.replace(s.find("epochs: 2"), 9, "epochs: 3");
+  const nn::StateDict all = train(app::parse_config(s, "t.yaml")).net->state_dict();
+  EXPECT_FALSE(same_bits(before.at("0.weight"), all.at("0.weight")));
+}
+
+}  // namespace

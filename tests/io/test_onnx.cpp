@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "io_test_util.hpp"
+#include "neurona/app/config.hpp"
 #include "neurona/core/random.hpp"
 #include "neurona/data/npy.hpp"
 #include "neurona/io/files.hpp"
@@ -31,11 +32,13 @@ struct Case {
   std::string name;
   std::vector<int64_t> sample;  // input shape without the batch
   std::vector<LayerSpec> layers;
+  std::shared_ptr<nn::Sequential> net = nullptr;  // a model built elsewhere (a config's), instead of layers
 };
 
 // Built from the rows of nn::layers() with their initialisation, then random normalisation
 // parameters, running statistics and PReLU slopes (which start as constants).
 std::shared_ptr<nn::Sequential> build(const Case& c, Generator& gen) {
+  if (c.net) return c.net;
   auto net = std::make_shared<nn::Sequential>();
   std::vector<int64_t> shape = c.sample;
   for (const auto& l : c.layers) {
@@ -252,10 +255,32 @@ void check_cases(const std::vector<Case>& cases, int64_t opset, bool preprocess 
   }
 }
 
+// Residual (identity and projection shortcuts) and concat blocks, nested, from a config.
+std::vector<Case> block_cases() {
+  const app::Config c = app::parse_config(R"(
+data: {csv: unused.csv, target: y}
+model:
+  layers:
+    - {conv2d: 4, kernel_size: 3, padding: 1, activation: relu}
+    - residual: [{conv2d: 4, kernel_size: 3, padding: 1, activation: relu}, {conv2d: 4, kernel_size: 3, padding: 1}]
+      activation: relu
+    - residual: [{conv2d: 6, kernel_size: 3, stride: 2, padding: 1}, batchnorm2d]
+      shortcut: projection
+    - concat: [{conv2d: 2, kernel_size: 1}, {sequential: [{conv2d: 3, kernel_size: 3, padding: 1}, tanh]},
+               {max_pool2d: {kernel_size: 3, stride: 1, padding: 1}}]
+    - global_average_pooling2d
+    - {dense: 3}
+compile: {optimizer: sgd, loss: cross_entropy}
+)",
+                                          "blocks.yaml");
+  return {{"model_blocks", {3, 8, 8}, {}, app::build_model(c, Shape{3, 8, 8})}};
+}
+
 class OnnxOpset : public ::testing::TestWithParam<int64_t> {};
 
 TEST_P(OnnxOpset, EveryLayerKindMatchesOnnxruntime) { check_cases(layer_cases(), GetParam()); }
 TEST_P(OnnxOpset, ExampleModelsMatchOnnxruntime) { check_cases(model_cases(), GetParam()); }
+TEST_P(OnnxOpset, ResidualAndConcatBlocksMatchOnnxruntime) { check_cases(block_cases(), GetParam()); }
 INSTANTIATE_TEST_SUITE_P(Opsets, OnnxOpset, ::testing::Values(11, 13, 17, 18, 20, 21));
 
 TEST(Onnx, PreprocessingAndSoftmaxGiveWhatPredictGives) {

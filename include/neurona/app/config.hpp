@@ -66,6 +66,10 @@ struct DataConfig {
   bool stratify = false, shuffle = true;
   std::string scale_features = "none", scale_target = "none";  // none | standard | minmax
   int64_t limit = -1;  // > 0: keep only the first N rows (quick runs on big sets)
+  // classes: keep these class ids only, renumbered 0, 1, … in the listed order (every split);
+  // per_class: > 0 keeps the first N training samples of each class (a small labelled set).
+  std::vector<int64_t> classes;
+  int64_t per_class = -1;
 };
 
 // One entry of compile.param_groups: the parameters whose names match `params` (a glob) train
@@ -121,6 +125,9 @@ struct Config {
   // model.from: an ONNX file the network is imported from (io::import_onnx) with its weights;
   // `layers` then describes the imported layers (kind and options, path "model.from[i]").
   std::string model_from;
+  // model.arch: a network of nn::architectures() (resnet18, mobilenet_v2, …) with its options
+  // (num_classes, in_channels, …), instead of layers.
+  std::optional<Named> arch;
   // model.init: weights loaded after the model is built. strict: every tensor must match (as
   // --init-weights); otherwise those whose name and shape match load, `skip` globs never do.
   struct Init {
@@ -132,7 +139,8 @@ struct Config {
   // model.freeze: parameter-name globs or layer indices ("2", "-1") whose parameters do not train;
   // model.batchnorm: "frozen" runs a BatchNorm layer whose parameters are all frozen in inference
   // mode (running statistics unchanged), "train" keeps it in training mode.
-  std::vector<std::string> freeze;
+  // model.unfreeze: the same selections made trainable again after model.freeze.
+  std::vector<std::string> freeze, unfreeze;
   std::string batchnorm = "frozen";
   CompileConfig compile;
   FitConfig fit;

@@ -123,6 +123,8 @@ Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
 // mask ? a : b elementwise (mask nonzero = true), broadcasting all three.
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
+// torch.cat: the tensors joined along `dim` (a copy); every other dimension must agree.
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

@@ -16,7 +16,12 @@ struct LayerInput {
   std::vector<int64_t> shape;
   int64_t features() const { return shape.empty() ? 1 : shape.back(); }   // the last dimension
   int64_t channels() const { return shape.empty() ? 1 : shape.front(); }  // the first dimension
+  // A list kind's entries (sequential, residual, concat), already built by the caller: each on
+  // this input for concat (builds_branches), each on the previous entry's output otherwise.
+  std::vector<std::shared_ptr<Module>> items = {};
 };
+// True for the list kinds whose entries all read the block's input (concat's branches).
+bool builds_branches(const std::string& kind);
 
 using LayerEntry = Entry<std::shared_ptr<Module>, const LayerInput&>;
 const Registry<LayerEntry>& layers();

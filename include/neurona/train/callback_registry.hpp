@@ -20,4 +20,9 @@ struct CallbackContext {
 using CallbackEntry = Entry<std::shared_ptr<Callback>, const CallbackContext&>;
 const Registry<CallbackEntry>& callbacks();
 
+struct BackboneFinetuningOptions;
+// A backbone_finetuning row's options as the callback's (the config's compile reads `backbone`
+// from it to give those parameters their own optimizer group).
+BackboneFinetuningOptions backbone_finetuning_options(const Options& options, const CallbackContext& context);
+
 }  // namespace neurona::train

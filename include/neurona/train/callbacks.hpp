@@ -1,6 +1,6 @@
 #pragma once
 // The built-in callbacks: EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, LearningRateMonitor,
-// TerminateOnNaN, CSVLogger and LambdaCallback. Semantics follow Keras unless said otherwise.
+// TerminateOnNaN, CSVLogger, BackboneFinetuning, GradualUnfreezing and LambdaCallback. Semantics follow Keras unless said otherwise.
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "neurona/nn/module.hpp"
 #include "neurona/optim/schedulers.hpp"
 #include "neurona/train/callback.hpp"
 
@@ -163,6 +164,77 @@ class CSVLogger : public Callback {
   char sep_;
   bool append_;
   std::vector<std::string> columns_;
+};
+
+// True when parameter `name` of `model` is selected by `entry`: an integer is a layer index (the
+// top-level child at that position, negative counting from the end), anything else a glob on the
+// dotted name ("0.*", "features.*"). model.freeze, model.unfreeze and the finetuning callbacks
+// select with it.
+bool parameter_selected(const std::string& entry, const std::string& name, const nn::Module& model);
+
+// Which parameters are the backbone: names matching any of `patterns` (globs, or layer indices as
+// in model.freeze: "0" is the first layer's); no patterns: every layer's but the last one with
+// parameters (the head).
+std::vector<std::pair<std::string, Tensor>> backbone_parameters(nn::Module& model,
+                                                                const std::vector<std::string>& patterns);
+
+// Lightning's BackboneFinetuning: the backbone is frozen until epoch `unfreeze_backbone_at_epoch`
+// (0-based), then trains with lr = head lr × backbone_initial_ratio_lr (or backbone_initial_lr),
+// multiplied by `multiplier` (Lightning's lambda_func, by default ×1.5) every later epoch and, with
+// should_align, never above the head's lr (group 0's). The backbone's parameters must form one
+// optimizer group of their own, which the config's compile makes; while frozen, that group is
+// skipped by the optimizer. train_bn: the backbone's BatchNorm layers keep training mode (their
+// running statistics move, as Lightning's); false: they run in inference mode while frozen.
+struct BackboneFinetuningOptions {
+  int64_t unfreeze_backbone_at_epoch = 10;
+  double multiplier = 1.5;
+  double backbone_initial_ratio_lr = 0.1;
+  double backbone_initial_lr = std::numeric_limits<double>::quiet_NaN();  // NaN: from the ratio
+  bool should_align = true;
+  bool train_bn = true;
+  std::vector<std::string> backbone;  // see backbone_parameters
+  bool verbose = true;
+};
+class BackboneFinetuning : public Callback {
+ public:
+  explicit BackboneFinetuning(BackboneFinetuningOptions options);
+  std::string name() const override { return "BackboneFinetuning"; }
+  void on_train_begin(Trainer& t) override;
+  void on_epoch_begin(Trainer& t, int64_t epoch) override;
+  void on_batch_begin(Trainer& t, int64_t batch) override;
+  void save_state(CallbackState& s) const override;
+  void load_state(const CallbackState& s) override;
+  const BackboneFinetuningOptions& options() const { return o_; }
+  double backbone_lr() const { return lr_; }  // NaN before the backbone is unfrozen
+
+ private:
+  void set_frozen(Trainer& t, bool frozen);
+  BackboneFinetuningOptions o_;
+  std::vector<Tensor> params_;                      // the backbone's
+  std::vector<bool> batchnorm_;                     // params_[i] belongs to a BatchNorm layer
+  std::vector<std::shared_ptr<nn::Module>> norms_;  // the backbone's BatchNorm layers
+  size_t group_ = 0;                                // the optimizer group holding params_
+  bool frozen_ = false;
+  double lr_ = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Gradual unfreezing (ULMFiT's): training starts with only the last layer that has parameters
+// trainable; every `epochs_per_layer` epochs the next layer down is unfrozen, until all train.
+// The unfrozen layers train with the optimizer group they are in (compile.param_groups gives them
+// their own rates).
+class GradualUnfreezing : public Callback {
+ public:
+  explicit GradualUnfreezing(int64_t epochs_per_layer = 1, bool verbose = true);
+  std::string name() const override { return "GradualUnfreezing"; }
+  void on_train_begin(Trainer& t) override;
+  void on_epoch_begin(Trainer& t, int64_t epoch) override;
+  // Layers (top-level children with parameters) trainable at epoch `epoch` (0-based).
+  int64_t trainable_layers(int64_t epoch) const;
+
+ private:
+  int64_t every_;
+  bool verbose_;
+  std::vector<std::pair<std::string, std::shared_ptr<nn::Module>>> layers_;  // with parameters, in order
 };
 
 // A callback made of functions, for one-off hooks.
