@@ -131,6 +131,29 @@ TEST(Cli, EveryExampleConfigSummarises) {
   EXPECT_NE(w.output.find("early_stopping"), std::string::npos) << w.output;
 }
 
+// examples/transfer_learning: the shipped weights are pretrain.yaml's model (classes 0-4), and on
+// the 500-image task (classes 5-9) feature extraction and fine-tuning from them beat the same CNN
+// trained from scratch on the 5,000 test images, as run.sh shows.
+TEST(Cli, TransferLearningExampleBeatsTrainingFromScratch) {
+  const std::string dir = "examples/transfer_learning/";
+  const ExampleRun pre = cli("evaluate " + dir + "pretrain.yaml --weights " + dir + "pretrained.safetensors");
+  REQUIRE_CLI(pre);
+  ASSERT_EQ(pre.status, 0) << pre.output;
+  EXPECT_GT(value_in(pre.output, "test:", "accuracy"), 0.88) << pre.output;
+  std::map<std::string, double> accuracy;
+  for (const char* way : {"scratch", "feature_extraction", "fine_tuning", "backbone_finetuning"}) {
+    const ExampleRun r = cli("train " + dir + way + ".yaml");
+    ASSERT_EQ(r.status, 0) << r.output;
+    accuracy[way] = value_in(r.output, "test:", "accuracy");
+    if (std::string(way) != "scratch") {
+      EXPECT_NE(r.output.find("model.init: " + dir + "pretrained.safetensors"), std::string::npos) << r.output;
+    }
+  }
+  EXPECT_GT(accuracy["scratch"], 0.8);
+  for (const char* way : {"feature_extraction", "fine_tuning", "backbone_finetuning"})
+    EXPECT_GT(accuracy[way], accuracy["scratch"] + 0.01) << way;
+}
+
 // examples/image_folder.yaml as its header says: scripts/make_image_folder.py writes Fashion-MNIST
 // PNGs in class folders, and the config trains on them (data.images), here on 40 per class.
 TEST(Cli, ImageFolderExampleTrainsOnScriptMadePngs) {
