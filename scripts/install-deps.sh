@@ -16,6 +16,7 @@ packages=(
   protobuf-compiler              # tests decode event files with `protoc --decode` ...
   libprotobuf-dev                # ... which needs google/protobuf/*.proto from here
   python3-torch python3-numpy    # the tests that compare against PyTorch
+  python3-torchvision            # the model zoo's reference models (tests/nn/zoo_torchvision.py)
   dataset-fashion-mnist          # Fashion-MNIST for the image examples
   libcpp-httplib-dev pkg-config  # the web app's HTTP server (`neurona serve`)
   chromium chromium-driver       # the web app's browser tests (scripts/test-web.sh), over WebDriver

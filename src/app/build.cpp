@@ -31,6 +31,7 @@
 #include "neurona/nn/blocks.hpp"
 #include "neurona/nn/registry.hpp"
 #include "neurona/nn/summary.hpp"
+#include "neurona/nn/zoo.hpp"
 #include "neurona/optim/optimizers.hpp"
 #include "neurona/optim/registry.hpp"
 #include "neurona/optim/schedulers.hpp"
@@ -42,6 +43,7 @@ namespace neurona::app {
 namespace detail {
 
 bool ends_in_softmax(const std::vector<Named>& layers) {
+  if (layers.empty()) return false;  // model.arch: the zoo's networks end in logits
   const Named& last = layers.back();
   return last.kind == "softmax" ||
          ((last.kind == "dense" || last.kind == "activation") && last.text("activation", "") == "softmax");
@@ -437,6 +439,30 @@ std::shared_ptr<nn::Sequential> build_model(const Config& c, const Shape& input_
     check(m.input_shape == want, "model.from: ", c.model_from, " takes samples of shape ",
           Shape(m.input_shape), ", the data gives ", input_shape);
     return m.net;
+  }
+  if (c.arch) {
+    const Named& a = *c.arch;
+    const nn::ArchitectureEntry& entry = nn::architectures().get(a.kind);
+    Options options = a.options;
+    check(options.count("num_classes"), "model.num_classes: required with model.arch (", a.kind,
+          "'s outputs: the number of classes, or of targets)");
+    // The input channels (and the course CNN's image size) are the data's unless written.
+    if (!options.count("in_channels") && entry.option("in_channels") && input_shape.rank() == 3)
+      options["in_channels"] = std::to_string(input_shape.dims()[0]);
+    if (!options.count("image_size") && entry.option("image_size") && input_shape.rank() == 3)
+      options["image_size"] = std::to_string(input_shape.dims()[1]);
+    std::shared_ptr<nn::Sequential> net;
+    try {
+      net = entry.make(entry.options_from(options));
+      nn::EvalGuard eval(*net);
+      NoGradGuard no_grad;
+      std::vector<int64_t> batch = {1};
+      batch.insert(batch.end(), input_shape.dims().begin(), input_shape.dims().end());
+      net->forward(Tensor::zeros(Shape(batch)));
+    } catch (const Error& e) {
+      fail("model.arch: ", a.kind, " on samples of shape ", input_shape, ": ", e.what());
+    }
+    return net;
   }
   auto net = std::make_shared<nn::Sequential>();
   std::vector<int64_t> dims = input_shape.dims();

@@ -18,6 +18,7 @@
 #include "neurona/io/files.hpp"
 #include "neurona/io/onnx.hpp"
 #include "neurona/nn/registry.hpp"
+#include "neurona/nn/zoo.hpp"
 #include "neurona/optim/registry.hpp"
 #include "neurona/train/callback_registry.hpp"
 #include "neurona/train/metric_registry.hpp"
@@ -77,6 +78,10 @@ const std::vector<KindSpec>& schedule_specs() {
 }
 const std::vector<KindSpec>& callback_specs() {
   static const std::vector<KindSpec> s = specs_of(train::callbacks());
+  return s;
+}
+const std::vector<KindSpec>& architecture_specs() {
+  static const std::vector<KindSpec> s = specs_of(nn::architectures());
   return s;
 }
 const std::vector<KindSpec>& augment_specs() {
@@ -821,9 +826,18 @@ Config parse_config(const std::string& text, const std::string& file_name,
   check(model && !model.IsNull(),
         "model: missing (model.layers lists the layers, or model.from names an ONNX file)");
   std::vector<std::pair<std::string, YAML::Node>> model_keys;
-  for (auto& [key, v] : entries(model, "model", {"layers", "from", "init", "freeze", "unfreeze", "batchnorm"})) {
+  // model.arch's options sit beside it (`arch: resnet18, num_classes: 10`): every architecture's keys.
+  std::vector<std::string> model_words = {"layers", "from", "arch", "init", "freeze", "unfreeze", "batchnorm"};
+  std::set<std::string> arch_words;
+  for (const auto& a : architecture_specs())
+    for (const auto& o : a.options) arch_words.insert(o.name);
+  model_words.insert(model_words.end(), arch_words.begin(), arch_words.end());
+  YAML::Node arch_options(YAML::NodeType::Map);
+  for (auto& [key, v] : entries(model, "model", model_words)) {
     const std::string path = join("model", key);
-    if (key == "init") {
+    if (arch_words.count(key)) {
+      arch_options[key] = v;
+    } else if (key == "init") {
       Config::Init init;
       if (v.IsScalar()) {
         init.weights = scalar_text(v, path);
@@ -849,8 +863,25 @@ Config parse_config(const std::string& text, const std::string& file_name,
       model_keys.emplace_back(key, v);
     }
   }
-  check(model_keys.size() == 1, "model: expected one of layers (a list of layers) and from (an ONNX file)");
-  if (model_keys[0].first == "from") {
+  check(model_keys.size() == 1,
+        "model: expected one of layers (a list of layers), from (an ONNX file) and arch (a network of the zoo)");
+  if (model_keys[0].first != "arch" && arch_options.size() > 0) {
+    std::string zoo;
+    for (const auto& n : names_of(architecture_specs())) zoo += (zoo.empty() ? "" : ", ") + n;
+    fail("model.", arch_options.begin()->first.as<std::string>(), ": only with model.arch (a network of the zoo: ",
+         zoo, ")");
+  }
+  if (model_keys[0].first == "arch") {
+    const YAML::Node a = model_keys[0].second;
+    YAML::Node named(YAML::NodeType::Map);
+    if (a.IsScalar()) {
+      named[a.Scalar()] = arch_options;
+    } else {
+      check(arch_options.size() == 0, "model: write the architecture's options beside arch or inside it, not both");
+      named = a;
+    }
+    c.arch = parse_named(named, "model.arch", architecture_specs(), "architecture");
+  } else if (model_keys[0].first == "from") {
     c.model_from = scalar_text(model_keys[0].second, "model.from");
     // The imported layers as config entries, so what reads model.layers (the loss on a final
     // softmax, prediction outputs) sees them.

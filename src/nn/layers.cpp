@@ -226,7 +226,11 @@ Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) {
 }
 
 Sequential& Sequential::add(std::shared_ptr<Module> module) {
-  add_child(std::to_string(children_.size()), std::move(module));
+  return add(std::to_string(children_.size()), std::move(module));
+}
+
+Sequential& Sequential::add(const std::string& name, std::shared_ptr<Module> module) {
+  add_child(name, std::move(module));
   return *this;
 }
 
@@ -255,7 +259,7 @@ void Sequential::throw_wrong_type(size_t i) const {
 
 std::shared_ptr<Module> Sequential::clone() const {
   auto copy = std::make_shared<Sequential>();
-  for (const auto& [name, child] : children_) copy->add(child->clone());
+  for (const auto& [name, child] : children_) copy->add(name, child->clone());
   copy->training_ = training_;
   return copy;
 }

@@ -173,8 +173,12 @@ void Module::mark_integers(const Module& m, const std::string& prefix, StateDict
 
 StateDict Module::state_dict() const {
   StateDict out;
-  for (auto& [n, t] : named_parameters()) out.insert(n, t.detach());
-  for (auto& [n, t] : named_buffers()) out.insert(n, t.detach());
+  auto add = [&out](const Module& m, const std::string& prefix, const auto& self) -> void {
+    for (const auto& [n, t] : m.params_) out.insert(prefix + n, t.detach());
+    for (const auto& [n, t] : m.buffers_) out.insert(prefix + n, t.detach());
+    for (const auto& [c, child] : m.children_) self(*child, prefix + c + ".", self);
+  };
+  add(*this, "", add);
   mark_integers(*this, "", out);
   return out;
 }

@@ -1,4 +1,4 @@
-// summary(): one forward pass with a recorder that notes each direct child's output shape.
+// summary(): one forward pass with a recorder that notes each layer's output shape.
 #include "neurona/nn/summary.hpp"
 
 #include <algorithm>
@@ -67,12 +67,21 @@ ModelSummary summarize(Module& model, const Shape& input_shape, const std::strin
     detail::summary_recorder() = nullptr;
   }
 
-  for (const auto& [name, child] : model.named_children()) {
+  // One row per layer: every descendant without children, and a container that holds parameters of
+  // its own (those only), under its dotted path; for a flat model these are its children.
+  for (const auto& [name, child] : model.named_modules()) {
+    if (name.empty()) continue;
+    const bool leaf = child->named_children().empty();
+    int64_t params = 0, trainable = 0;
+    for (const Tensor& p : child->parameters(leaf)) {
+      params += p.numel();
+      if (p.requires_grad()) trainable += p.numel();
+    }
+    if (!leaf && params == 0) continue;
     SummaryRow row;
     row.name = name + " (" + child->type_name() + ")";
-    row.params = child->num_parameters();
+    row.params = params;
     // Frozen parameters (requires_grad false), as Keras's summary counts non-trainable ones.
-    const int64_t trainable = child->num_parameters(true);
     if (row.params > 0 && trainable < row.params) {
       const std::string frozen = trainable == 0 ? std::string() : format_count(row.params - trainable);
       row.name.append(frozen.empty() ? " frozen" : " (" + frozen + " frozen)");

@@ -62,8 +62,8 @@ TEST(Config, BuildsTheObjectsItDescribes) {
   auto net = app::build_model(c, d.input_shape);
   const auto sd = net->state_dict();
   EXPECT_EQ(sd.keys(),
-            (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias",
-                                      "2.running_mean", "2.running_var", "2.num_batches_tracked"}));
+            (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "2.running_mean",
+                                      "2.running_var", "2.num_batches_tracked", "3.weight", "3.bias"}));
   EXPECT_EQ(net->at<nn::BatchNorm1d>(2)->options().momentum, 0.2f);
   train::Model model(net);
   model.compile(app::compile_options(c));

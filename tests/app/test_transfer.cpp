@@ -296,3 +296,49 @@ TEST(Transfer, GradualUnfreezingOpensOneLayerMorePerEpochFromTheHead) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace neurona;
+
+// model.arch: a zoo network from the config, its input channels the data's; freezing all but its
+// head (`fc`, replaced by 5 outputs) leaves the rest, BatchNorm statistics included, bit-unchanged.
+TEST(Transfer, ZooArchitectureFromTheConfigTrainsOnlyItsUnfrozenHead) {
+  const std::string text =
+      "seed: 2\n"
+      "data: {idx: fashion-mnist, classes: [5, 6, 7, 8, 9], per_class: 4, split: none, limit: 300}\n"
+      "model: {arch: resnet18, num_classes: 5, freeze: ['*'], unfreeze: ['fc.*']}\n"
+      "compile: {optimizer: {sgd: {lr: 0.1}}, loss: cross_entropy}\n"
+      "fit: {batch_size: 10, epochs: 2, verbose: 0}\n";
+  const app::Config c = app::parse_config(text, "zoo.yaml");
+  ASSERT_TRUE(c.arch);
+  EXPECT_EQ(c.arch->kind, "resnet18");
+  const nn::StateDict before = initial_state(c);
+  EXPECT_EQ(before.keys().front(), "conv1.weight");
+  EXPECT_EQ(before.at("conv1.weight").shape(), Shape({64, 1, 7, 7}));  // the data's one channel
+  EXPECT_EQ(before.at("fc.weight").shape(), Shape({5, 512}));
+  const nn::StateDict after = train(c).net->state_dict();
+  for (const char* name : {"conv1.weight", "bn1.running_mean", "layer3.1.conv2.weight", "layer4.0.downsample.1.weight",
+                           "layer4.1.bn2.running_var"})
+    EXPECT_TRUE(same_bits(before.at(name), after.at(name))) << name;
+  EXPECT_FALSE(same_bits(before.at("fc.weight"), after.at("fc.weight")));
+  EXPECT_FALSE(same_bits(before.at("fc.bias"), after.at("fc.bias")));
+}
+
+TEST(Transfer, ZooArchitectureConfigErrorsNameTheKey) {
+  auto parse = [](const std::string& model) {
+    return app::parse_config("data: {synthetic: {kind: xor}}\nmodel: " + model +
+                                 "\ncompile: {optimizer: sgd, loss: cross_entropy}\n",
+                             "zoo.yaml");
+  };
+  EXPECT_ERROR_CONTAINS(parse("{arch: resnet19, num_classes: 2}"), "unknown architecture 'resnet19' (did you mean 'resnet18'?)");
+  EXPECT_ERROR_CONTAINS(parse("{arch: resnet18, width_mult: 2, num_classes: 2}"), "unknown key 'width_mult'");
+  EXPECT_ERROR_CONTAINS(parse("{layers: [relu], num_classes: 2}"), "model.num_classes: only with model.arch");
+  EXPECT_ERROR_CONTAINS(parse("{arch: resnet18, layers: [relu]}"), "model: expected one of layers");
+  const app::Config no_classes = parse("{arch: mobilenet_v2}");
+  EXPECT_ERROR_CONTAINS(app::build_model(no_classes, Shape{3, 32, 32}), "model.num_classes: required with model.arch");
+  const app::Config vectors = parse("{arch: resnet18, num_classes: 2}");
+  EXPECT_ERROR_CONTAINS(app::build_model(vectors, Shape{2}), "model.arch: resnet18 on samples of shape [2]");
+}
+
+}  // namespace

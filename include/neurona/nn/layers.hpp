@@ -383,12 +383,16 @@ class Flatten : public Cloneable<Flatten> {
   FlattenOptions options_;
 };
 
-// Applies its children in order; they are named "0", "1", … like torch.nn.Sequential.
+// Applies its children in order, like torch.nn.Sequential: add(module) names a child by its
+// position ("0", "1", …), add(name, module) by a name of its own, as a Sequential built from an
+// OrderedDict ("conv1", "layer1", …, so a whole network's state_dict keys can be its children's).
+// size(), operator[] and at() go by position; a name given twice is an Error naming it.
 class Sequential : public Module {
  public:
   Sequential() = default;
   Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
   Sequential& add(std::shared_ptr<Module> module);
+  Sequential& add(const std::string& name, std::shared_ptr<Module> module);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Sequential"; }
   size_t size() const { return children_.size(); }

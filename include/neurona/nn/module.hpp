@@ -85,8 +85,9 @@ class Module : public std::enable_shared_from_this<Module> {
   int64_t num_parameters(bool trainable_only = false) const;
 
   // --- state ----------------------------------------------------------------------------------
-  // Parameters then buffers, recursively, under their dotted names. The tensors share storage
-  // with the module (PyTorch semantics); clone() them to keep a snapshot.
+  // The tensors under their dotted names in PyTorch's order: each module's parameters, then its
+  // buffers, then its children's, depth first. They share storage with the module (PyTorch
+  // semantics); clone() them to keep a snapshot.
   StateDict state_dict() const;
   // Copies values in place. Shapes must match; with `strict`, missing and unexpected keys are
   // errors too (all of them listed in the message).
