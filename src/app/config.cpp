@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "neurona/app/sweep.hpp"
 #include "neurona/core/error.hpp"
 #include "neurona/core/format.hpp"
 #include "neurona/data/augment.hpp"
@@ -712,6 +713,46 @@ void parse_logging(const YAML::Node& n, LoggingConfig& l) {
   check(!l.dir.empty(), "logging.dir: missing (where run directories go, e.g. runs)");
 }
 
+// `sweep:` (docs/config.md): grid values and space specs are read by the same functions as
+// `neurona sweep`'s flags, so a file and a command line mean the same.
+void parse_sweep(const YAML::Node& n, SweepConfig& s) {
+  for (const auto& [key, v] : entries(n, "sweep",
+                                      {"grid", "random", "space", "jobs", "metric", "mode", "prune",
+                                       "prune_warmup", "prune_min_trials"})) {
+    const std::string path = join("sweep", key);
+    if (key == "grid" || key == "space") {
+      check(v.IsMap() && v.size() > 0, path, ": expected keys and their ",
+            key == "grid" ? "values, e.g. {fit.batch_size: [64, 256]}"
+                          : "spaces, e.g. {compile.optimizer.adam.lr: 'loguniform(1e-4, 1e-1)'}",
+            line_of(v));
+      for (const auto& kv : v) {
+        const std::string k = kv.first.as<std::string>();
+        if (key == "grid") {
+          YAML::Emitter e;
+          e << YAML::Flow << kv.second;
+          s.grid.push_back(parse_sweep_grid(k, e.c_str(), path));
+        } else {
+          s.space.push_back(parse_sweep_space(k, scalar_text(kv.second, join(path, k)), path));
+        }
+      }
+    } else if (key == "random")
+      s.random = as_int(v, path);
+    else if (key == "jobs")
+      s.jobs = as_int(v, path);
+    else if (key == "metric")
+      s.metric = scalar_text(v, path);
+    else if (key == "mode")
+      s.mode = option_value({"", T::Text, "", {"min", "max", "auto"}}, v, path);
+    else if (key == "prune")
+      s.prune = option_value({"", T::Text, "", {"none", "median"}}, v, path);
+    else if (key == "prune_warmup")
+      s.prune_warmup = as_int(v, path);
+    else
+      s.prune_min_trials = as_int(v, path);
+  }
+  check_sweep(s, false);
+}
+
 }  // namespace
 
 // --- Named accessors ---------------------------------------------------------------------------
@@ -816,7 +857,7 @@ Config parse_config(const std::string& text, const std::string& file_name,
   std::map<std::string, YAML::Node> sections;
   for (const auto& [key, v] : entries(root, "",
                                       {"name", "seed", "data", "model", "compile", "fit", "callbacks",
-                                       "logging", "restarts", "lr_find"}))
+                                       "logging", "restarts", "lr_find", "sweep"}))
     sections[key] = v;
   if (sections.count("name")) c.name = scalar_text(sections["name"], "name");
   if (sections.count("seed")) c.seed = static_cast<uint64_t>(as_int(sections["seed"], "seed"));
@@ -938,7 +979,11 @@ Config parse_config(const std::string& text, const std::string& file_name,
     add_options(c.lr_find, lr_find_spec[0],
                 entries(sections["lr_find"], "lr_find", key_names(lr_find_spec[0])), "lr_find");
 
+  if (sections.count("sweep")) parse_sweep(sections["sweep"], c.sweep);
+
   flatten(root, "", c.hparams);
+  // A sweep's own keys are not the run's hyper-parameters.
+  std::erase_if(c.hparams, [](const auto& kv) { return kv.first.rfind("sweep.", 0) == 0; });
   return c;
 }
 

@@ -1,5 +1,5 @@
-// The `neurona` command: train, evaluate, predict, summary and lr-find from a config file
-// (src/app/config.cpp, build.cpp), export to ONNX, and devices.
+// The `neurona` command: train, evaluate, predict, summary, lr-find and sweep from a config file
+// (src/app/config.cpp, build.cpp, sweep.cpp), export to ONNX, and devices.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +15,7 @@
 #include "neurona/app/config.hpp"
 #include "neurona/app/onnx_export.hpp"
 #include "neurona/app/serve.hpp"
+#include "neurona/app/sweep.hpp"
 #include "neurona/neurona.hpp"
 
 namespace {
@@ -31,6 +32,7 @@ const char* kUsage =
     "  export CONFIG     saved weights as an ONNX file (onnxruntime and other ONNX tools run it)\n"
     "  summary CONFIG    the model's layers, output shapes and parameter counts\n"
     "  lr-find CONFIG    the learning-rate range test: loss per learning rate and a suggestion\n"
+    "  sweep CONFIG      a grid or random search: trains a trial per setting, ranks them by a metric\n"
     "  serve             the web app: Playground, learning-rate explorer, run dashboard (--port, --logdir, "
     "--host)\n"
     "  devices           what this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM library\n"
@@ -86,6 +88,26 @@ const std::map<std::string, std::string> kCommandUsage = {
      "\n"
      "Trains for a few steps while the learning rate grows from lr_find.min_lr to lr_find.max_lr,\n"
      "prints the loss at each and suggests the learning rate where it falls fastest.\n"},
+    {"sweep",
+     "usage: neurona sweep CONFIG (--grid KEY=[V1,V2,...]... | --random N --space KEY=SPACE...)\n"
+     "                     [--jobs J] [--metric NAME] [--mode min|max] [--prune median] [--seed S]\n"
+     "                     [--set KEY=VALUE]... [--threads N]\n"
+     "\n"
+     "Trains one trial per setting of the swept keys (the config with them set, as --set does), J at a\n"
+     "time with N/J threads each, in <logging.dir>/<name>/trial_<k>/, then prints the trials sorted by\n"
+     "the metric and writes sweep.csv and best.yaml (the best trial's config) beside them. A failed\n"
+     "trial is recorded and the others go on; after Ctrl-C the same command resumes the sweep.\n"
+     "The config's sweep: section gives the same keys; flags override it.\n"
+     "  --grid KEY=[V1,V2,...]  every combination of the listed values (repeat for more keys)\n"
+     "  --random N              N trials sampled from the --space keys (seeded by the config's seed)\n"
+     "  --space KEY=SPACE       choice(a,b,...), uniform(a,b), loguniform(a,b) or int(a,b)\n"
+     "  --jobs J                trials at a time (default 1)\n"
+     "  --metric NAME           the logged value trials are ranked by, at its best epoch (default val_loss)\n"
+     "  --mode min|max          whether lower or higher is better (default: from the name, as monitors)\n"
+     "  --prune median          stop a trial worse than the finished trials' median at the same epoch\n"
+     "  --prune-warmup E        epochs before a trial may be pruned (default 5)\n"
+     "  --prune-min-trials M    finished trials needed before pruning starts (default 3)\n"
+     "  --seed S                added to the config's seed for sampling (default 0)\n"},
     {"devices",
      "usage: neurona devices\n\nWhat this CPU offers: cores, AVX2/AVX-512/bf16, threads in use, GEMM "
      "library.\n"},
@@ -96,6 +118,8 @@ struct Args {
   std::vector<std::string> sets;
   std::map<std::string, std::string> values;  // --weights FILE, …
   std::vector<std::string> flags;             // --quiet, … as given
+  // Every --key value in order, for options given more than once (sweep's --grid and --space).
+  std::vector<std::pair<std::string, std::string>> all;
   std::string get(const std::string& key) const {
     auto it = values.find(key);
     return it == values.end() ? "" : it->second;
@@ -136,6 +160,7 @@ Args parse_args(const std::string& command, int argc, char** argv, const std::ve
         value = argv[++i];
       }
       a.values[key] = value;
+      a.all.emplace_back(key, value);
     } else if (a.config.empty()) {
       a.config = arg;
     } else {
@@ -358,6 +383,70 @@ int cmd_lr_find(int argc, char** argv) {
   return 0;
 }
 
+// The flags of `neurona sweep` override the config's sweep: section; --grid or --space replaces
+// its search.
+int cmd_sweep(int argc, char** argv) {
+  const Args a = parse_args("sweep", argc, argv,
+                            {"grid", "random", "space", "jobs", "metric", "mode", "prune", "prune-warmup",
+                             "prune-min-trials", "seed", "threads"});
+  app::Config config = app::load_config(a.config, a.sets);
+  app::SweepConfig& s = config.sweep;
+  auto whole = [&](const std::string& flag) {
+    const std::string v = a.get(flag);
+    int64_t n = 0;
+    size_t used = 0;
+    try {
+      n = std::stoll(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    check(used > 0 && used == v.size(), "sweep: --", flag, " takes a whole number, got '", v, "'");
+    return n;
+  };
+  bool replaced = false;
+  for (const auto& [flag, value] : a.all) {
+    if (flag != "grid" && flag != "space") continue;
+    if (!replaced) s.grid.clear(), s.space.clear(), s.random = 0, replaced = true;
+    const auto eq = value.find('=');
+    check(eq != std::string::npos && eq > 0, "sweep: --", flag,
+          " expects KEY=", flag == "grid" ? "[v1, v2, …]" : "loguniform(a, b)", ", got '", value, "'");
+    if (flag == "grid")
+      s.grid.push_back(app::parse_sweep_grid(value.substr(0, eq), value.substr(eq + 1), "--grid"));
+    else
+      s.space.push_back(app::parse_sweep_space(value.substr(0, eq), value.substr(eq + 1), "--space"));
+  }
+  if (!a.get("random").empty()) s.random = whole("random");
+  if (!a.get("jobs").empty()) s.jobs = whole("jobs");
+  if (!a.get("metric").empty()) s.metric = a.get("metric");
+  if (!a.get("mode").empty()) s.mode = a.get("mode");
+  if (!a.get("prune").empty()) s.prune = a.get("prune");
+  if (!a.get("prune-warmup").empty()) s.prune_warmup = whole("prune-warmup");
+  if (!a.get("prune-min-trials").empty()) s.prune_min_trials = whole("prune-min-trials");
+  app::SweepRequest req;
+  req.config = a.config;
+  req.sets = a.sets;
+  if (!a.get("seed").empty()) req.seed = static_cast<uint64_t>(whole("seed"));
+  const app::SweepResult r = app::run_sweep(config, req);
+  std::cout << "\n" << r.table;
+  int done = 0;
+  for (const auto& t : r.trials)
+    done += t.status == "finished" || t.status == "failed" || t.status == "pruned";
+  if (r.interrupted) {
+    std::cerr << "neurona: sweep interrupted: " << done << " of " << r.trials.size() << " trials done ("
+              << (r.dir / "sweep.json").string() << "); run the same command again to resume\n";
+    return 130;
+  }
+  check(r.best >= 0, "sweep: no trial finished (each trial's output is in ", r.dir.string(),
+        "/trial_<k>/train.log)");
+  const app::SweepTrial& best = r.trials[static_cast<size_t>(r.best)];
+  std::cout << "\nbest: trial " << best.index << ", " << s.metric << "=" << fmt(best.metric) << " ("
+            << (r.dir / ("trial_" + std::to_string(best.index))).string() << ")\n"
+            << "table: " << (r.dir / "sweep.csv").string() << "\n"
+            << "best config: " << (r.dir / "best.yaml").string() << "\n\n"
+            << io::read_file(r.dir / "best.yaml");
+  return 0;
+}
+
 int run(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::cout << kUsage;
@@ -387,6 +476,7 @@ int run(int argc, char** argv) {
   if (command == "summary") return cmd_summary(argc, argv);
   if (command == "export") return cmd_export(argc, argv);
   if (command == "lr-find") return cmd_lr_find(argc, argv);
+  if (command == "sweep") return cmd_sweep(argc, argv);
   if (command == "serve") return neurona::app::serve_main(argc - 1, argv + 1);
   std::vector<std::string> commands;
   for (const auto& [name, usage] : kCommandUsage) commands.push_back(name);

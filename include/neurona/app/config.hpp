@@ -115,6 +115,28 @@ struct LoggingConfig {
   int64_t log_every_n_steps = 50, histogram_every_n_epochs = 1;
 };
 
+// One key of a sweep (`sweep:` or `neurona sweep`, include/neurona/app/sweep.hpp): the values
+// of a grid, or the distribution a random search samples it from.
+struct SweepParam {
+  std::string key;                  // a dotted key as --set takes it: "compile.optimizer.adam.lr"
+  std::string kind = "grid";        // grid | choice | uniform | loguniform | int
+  std::vector<std::string> values;  // grid and choice: each value as YAML text
+  double low = 0, high = 0;         // uniform, loguniform, int: the range (both ends included)
+};
+
+// `sweep:`: what `neurona sweep` runs (its flags override each key); `neurona train` ignores it.
+struct SweepConfig {
+  std::vector<SweepParam> grid;   // every combination, the last key changing fastest
+  int64_t random = 0;             // > 0: this many trials sampled from `space`
+  std::vector<SweepParam> space;  // random search
+  int64_t jobs = 1;               // trials at a time
+  std::string metric = "val_loss";
+  std::string mode = "auto";     // min | max | auto (train::infer_mode of the metric)
+  std::string prune = "none";    // none | median
+  int64_t prune_warmup = 5;      // median: epochs before a trial may be pruned
+  int64_t prune_min_trials = 3;  // median: finished trials needed before pruning starts
+};
+
 struct Config {
   std::string file;  // the file it came from ("" for text)
   std::string text;  // the effective YAML, overrides applied
@@ -149,6 +171,7 @@ struct Config {
   int64_t restarts = 0;  // > 1: random restarts, keep the best by restart_monitor
   std::string restart_monitor = "val_loss";
   Named lr_find;  // options of `lr_find:` (min_lr, max_lr, num_training)
+  SweepConfig sweep;
   std::map<std::string, io::HParamValue>
       hparams;  // every scalar of the file, flattened ("compile.optimizer.adam.lr")
 };
