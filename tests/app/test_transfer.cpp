@@ -4,6 +4,7 @@
 #include <string>
 
 #include "neurona/app/config.hpp"
+#include "neurona/io/onnx.hpp"
 #include "neurona/nn/summary.hpp"
 #include "neurona/optim/optimizer.hpp"
 #include "test_util.hpp"
@@ -339,6 +340,34 @@ TEST(Transfer, ZooArchitectureConfigErrorsNameTheKey) {
   EXPECT_ERROR_CONTAINS(app::build_model(no_classes, Shape{3, 32, 32}), "model.num_classes: required with model.arch");
   const app::Config vectors = parse("{arch: resnet18, num_classes: 2}");
   EXPECT_ERROR_CONTAINS(app::build_model(vectors, Shape{2}), "model.arch: resnet18 on samples of shape [2]");
+}
+
+}  // namespace
+
+namespace {
+
+using namespace neurona;
+
+// model.init from an ONNX file: its initializers, under the names Neurona's importer gives them,
+// load into the config's model (strictly: the exported model's own tensors).
+TEST(Transfer, InitFromAnOnnxFileLoadsItsInitializers) {
+  const auto dir = neurona::testing::fresh_dir("transfer_onnx");
+  const std::string layers = "[{dense: 4, activation: tanh}, {dense: 1, activation: sigmoid}]";
+  const app::Config source = app::parse_config(config(layers), "source.yaml");
+  auto trained = train(source).net;
+  io::export_onnx(*trained, {2}, dir / "model.onnx");
+  const app::Config target = app::parse_config(
+      config(layers, "  init: " + (dir / "model.onnx").string() + "\n").replace(0, 7, "seed: 9"), "target.yaml");
+  const nn::StateDict loaded = initial_state(target);
+  for (const auto& [name, t] : trained->state_dict()) EXPECT_TRUE(same_bits(t, loaded.at(name))) << name;
+  // The same file with a head to replace: strict: false and a skip.
+  const app::Config partial = app::parse_config(
+      config(layers, "  init: {weights: " + (dir / "model.onnx").string() + ", strict: false, skip: ['1.*']}\n"),
+      "partial.yaml");
+  const nn::StateDict p = initial_state(partial);
+  EXPECT_TRUE(same_bits(p.at("0.weight"), trained->state_dict().at("0.weight")));
+  EXPECT_FALSE(same_bits(p.at("1.weight"), trained->state_dict().at("1.weight")));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
