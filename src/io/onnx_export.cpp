@@ -1,6 +1,7 @@
 // ONNX export: walks the module tree (Sequential containers, layers by kind()) and writes one or a
 // few ONNX nodes per layer, reading each layer's typed options; see docs/onnx.md.
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include "neurona/autograd/node.hpp"
@@ -10,6 +11,7 @@
 #include "neurona/nn/blocks.hpp"
 #include "neurona/nn/image_layers.hpp"
 #include "neurona/nn/layers.hpp"
+#include "neurona/nn/zoo.hpp"
 #include "onnx_model.hpp"
 
 #ifndef NEURONA_VERSION
@@ -144,19 +146,31 @@ class Exporter {
       for (const auto& [name, child] : m.named_children()) module(*child, path + name + ".");
       return;
     }
-    if (auto* r = dynamic_cast<nn::Residual*>(&m)) {  // Add(body(x), shortcut(x)), then the activation
-      const std::string in = x_;
-      const Tensor probe_in = probe_;
-      module(*r->body(), path + "body.");
-      const std::string body = x_;
-      const Tensor probe_body = probe_;
-      x_ = in;
-      probe_ = probe_in;
-      if (r->shortcut()) module(*r->shortcut(), path + "shortcut.");
-      x_ = node("Add", {body, x_}, {}, path);
-      probe_ = probe_body;
-      activation_word(r->activation(), path);
-      return;
+    if (auto* r = dynamic_cast<nn::Residual*>(&m)) {
+      return residual(
+          [&] { module(*r->body(), path + "body."); },
+          [&] {
+            if (r->shortcut()) module(*r->shortcut(), path + "shortcut.");
+          },
+          r->activation(), path);
+    }
+    if (auto* b = dynamic_cast<nn::BasicBlock*>(&m)) {  // the zoo's ResNet block
+      return residual(
+          [&] {
+            module(*b->conv1, path + "conv1.");
+            module(*b->bn1, path + "bn1.");
+            module(*b->relu, path + "relu.");
+            module(*b->conv2, path + "conv2.");
+            module(*b->bn2, path + "bn2.");
+          },
+          [&] {
+            if (b->downsample) module(*b->downsample, path + "downsample.");
+          },
+          "relu", path);
+    }
+    if (auto* v = dynamic_cast<nn::InvertedResidual*>(&m)) {  // the zoo's MobileNetV2 block
+      if (!v->residual()) return module(*v->conv, path + "conv.");
+      return residual([&] { module(*v->conv, path + "conv."); }, [] {}, "linear", path);
     }
     if (dynamic_cast<nn::Concat*>(&m)) {  // each branch on the same input, joined along axis 1
       const std::string in = x_;
@@ -176,7 +190,24 @@ class Exporter {
     }
     fail("ONNX export: module ", m.type_name(),
          path.empty() ? "" : " at '" + path.substr(0, path.size() - 1) + "'",
-         " has no ONNX form (export supports Sequential, Residual, Concat and the layers of nn::layers())");
+         " has no ONNX form (export supports Sequential, Residual, Concat, the zoo's blocks and the layers of nn::layers())");
+  }
+
+  // activation(Add(body(x), shortcut(x))): `body` and `shortcut` export from the same input (a
+  // shortcut that adds no node is the identity).
+  void residual(const std::function<void()>& body, const std::function<void()>& shortcut,
+                const std::string& activation, const std::string& path) {
+    const std::string in = x_;
+    const Tensor probe_in = probe_;
+    body();
+    const std::string out = x_;
+    const Tensor probe_out = probe_;
+    x_ = in;
+    probe_ = probe_in;
+    shortcut();
+    x_ = node("Add", {out, x_}, {}, path);
+    probe_ = probe_out;
+    activation_word(activation, path);
   }
 
   int64_t rank() const { return probe_.dim(); }

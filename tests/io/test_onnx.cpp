@@ -17,6 +17,7 @@
 #include "neurona/nn/image_layers.hpp"
 #include "neurona/nn/layers.hpp"
 #include "neurona/nn/registry.hpp"
+#include "neurona/nn/zoo.hpp"
 #include "test_util.hpp"
 
 namespace neurona::testing {
@@ -255,7 +256,8 @@ void check_cases(const std::vector<Case>& cases, int64_t opset, bool preprocess 
   }
 }
 
-// Residual (identity and projection shortcuts) and concat blocks, nested, from a config.
+// Residual (identity and projection shortcuts) and concat blocks, nested, from a config; the zoo's
+// ResNet-18 and MobileNetV2 (BasicBlock with and without downsample, inverted residuals).
 std::vector<Case> block_cases() {
   const app::Config c = app::parse_config(R"(
 data: {csv: unused.csv, target: y}
@@ -273,7 +275,26 @@ model:
 compile: {optimizer: sgd, loss: cross_entropy}
 )",
                                           "blocks.yaml");
-  return {{"model_blocks", {3, 8, 8}, {}, app::build_model(c, Shape{3, 8, 8})}};
+  nn::ZooOptions small;
+  small.num_classes = 5;
+  small.width_mult = 0.35;
+  Generator gen(11);
+  std::vector<Case> cases = {{"model_blocks", {3, 8, 8}, {}, app::build_model(c, Shape{3, 8, 8})},
+                             {"resnet18", {3, 32, 32}, {}, nn::resnet18(small, &gen)},
+                             {"mobilenet_v2", {3, 32, 32}, {}, nn::mobilenet_v2(small, &gen)}};
+  // BatchNorm layers with their own statistics and affine values, so none is the identity.
+  for (Case& k : cases)
+    for (auto& [path, m] : k.net->named_modules()) {
+      if (!dynamic_cast<nn::BatchNorm1d*>(m.get())) continue;
+      for (const auto& [name, tensor] : m->state_dict()) {
+        if (name == "num_batches_tracked") continue;
+        Tensor t = tensor;  // shares the layer's storage
+        const bool var = name == "running_var";
+        Tensor r = Tensor::uniform(t.shape(), var ? 0.5f : -0.5f, var ? 2.f : 1.5f, &gen);
+        std::copy(r.data(), r.data() + r.numel(), t.data());
+      }
+    }
+  return cases;
 }
 
 class OnnxOpset : public ::testing::TestWithParam<int64_t> {};
