@@ -236,8 +236,8 @@ void select_classes(Tensor& x, Tensor& y, const DataConfig& d, int64_t per_class
   }
   if (check_present)
     for (size_t k = 0; k < classes.size(); ++k)
-      check(count.count(static_cast<int64_t>(k)), "data.classes[", k, "]: class ", classes[k], " has no sample in ",
-            what);
+      check(count.count(static_cast<int64_t>(k)), "data.classes[", k, "]: class ", classes[k],
+            " has no sample in ", what);
   check(!rows.empty(), "data.classes: no sample of the listed classes in ", what);
   x = x.index_select(rows);
   std::vector<int64_t> dims = y.shape().dims();
@@ -583,11 +583,13 @@ static std::vector<std::shared_ptr<nn::Module>> item_modules(const nn::Module& b
 
 // The (parameter, penalty) pairs of the layers' kernel_regularizer and bias_regularizer: entry i
 // of a list of layers is child i of the module built from it (nested lists included).
-static void layer_regularizers(const std::vector<Named>& layers, const std::vector<std::shared_ptr<nn::Module>>& modules,
+static void layer_regularizers(const std::vector<Named>& layers,
+                               const std::vector<std::shared_ptr<nn::Module>>& modules,
                                std::vector<std::pair<Tensor, optim::Regularizer>>& out) {
   for (size_t i = 0; i < layers.size(); ++i) {
     const Named& l = layers[i];
-    check(i < modules.size(), l.path, ": the model has ", modules.size(), " layers here, not one per config entry");
+    check(i < modules.size(), l.path, ": the model has ", modules.size(),
+          " layers here, not one per config entry");
     if (!l.items.empty()) layer_regularizers(l.items, item_modules(*modules[i]), out);
     for (const char* key : {"kernel_regularizer", "bias_regularizer"}) {
       if (!l.has(key)) continue;
@@ -646,8 +648,8 @@ train::CompileOptions compile_options(const Config& c, nn::Sequential* net) {
     check(net != nullptr, cb.path, ": compile_options needs the model built from this config");
     const auto& e = train::callbacks().get(cb.kind);
     try {
-      for (const auto& [name, t] :
-           train::backbone_parameters(*net, train::backbone_finetuning_options(e.options_from(cb.options), {}).backbone))
+      for (const auto& [name, t] : train::backbone_parameters(
+               *net, train::backbone_finetuning_options(e.options_from(cb.options), {}).backbone))
         backbone.push_back(t);
     } catch (const Error& err) {
       fail(cb.path, ".", err.what());

@@ -434,11 +434,10 @@ void flatten(const YAML::Node& n, const std::string& path, std::map<std::string,
 void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
   const std::string p = "data";
   check(n && !n.IsNull(), "data: missing (where the samples come from: csv, idx, npy, images or synthetic)");
-  for (const auto& [key, v] :
-       entries(n, p,
-               {"csv", "val_csv", "test_csv", "idx", "npy", "images", "synthetic", "target", "features",
-                "categorical", "missing", "task", "split", "scale", "limit", "rescale", "augment", "classes",
-                "per_class"})) {
+  for (const auto& [key, v] : entries(n, p,
+                                      {"csv", "val_csv", "test_csv", "idx", "npy", "images", "synthetic",
+                                       "target", "features", "categorical", "missing", "task", "split",
+                                       "scale", "limit", "rescale", "augment", "classes", "per_class"})) {
     const std::string path = join(p, key);
     if (key == "csv")
       d.csv = scalar_text(v, path);
@@ -516,7 +515,8 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
     else if (key == "limit")
       d.limit = as_int(v, path);
     else if (key == "classes") {
-      check(v.IsSequence() && v.size() > 0, path, ": expected a list of class ids, e.g. [5, 6, 7, 8, 9]", line_of(v));
+      check(v.IsSequence() && v.size() > 0, path, ": expected a list of class ids, e.g. [5, 6, 7, 8, 9]",
+            line_of(v));
       for (size_t i = 0; i < v.size(); ++i) {
         const std::string ip = path + "[" + std::to_string(i) + "]";
         const int64_t id = as_int(v[i], ip);
@@ -528,8 +528,7 @@ void parse_data(const YAML::Node& n, DataConfig& d, uint64_t seed) {
     } else if (key == "per_class") {
       d.per_class = as_int(v, path);
       check(d.per_class >= 1, path, ": expected at least 1 sample per class, got ", d.per_class, line_of(v));
-    }
-    else if (key == "split") {
+    } else if (key == "split") {
       if (v.IsScalar()) {
         const std::string s = lower(v.Scalar());
         check(s == "none", path, ": expected none or {val: …, test: …, stratify: …, shuffle: …}, got '",
@@ -868,7 +867,8 @@ Config parse_config(const std::string& text, const std::string& file_name,
         "model: missing (model.layers lists the layers, or model.from names an ONNX file)");
   std::vector<std::pair<std::string, YAML::Node>> model_keys;
   // model.arch's options sit beside it (`arch: resnet18, num_classes: 10`): every architecture's keys.
-  std::vector<std::string> model_words = {"layers", "from", "arch", "init", "freeze", "unfreeze", "batchnorm"};
+  std::vector<std::string> model_words = {"layers", "from",     "arch",     "init",
+                                          "freeze", "unfreeze", "batchnorm"};
   std::set<std::string> arch_words;
   for (const auto& a : architecture_specs())
     for (const auto& o : a.options) arch_words.insert(o.name);
@@ -905,12 +905,13 @@ Config parse_config(const std::string& text, const std::string& file_name,
     }
   }
   check(model_keys.size() == 1,
-        "model: expected one of layers (a list of layers), from (an ONNX file) and arch (a network of the zoo)");
+        "model: expected one of layers (a list of layers), from (an ONNX file) and arch (a network of the "
+        "zoo)");
   if (model_keys[0].first != "arch" && arch_options.size() > 0) {
     std::string zoo;
     for (const auto& n : names_of(architecture_specs())) zoo += (zoo.empty() ? "" : ", ") + n;
-    fail("model.", arch_options.begin()->first.as<std::string>(), ": only with model.arch (a network of the zoo: ",
-         zoo, ")");
+    fail("model.", arch_options.begin()->first.as<std::string>(),
+         ": only with model.arch (a network of the zoo: ", zoo, ")");
   }
   if (model_keys[0].first == "arch") {
     const YAML::Node a = model_keys[0].second;
@@ -918,7 +919,8 @@ Config parse_config(const std::string& text, const std::string& file_name,
     if (a.IsScalar()) {
       named[a.Scalar()] = arch_options;
     } else {
-      check(arch_options.size() == 0, "model: write the architecture's options beside arch or inside it, not both");
+      check(arch_options.size() == 0,
+            "model: write the architecture's options beside arch or inside it, not both");
       named = a;
     }
     c.arch = parse_named(named, "model.arch", architecture_specs(), "architecture");

@@ -144,8 +144,9 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim_in) {
   const int64_t d = first.normalize(dim_in, "cat");
   if (tensors.size() > autograd::Inputs::kMax) {  // a node records at most kMax inputs: join in parts
     const auto mid = tensors.begin() + static_cast<std::ptrdiff_t>(autograd::Inputs::kMax - 1);
-    return cat({cat(std::vector<Tensor>(tensors.begin(), mid), d), cat(std::vector<Tensor>(mid, tensors.end()), d)},
-               d);
+    return cat(
+        {cat(std::vector<Tensor>(tensors.begin(), mid), d), cat(std::vector<Tensor>(mid, tensors.end()), d)},
+        d);
   }
   std::vector<int64_t> dims = first.dims();
   dims[d] = 0;

@@ -147,12 +147,11 @@ class Exporter {
       return;
     }
     if (auto* r = dynamic_cast<nn::Residual*>(&m)) {
-      return residual(
-          [&] { module(*r->body(), path + "body."); },
-          [&] {
-            if (r->shortcut()) module(*r->shortcut(), path + "shortcut.");
-          },
-          r->activation(), path);
+      return residual([&] { module(*r->body(), path + "body."); },
+                      [&] {
+                        if (r->shortcut()) module(*r->shortcut(), path + "shortcut.");
+                      },
+                      r->activation(), path);
     }
     if (auto* b = dynamic_cast<nn::BasicBlock*>(&m)) {  // the zoo's ResNet block
       return residual(
@@ -190,7 +189,8 @@ class Exporter {
     }
     fail("ONNX export: module ", m.type_name(),
          path.empty() ? "" : " at '" + path.substr(0, path.size() - 1) + "'",
-         " has no ONNX form (export supports Sequential, Residual, Concat, the zoo's blocks and the layers of nn::layers())");
+         " has no ONNX form (export supports Sequential, Residual, Concat, the zoo's blocks and the layers "
+         "of nn::layers())");
   }
 
   // activation(Add(body(x), shortcut(x))): `body` and `shortcut` export from the same input (a

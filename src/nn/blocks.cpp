@@ -84,7 +84,8 @@ Tensor Concat::forward(const Tensor& x) {
     std::string shapes;
     for (size_t i = 0; i < outs.size(); ++i)
       shapes += (i ? ", " : "") + std::to_string(i) + ": " + outs[i].shape().str();
-    fail("Concat: the branches' outputs (", shapes, ") differ in more than dimension 1, so they cannot be joined");
+    fail("Concat: the branches' outputs (", shapes,
+         ") differ in more than dimension 1, so they cannot be joined");
   }
 }
 

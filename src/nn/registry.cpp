@@ -291,7 +291,8 @@ std::vector<LayerEntry> rows() {
                    std::vector<int64_t> batch = {1};
                    batch.insert(batch.end(), in.shape.begin(), in.shape.end());
                    const Tensor y = body->forward(Tensor::zeros(Shape(batch)));
-                   shortcut = residual_projection(in.shape, {y.shape().dims().begin() + 1, y.shape().dims().end()});
+                   shortcut =
+                       residual_projection(in.shape, {y.shape().dims().begin() + 1, y.shape().dims().end()});
                  }
                  return std::make_shared<Residual>(body, shortcut, o.text("activation"));
                }),

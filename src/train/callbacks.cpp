@@ -454,8 +454,8 @@ std::vector<std::pair<std::string, Tensor>> backbone_parameters(nn::Module& mode
 }
 
 BackboneFinetuning::BackboneFinetuning(BackboneFinetuningOptions options) : o_(std::move(options)) {
-  check(o_.unfreeze_backbone_at_epoch >= 0, "BackboneFinetuning: unfreeze_backbone_at_epoch must be >= 0, got ",
-        o_.unfreeze_backbone_at_epoch);
+  check(o_.unfreeze_backbone_at_epoch >= 0,
+        "BackboneFinetuning: unfreeze_backbone_at_epoch must be >= 0, got ", o_.unfreeze_backbone_at_epoch);
   check(std::isfinite(o_.multiplier) && o_.multiplier > 0, "BackboneFinetuning: multiplier must be > 0, got ",
         o_.multiplier);
   check(std::isfinite(o_.backbone_initial_ratio_lr) && o_.backbone_initial_ratio_lr > 0,
@@ -532,7 +532,8 @@ void BackboneFinetuning::on_epoch_begin(Trainer& t, int64_t epoch) {
   opt.set_lr(group_, lr_);
   if (o_.verbose && t.is_global_zero())
     std::printf("Epoch %lld: backbone %s, lr %s (head %s)\n", static_cast<long long>(epoch + 1),
-                epoch == at ? "unfrozen" : "training", format_number(lr_).c_str(), format_number(head).c_str());
+                epoch == at ? "unfrozen" : "training", format_number(lr_).c_str(),
+                format_number(head).c_str());
 }
 
 void BackboneFinetuning::on_batch_begin(Trainer&, int64_t) {
@@ -561,11 +562,12 @@ void GradualUnfreezing::on_train_begin(Trainer& t) {
 void GradualUnfreezing::on_epoch_begin(Trainer& t, int64_t epoch) {
   const int64_t n = static_cast<int64_t>(layers_.size());
   const int64_t open = trainable_layers(epoch);
-  for (int64_t i = 0; i < n; ++i) set_requires_grad(layers_[static_cast<size_t>(i)].second->parameters(), i >= n - open);
+  for (int64_t i = 0; i < n; ++i)
+    set_requires_grad(layers_[static_cast<size_t>(i)].second->parameters(), i >= n - open);
   if (verbose_ && t.is_global_zero() && open > trainable_layers(epoch - 1 < 0 ? 0 : epoch - 1))
-    std::printf("Epoch %lld: layer %s unfrozen (%lld of %lld layers train)\n", static_cast<long long>(epoch + 1),
-                layers_[static_cast<size_t>(n - open)].first.c_str(), static_cast<long long>(open),
-                static_cast<long long>(n));
+    std::printf("Epoch %lld: layer %s unfrozen (%lld of %lld layers train)\n",
+                static_cast<long long>(epoch + 1), layers_[static_cast<size_t>(n - open)].first.c_str(),
+                static_cast<long long>(open), static_cast<long long>(n));
 }
 
 }  // namespace neurona::train

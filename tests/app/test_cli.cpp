@@ -146,7 +146,8 @@ TEST(Cli, TransferLearningExampleBeatsTrainingFromScratch) {
     ASSERT_EQ(r.status, 0) << r.output;
     accuracy[way] = value_in(r.output, "test:", "accuracy");
     if (std::string(way) != "scratch") {
-      EXPECT_NE(r.output.find("model.init: " + dir + "pretrained.safetensors"), std::string::npos) << r.output;
+      EXPECT_NE(r.output.find("model.init: " + dir + "pretrained.safetensors"), std::string::npos)
+          << r.output;
     }
   }
   EXPECT_GT(accuracy["scratch"], 0.8);

@@ -231,7 +231,8 @@ TEST(Transfer, UnfreezeMakesASelectionTrainableAgain) {
   EXPECT_FALSE(same_bits(before.at("2.weight"), after.at("2.weight")));
   const app::Config bad = app::parse_config(config(kBnNet, "  unfreeze: ['head.*']\n"), "t.yaml");
   auto net = app::build_model(bad, app::load_data(bad).input_shape);
-  EXPECT_ERROR_CONTAINS(app::apply_model_transfer(bad, *net), "model.unfreeze[0]: 'head.*' matches no parameter");
+  EXPECT_ERROR_CONTAINS(app::apply_model_transfer(bad, *net),
+                        "model.unfreeze[0]: 'head.*' matches no parameter");
 }
 
 // backbone_finetuning on a 3-layer net: the backbone (layers 0 and 1, all but the head) frozen for
@@ -239,8 +240,9 @@ TEST(Transfer, UnfreezeMakesASelectionTrainableAgain) {
 std::string finetuning_config(int epochs, const std::string& options) {
   std::string s = config(kBnNet, "", "");
   s.replace(s.find("epochs: 2"), 9, "epochs: " + std::to_string(epochs));
-  return s + "callbacks:\n  - learning_rate_monitor\n  - backbone_finetuning: {unfreeze_backbone_at_epoch: 2" + options +
-         "}\n";
+  return s +
+         "callbacks:\n  - learning_rate_monitor\n  - backbone_finetuning: {unfreeze_backbone_at_epoch: 2" +
+         options + "}\n";
 }
 
 TEST(Transfer, BackboneFinetuningFreezesThenTrainsTheBackboneAtAGrowingRate) {
@@ -272,10 +274,12 @@ TEST(Transfer, BackboneFinetuningFreezesThenTrainsTheBackboneAtAGrowingRate) {
 }
 
 TEST(Transfer, BackboneFinetuningWithoutTrainBnKeepsFrozenBatchNormInInferenceMode) {
-  const app::Config c = app::parse_config(finetuning_config(2, ", train_bn: false, backbone: ['0.*', '1.*']"), "t.yaml");
+  const app::Config c =
+      app::parse_config(finetuning_config(2, ", train_bn: false, backbone: ['0.*', '1.*']"), "t.yaml");
   const nn::StateDict before = initial_state(c);
   const nn::StateDict after = train(c).net->state_dict();
-  for (const char* name : {"0.weight", "1.weight", "1.running_mean", "1.running_var", "1.num_batches_tracked"})
+  for (const char* name :
+       {"0.weight", "1.weight", "1.running_mean", "1.running_var", "1.num_batches_tracked"})
     EXPECT_TRUE(same_bits(before.at(name), after.at(name))) << name;
   EXPECT_ERROR_CONTAINS(train(app::parse_config(finetuning_config(2, ", backbone: ['7.*']"), "t.yaml")),
                         "callbacks[1].backbone[0]: '7.*' matches no parameter");
@@ -319,8 +323,8 @@ TEST(Transfer, ZooArchitectureFromTheConfigTrainsOnlyItsUnfrozenHead) {
   EXPECT_EQ(before.at("conv1.weight").shape(), Shape({64, 1, 7, 7}));  // the data's one channel
   EXPECT_EQ(before.at("fc.weight").shape(), Shape({5, 512}));
   const nn::StateDict after = train(c).net->state_dict();
-  for (const char* name : {"conv1.weight", "bn1.running_mean", "layer3.1.conv2.weight", "layer4.0.downsample.1.weight",
-                           "layer4.1.bn2.running_var"})
+  for (const char* name : {"conv1.weight", "bn1.running_mean", "layer3.1.conv2.weight",
+                           "layer4.0.downsample.1.weight", "layer4.1.bn2.running_var"})
     EXPECT_TRUE(same_bits(before.at(name), after.at(name))) << name;
   EXPECT_FALSE(same_bits(before.at("fc.weight"), after.at("fc.weight")));
   EXPECT_FALSE(same_bits(before.at("fc.bias"), after.at("fc.bias")));
@@ -332,12 +336,14 @@ TEST(Transfer, ZooArchitectureConfigErrorsNameTheKey) {
                                  "\ncompile: {optimizer: sgd, loss: cross_entropy}\n",
                              "zoo.yaml");
   };
-  EXPECT_ERROR_CONTAINS(parse("{arch: resnet19, num_classes: 2}"), "unknown architecture 'resnet19' (did you mean 'resnet18'?)");
+  EXPECT_ERROR_CONTAINS(parse("{arch: resnet19, num_classes: 2}"),
+                        "unknown architecture 'resnet19' (did you mean 'resnet18'?)");
   EXPECT_ERROR_CONTAINS(parse("{arch: resnet18, width_mult: 2, num_classes: 2}"), "unknown key 'width_mult'");
   EXPECT_ERROR_CONTAINS(parse("{layers: [relu], num_classes: 2}"), "model.num_classes: only with model.arch");
   EXPECT_ERROR_CONTAINS(parse("{arch: resnet18, layers: [relu]}"), "model: expected one of layers");
   const app::Config no_classes = parse("{arch: mobilenet_v2}");
-  EXPECT_ERROR_CONTAINS(app::build_model(no_classes, Shape{3, 32, 32}), "model.num_classes: required with model.arch");
+  EXPECT_ERROR_CONTAINS(app::build_model(no_classes, Shape{3, 32, 32}),
+                        "model.num_classes: required with model.arch");
   const app::Config vectors = parse("{arch: resnet18, num_classes: 2}");
   EXPECT_ERROR_CONTAINS(app::build_model(vectors, Shape{2}), "model.arch: resnet18 on samples of shape [2]");
 }
@@ -357,13 +363,15 @@ TEST(Transfer, InitFromAnOnnxFileLoadsItsInitializers) {
   auto trained = train(source).net;
   io::export_onnx(*trained, {2}, dir / "model.onnx");
   const app::Config target = app::parse_config(
-      config(layers, "  init: " + (dir / "model.onnx").string() + "\n").replace(0, 7, "seed: 9"), "target.yaml");
+      config(layers, "  init: " + (dir / "model.onnx").string() + "\n").replace(0, 7, "seed: 9"),
+      "target.yaml");
   const nn::StateDict loaded = initial_state(target);
   for (const auto& [name, t] : trained->state_dict()) EXPECT_TRUE(same_bits(t, loaded.at(name))) << name;
   // The same file with a head to replace: strict: false and a skip.
-  const app::Config partial = app::parse_config(
-      config(layers, "  init: {weights: " + (dir / "model.onnx").string() + ", strict: false, skip: ['1.*']}\n"),
-      "partial.yaml");
+  const app::Config partial =
+      app::parse_config(config(layers, "  init: {weights: " + (dir / "model.onnx").string() +
+                                           ", strict: false, skip: ['1.*']}\n"),
+                        "partial.yaml");
   const nn::StateDict p = initial_state(partial);
   EXPECT_TRUE(same_bits(p.at("0.weight"), trained->state_dict().at("0.weight")));
   EXPECT_FALSE(same_bits(p.at("1.weight"), trained->state_dict().at("1.weight")));

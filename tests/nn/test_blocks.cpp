@@ -83,10 +83,16 @@ TEST(Cat, JoinsAlongAnyDimensionAsTorchCat) {
 
 TEST(Cat, GradientsReachEveryInput) {
   Generator g(3);
-  expect_gradcheck([](const std::vector<Tensor>& x) { return cat({x[0], x[1], x[2]}, 1) * cat({x[2], x[1], x[0]}, 1); },
-                   {rnd({2, 3, 2, 2}, g), rnd({2, 3, 2, 2}, g), rnd({2, 3, 2, 2}, g)});
-  expect_gradcheck([](const std::vector<Tensor>& x) { return cat({x[0], x[1]}, 0); },
-                   {rnd({1, 4}, g), rnd({3, 4}, g)});
+  expect_gradcheck(
+      [](const std::vector<Tensor>& x) {
+        return cat({x[0], x[1], x[2]}, 1) * cat({x[2], x[1], x[0]}, 1);
+      },
+      {rnd({2, 3, 2, 2}, g), rnd({2, 3, 2, 2}, g), rnd({2, 3, 2, 2}, g)});
+  expect_gradcheck(
+      [](const std::vector<Tensor>& x) {
+        return cat({x[0], x[1]}, 0);
+      },
+      {rnd({1, 4}, g), rnd({3, 4}, g)});
   std::vector<Tensor> six;
   for (int i = 0; i < 6; ++i) six.push_back(rnd({2, i + 1}, g));
   expect_gradcheck([](const std::vector<Tensor>& x) { return exp(cat(x, 1)); }, six);
@@ -113,7 +119,8 @@ TEST(Blocks, ConfigNamesFollowTheNestingAsPyTorchsModules) {
   const Tensor y = net->forward(x);
   const auto& ref = fixture("eval_output");
   ASSERT_EQ(static_cast<size_t>(y.numel()), ref.size());
-  for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(y.data()[i], ref[i], 1e-5 * std::max(1.0, std::abs(ref[i])));
+  for (size_t i = 0; i < ref.size(); ++i)
+    EXPECT_NEAR(y.data()[i], ref[i], 1e-5 * std::max(1.0, std::abs(ref[i])));
   // The residual and concat blocks clone deeply.
   auto copy = nn::clone(net);
   nn::EvalGuard eval_copy(*copy);
@@ -153,21 +160,22 @@ TEST(Blocks, FiveStepsOfEachOptimizerEndAtPyTorchsWeights) {
 
 TEST(Blocks, MismatchedBlocksAreErrorsNamingTheEntryAndShapes) {
   auto build = [](const std::string& layers) {
-    const app::Config c = app::parse_config(
-        "data: {csv: unused.csv, target: y}\nmodel:\n  layers:\n" + layers + "compile: {optimizer: sgd, loss: mse}\n",
-        "bad.yaml");
+    const app::Config c = app::parse_config("data: {csv: unused.csv, target: y}\nmodel:\n  layers:\n" +
+                                                layers + "compile: {optimizer: sgd, loss: mse}\n",
+                                            "bad.yaml");
     return app::build_model(c, Shape{3, 8, 8});
   };
   // An identity shortcut cannot add a body that changes the shape.
   EXPECT_ERROR_CONTAINS(build("    - residual: [{conv2d: 5, kernel_size: 3, padding: 1}]\n"),
-                   "model.layers[0]: Residual: the body gives [1,5,8,8] and the shortcut [1,3,8,8]");
-  EXPECT_ERROR_CONTAINS(build("    - residual: [{conv2d: 5, kernel_size: 3, padding: 1}]\n"), "shortcut: projection");
+                        "model.layers[0]: Residual: the body gives [1,5,8,8] and the shortcut [1,3,8,8]");
+  EXPECT_ERROR_CONTAINS(build("    - residual: [{conv2d: 5, kernel_size: 3, padding: 1}]\n"),
+                        "shortcut: projection");
   // Branches whose sizes differ cannot be joined.
   EXPECT_ERROR_CONTAINS(build("    - concat: [{conv2d: 2, kernel_size: 3}, {conv2d: 2, kernel_size: 1}]\n"),
-                   "model.layers[0]: Concat: the branches' outputs (0: [1,2,6,6], 1: [1,2,8,8])");
+                        "model.layers[0]: Concat: the branches' outputs (0: [1,2,6,6], 1: [1,2,8,8])");
   // A bad entry inside a block is named by its own path.
   EXPECT_ERROR_CONTAINS(build("    - residual: [{conv2d: 3, kernel_size: 3, padding: 1}, {dense: 0}]\n"),
-                   "model.layers[0].residual[1]");
+                        "model.layers[0].residual[1]");
   EXPECT_ERROR_CONTAINS(build("    - residual: []\n"), "model.layers[0].residual: expected a list of layers");
   EXPECT_ERROR_CONTAINS(build("    - residual: [relu]\n      shortcut: sideways\n"), "shortcut");
 }

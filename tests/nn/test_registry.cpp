@@ -83,7 +83,8 @@ TEST(LayerRegistry, EveryRowBuildsALayerThatRuns) {
 TEST(LayerRegistry, EveryLayerNamesItsRowAndOptionsThatRebuildIt) {
   for (const auto& e : nn::layers().entries()) {
     SCOPED_TRACE(e.name);
-    if (e.list) continue;  // sequential, residual, concat: containers (kind ""), walked through their children
+    if (e.list)
+      continue;  // sequential, residual, concat: containers (kind ""), walked through their children
     std::map<std::string, std::string> values;
     if (e.name == "dense") values = {{"units", "3"}, {"activation", "gelu"}, {"use_bias", "false"}};
     if (e.name == "activation") values["activation"] = "softplus";

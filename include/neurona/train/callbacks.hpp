@@ -1,6 +1,7 @@
 #pragma once
 // The built-in callbacks: EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, LearningRateMonitor,
-// TerminateOnNaN, CSVLogger, BackboneFinetuning, GradualUnfreezing and LambdaCallback. Semantics follow Keras unless said otherwise.
+// TerminateOnNaN, CSVLogger, BackboneFinetuning, GradualUnfreezing and LambdaCallback. Semantics follow Keras
+// unless said otherwise.
 #include <filesystem>
 #include <functional>
 #include <limits>
